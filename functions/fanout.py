@@ -1,0 +1,14 @@
+"""Cloud Function ``fanout``: the hourly tick (Pub/Sub) -> one job per active tenant."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared import logs
+from shared.entrypoints import handle_tick
+
+logs.configure()
+
+
+@functions_framework.cloud_event
+def fanout(cloud_event: CloudEvent) -> None:
+    handle_tick(cloud_event)

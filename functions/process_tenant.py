@@ -1,0 +1,14 @@
+"""Cloud Function ``process_tenant``: one tenant's job (Pub/Sub) -> campaign targets in Firestore."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared import logs
+from shared.entrypoints import handle_tenant_job
+
+logs.configure()
+
+
+@functions_framework.cloud_event
+def process_tenant(cloud_event: CloudEvent) -> None:
+    handle_tenant_job(cloud_event)

@@ -1,0 +1,98 @@
+"""Firestore as the RunLedger: run documents, daily campaign markers and tick records.
+
+``users/{cnpj}/runs/{runId}``       what one tenant job did (read by ``campaigns tick``)
+``users/{cnpj}/campaigns/{TYPE}``   the last local date the campaign completed, and by which run
+``ticks/{tickId}``                  which tenants a tick fanned out to
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.api_core import exceptions as api
+from google.cloud import firestore
+
+from shared.adapters.errors import translated
+from shared.domain.cnpj import Cnpj
+from shared.domain.runs import CampaignOutcome, RunStatus
+from shared.ports import CampaignMarker
+
+
+class FirestoreRunLedger:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def _run(self, cnpj: Cnpj, run_id: str) -> firestore.DocumentReference:
+        return self._client.collection("users", cnpj.value, "runs").document(run_id)
+
+    def _campaign(self, cnpj: Cnpj, campaign_type: str) -> firestore.DocumentReference:
+        return self._client.collection("users", cnpj.value, "campaigns").document(campaign_type)
+
+    def begin(self, cnpj: Cnpj, run_id: str, info: Mapping[str, Any]) -> RunStatus | None:
+        reference = self._run(cnpj, run_id)
+        fields = {
+            **info,
+            "status": RunStatus.RUNNING.value,
+            "startedAt": firestore.SERVER_TIMESTAMP,
+            "campaigns": {},
+        }
+        with translated("Firestore"):
+            try:
+                reference.create(fields)
+                return None
+            except api.Conflict:
+                previous = RunStatus(reference.get().get("status"))
+                if previous is not RunStatus.FINISHED:
+                    reference.update(
+                        {"status": RunStatus.RUNNING.value, "restartedAt": firestore.SERVER_TIMESTAMP}
+                    )
+                return previous
+
+    def record(self, cnpj: Cnpj, run_id: str, outcome: CampaignOutcome) -> None:
+        field = firestore.FieldPath("campaigns", outcome.campaign_type).to_api_repr()
+        with translated("Firestore"):
+            self._run(cnpj, run_id).update({field: outcome.to_document()})
+
+    def finish(
+        self, cnpj: Cnpj, run_id: str, status: RunStatus, duration_ms: int, error: str = ""
+    ) -> None:
+        fields = {
+            "status": status.value,
+            "error": error,
+            "durationMs": duration_ms,
+            "finishedAt": firestore.SERVER_TIMESTAMP,
+        }
+        with translated("Firestore"):
+            self._run(cnpj, run_id).update(fields)
+
+    def outcome(self, cnpj: Cnpj, run_id: str, campaign_type: str) -> CampaignOutcome | None:
+        with translated("Firestore"):
+            snapshot = self._run(cnpj, run_id).get()
+        document = (snapshot.to_dict() or {}).get("campaigns", {}).get(campaign_type)
+        return CampaignOutcome.from_document(document) if document else None
+
+    def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None:
+        with translated("Firestore"):
+            snapshot = self._campaign(cnpj, campaign_type).get()
+        document = snapshot.to_dict() or {}
+        if "lastCompletedDate" not in document:
+            return None
+        return CampaignMarker(document["lastCompletedDate"], document.get("lastRunId", ""))
+
+    def mark_done(self, cnpj: Cnpj, campaign_type: str, marker: CampaignMarker) -> None:
+        with translated("Firestore"):
+            self._campaign(cnpj, campaign_type).set(
+                {"lastCompletedDate": marker.local_date, "lastRunId": marker.run_id}, merge=True
+            )
+
+
+class FirestoreTickLog:
+    def __init__(self, client: firestore.Client) -> None:
+        self._ticks = client.collection("ticks")
+
+    def record_fanout(self, tick_id: str, info: Mapping[str, Any]) -> None:
+        with translated("Firestore"):
+            self._ticks.document(tick_id).set(
+                {**info, "fannedOutAt": firestore.SERVER_TIMESTAMP}, merge=True
+            )

@@ -1,0 +1,141 @@
+"""The base processor: the steps every campaign shares (query, filter, build, write, report).
+
+A campaign type is one subclass plus one ``sql/targeting/<type>.sql`` file. The subclass says
+how its dedup period is computed, which parameters its query needs and what campaign data a
+target carries; everything else — phone rules, dedup against pending targets, the 500-write
+batches, counting — happens here once for all of them. Subclasses register themselves, so
+the tenant job picks up a new type without another edit.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import islice
+from typing import Any, ClassVar, Generic
+from zoneinfo import ZoneInfo
+
+from shared import sqlfiles
+from shared.domain.periods import Period
+from shared.domain.phones import normalize_br_mobile
+from shared.domain.runs import CampaignOutcome, CampaignStatus
+from shared.domain.targets import Target
+from shared.domain.tenant import CampaignSettings, SettingsT, Tenant
+from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, Warehouse
+
+_REGISTRY: list[type[CampaignProcessor[Any]]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """Everything a processor may know about "now": passed in, never read from a clock."""
+
+    tenant: Tenant
+    zone: ZoneInfo
+    instant: datetime
+    today: date
+    run_id: str
+
+
+class CampaignProcessor(ABC, Generic[SettingsT]):
+    campaign_type: ClassVar[str]
+    settings_model: ClassVar[type[CampaignSettings]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls, "__abstractmethods__", None):
+            _REGISTRY.append(cls)
+
+    def __init__(self, warehouse: Warehouse, store: TargetStore) -> None:
+        self._warehouse = warehouse
+        self._store = store
+
+    @property
+    def sql_file(self) -> str:
+        return f"targeting/{self.campaign_type.lower()}.sql"
+
+    def settings(self, tenant: Tenant) -> SettingsT:
+        return tenant.campaign_settings(self.campaign_type, self.settings_model)  # type: ignore[return-value]
+
+    @abstractmethod
+    def period(self, ctx: RunContext, settings: SettingsT) -> Period:
+        """The dedup period today falls in."""
+
+    @abstractmethod
+    def parameters(self, ctx: RunContext, settings: SettingsT) -> dict[str, QueryValue]:
+        """This campaign's own query parameters (the common ones are added by :meth:`run`)."""
+
+    def not_due_reason(self, ctx: RunContext, settings: SettingsT) -> str | None:  # noqa: ARG002
+        """Why the campaign has nothing to do today, before any query is spent on it."""
+        return None
+
+    def target_data(self, row: Mapping[str, Any], settings: SettingsT) -> dict[str, Any]:  # noqa: ARG002
+        """Campaign-specific fields for the message template."""
+        return {}
+
+    def run(self, ctx: RunContext) -> CampaignOutcome:
+        started = time.monotonic()
+        settings = self.settings(ctx.tenant)
+        period = self.period(ctx, settings)
+        outcome = CampaignOutcome(self.campaign_type, CampaignStatus.DONE)
+        targets = self._build_targets(ctx, settings, period, outcome)
+        for chunk in _chunks(targets, MAX_BATCH_WRITES):
+            result = self._store.create_batch(ctx.tenant.id, chunk)
+            outcome.created += result.created
+            outcome.already_present += result.already_present
+        outcome.duration_ms = int((time.monotonic() - started) * 1000)
+        return outcome
+
+    def _build_targets(
+        self, ctx: RunContext, settings: SettingsT, period: Period, outcome: CampaignOutcome
+    ) -> list[Target]:
+        blocked: set[str] = set()
+        if period.rolling_since is not None:
+            blocked = self._store.customers_with_targets_since(
+                ctx.tenant.id, self.campaign_type, period.rolling_since
+            )
+        params: dict[str, QueryValue] = {
+            "campaign_type": self.campaign_type,
+            "history_since": period.history_since,
+            "as_of": ctx.instant,
+            **self.parameters(ctx, settings),
+        }
+        targets: dict[str, Target] = {}
+        for row in self._warehouse.query(sqlfiles.render(self.sql_file, ctx.tenant.id), params):
+            outcome.candidates += 1
+            phone = normalize_br_mobile(row["phone"])
+            if phone.e164 is None:
+                outcome.skipped[str(phone.problem)] += 1
+                continue
+            customer_id = str(row["customer_id"])
+            if customer_id in blocked:
+                outcome.skipped["recently_targeted"] += 1
+                continue
+            target = Target(
+                customer_id=customer_id,
+                name=str(row["name"] or ""),
+                phone=phone.e164,
+                campaign_type=self.campaign_type,
+                period=period.key,
+                run_id=ctx.run_id,
+                local_date=ctx.today.isoformat(),
+                data=self.target_data(row, settings),
+            )
+            if target.id in targets:
+                outcome.skipped["duplicate_customer_row"] += 1
+                continue
+            targets[target.id] = target
+        return list(targets.values())
+
+
+def _chunks(items: Sequence[Target], size: int) -> Iterator[Sequence[Target]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def registered_processors() -> list[type[CampaignProcessor[Any]]]:
+    return list(_REGISTRY)

@@ -1,0 +1,1 @@
+"""Pure business rules: no Google SDK, no clock, no environment."""

@@ -1,0 +1,49 @@
+"""What one tenant run did, per campaign: the run document and the CLI's summary table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CampaignStatus(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    NOT_DUE = "not_due"
+    DISABLED = "disabled"
+    FAILED = "failed"
+    RETRY = "retry"
+    """A transient failure: the run fails so Pub/Sub redelivers it."""
+
+
+class RunStatus(StrEnum):
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    RETRYING = "RETRYING"
+
+
+@dataclass(slots=True)
+class CampaignOutcome:
+    campaign_type: str
+    status: CampaignStatus
+    candidates: int = 0
+    created: int = 0
+    already_present: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    detail: str = ""
+    duration_ms: int = 0
+
+    def to_document(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["status"] = self.status.value
+        document["skipped"] = dict(self.skipped)
+        return document
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> CampaignOutcome:
+        fields = dict(document)
+        fields["status"] = CampaignStatus(fields["status"])
+        fields["skipped"] = Counter(fields.get("skipped", {}))
+        return cls(**fields)

@@ -1,0 +1,59 @@
+"""Campaign targets: one planned message to one customer, identified deterministically.
+
+The document id is a function of (customer, period) only, so every producer of the same
+target — a re-run, a redelivered Pub/Sub message, a concurrent tick — computes the same id
+and Firestore's create-only write lets exactly one of them win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+PENDING = "PENDING"
+
+
+def customer_key(customer_id: str) -> str:
+    """The customer id if it is a safe Firestore id segment, else a stable hash of it."""
+    if _SAFE_ID.fullmatch(customer_id) and not customer_id.startswith("__"):
+        return customer_id
+    return "h" + hashlib.sha256(customer_id.encode()).hexdigest()[:32]
+
+
+def target_id(customer_id: str, period_key: str) -> str:
+    return f"{customer_key(customer_id)}_{period_key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    customer_id: str
+    name: str
+    phone: str
+    campaign_type: str
+    period: str
+    run_id: str
+    local_date: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return target_id(self.customer_id, self.period)
+
+    def document(self) -> dict[str, Any]:
+        """Firestore fields; ``createdAt`` is added by the store as a server timestamp."""
+        return {
+            "customerId": self.customer_id,
+            "name": self.name,
+            "phone": self.phone,
+            "campaignType": self.campaign_type,
+            "period": self.period,
+            "data": self.data,
+            "status": PENDING,
+            "attempts": 0,
+            "runId": self.run_id,
+            "localDate": self.local_date,
+        }

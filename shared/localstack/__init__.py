@@ -1,0 +1,1 @@
+"""The local Google Cloud stack: emulators plus one process serving every function."""

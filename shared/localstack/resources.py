@@ -1,0 +1,66 @@
+"""Create, on the emulators, the resources ``infra/`` creates in the cloud (idempotently)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import grpc
+from google.api_core import exceptions as api
+from google.cloud import pubsub_v1, tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+from shared.manifest import FUNCTIONS, QUEUES, TOPICS
+
+PUSH_ACK_DEADLINE_SECONDS = 600
+"""A tenant job may run for minutes; a shorter deadline makes Pub/Sub redeliver it meanwhile."""
+TASKS_LOCATION = "southamerica-east1"
+
+
+def create_all(environment: Mapping[str, str], functions_port: int) -> None:
+    project = environment["GOOGLE_CLOUD_PROJECT"]
+    _create_pubsub(project, environment["PUBSUB_EMULATOR_HOST"], functions_port)
+    _create_queues(project, environment["CLOUD_TASKS_EMULATOR_HOST"])
+
+
+def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
+    channel = grpc.insecure_channel(pubsub_host)
+    publisher = pubsub_v1.PublisherClient(transport=PublisherGrpcTransport(channel=channel))
+    subscriber = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    with subscriber:
+        for topic in TOPICS:
+            try:
+                publisher.create_topic(name=publisher.topic_path(project, topic))
+            except api.AlreadyExists:
+                pass
+        for spec in FUNCTIONS:
+            if spec.topic is None or spec.subscription is None:
+                continue
+            endpoint = f"http://127.0.0.1:{functions_port}/{spec.name}"
+            try:
+                subscriber.create_subscription(
+                    request={
+                        "name": subscriber.subscription_path(project, spec.subscription),
+                        "topic": publisher.topic_path(project, spec.topic),
+                        "push_config": {"push_endpoint": endpoint},
+                        "ack_deadline_seconds": PUSH_ACK_DEADLINE_SECONDS,
+                    }
+                )
+            except api.AlreadyExists:
+                pass
+
+
+def tasks_client(host: str) -> tasks_v2.CloudTasksClient:
+    channel = grpc.insecure_channel(host)
+    return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+
+
+def _create_queues(project: str, tasks_host: str) -> None:
+    client = tasks_client(tasks_host)
+    parent = f"projects/{project}/locations/{TASKS_LOCATION}"
+    existing = {queue.name for queue in client.list_queues(parent=parent)}
+    for queue in QUEUES:
+        name = f"{parent}/queues/{queue}"
+        if name not in existing:
+            client.create_queue(parent=parent, queue=tasks_v2.Queue(name=name))

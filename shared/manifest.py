@@ -1,0 +1,45 @@
+"""What the pipeline is made of: functions, their triggers, topics and queues.
+
+The local stack creates exactly these resources, the local functions host serves exactly
+these functions, and the Terraform in ``infra/`` must declare the same ones (a test checks).
+Each function's entry point is ``functions/<name>.py`` defining a function of the same name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+
+TICK_TOPIC = "campaign-tick"
+"""Cloud Scheduler publishes the hourly tick here."""
+TENANT_TOPIC = "tenant-campaigns"
+"""``fanout`` publishes one job per active tenant here."""
+SEND_QUEUE = "whatsapp-sends"
+"""Cloud Tasks queue whose tasks call ``send_message`` (delivery)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    name: str
+    signature: Literal["http", "cloudevent"]
+    topic: str | None = None
+    """Pub/Sub topic whose messages trigger the function (through a push subscription)."""
+
+    @property
+    def source(self) -> Path:
+        return FUNCTIONS_DIR / f"{self.name}.py"
+
+    @property
+    def subscription(self) -> str | None:
+        return f"{self.name}-push" if self.topic else None
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("fanout", "cloudevent", topic=TICK_TOPIC),
+    FunctionSpec("process_tenant", "cloudevent", topic=TENANT_TOPIC),
+)
+TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC)
+QUEUES: tuple[str, ...] = (SEND_QUEUE,)

@@ -1,0 +1,112 @@
+"""Run every campaign processor for one tenant at one tick, and keep the run document.
+
+Scheduling lives here, targeting in the processors: a campaign runs once per local day, at
+the first tick at or after its local run hour (later ticks report it as already done unless
+forced). One campaign's failure never stops the others. A transient failure (BigQuery or
+Firestore briefly unavailable) is recorded and then raised, so Pub/Sub redelivers the job;
+the redelivery skips campaigns this run already completed and re-does the rest, which is
+safe because target writes are create-only under deterministic ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import pydantic
+
+from shared import logs
+from shared.campaigns import CampaignProcessor, RunContext, registered_processors
+from shared.domain.calendar import local_date, zone
+from shared.domain.cnpj import Cnpj
+from shared.domain.errors import CampaignError, TransientError
+from shared.domain.runs import CampaignOutcome, CampaignStatus, RunStatus
+from shared.messages import TenantJob
+from shared.ports import CampaignMarker, RunLedger, TargetStore, TenantRepository, Warehouse
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantPorts:
+    tenants: TenantRepository
+    runs: RunLedger
+    warehouse: Warehouse
+    targets: TargetStore
+
+
+def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
+    """Returns the outcomes recorded by this delivery (empty when there was nothing to do)."""
+    started = time.monotonic()
+    cnpj = Cnpj(job.cnpj)
+    tenant = ports.tenants.get(cnpj)
+    if tenant is None or not tenant.active:
+        logs.log(_log, logging.WARNING, "job for an unknown or inactive tenant", tenant=job.cnpj)
+        return []
+    tz = zone(tenant.timezone)
+    today = local_date(job.instant, tz)
+    info = {"tenantName": tenant.name, "instant": job.instant.isoformat(),
+            "localDate": today.isoformat(), "force": job.force, "timezone": tenant.timezone}
+    if ports.runs.begin(cnpj, job.tick_id, info) is RunStatus.FINISHED:
+        logs.log(_log, logging.INFO, "run already finished", tenant=job.cnpj, run=job.tick_id)
+        return []
+    ctx = RunContext(tenant=tenant, zone=tz, instant=job.instant, today=today, run_id=job.tick_id)
+    outcomes = []
+    for processor_class in registered_processors():
+        processor = processor_class(ports.warehouse, ports.targets)
+        outcome = _run_campaign(processor, ctx, job.force, ports.runs)
+        ports.runs.record(cnpj, job.tick_id, outcome)
+        outcomes.append(outcome)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    retries = [o for o in outcomes if o.status is CampaignStatus.RETRY]
+    if retries:
+        error = "; ".join(f"{o.campaign_type}: {o.detail}" for o in retries)
+        ports.runs.finish(cnpj, job.tick_id, RunStatus.RETRYING, duration_ms, error)
+        raise TransientError(error)
+    ports.runs.finish(cnpj, job.tick_id, RunStatus.FINISHED, duration_ms)
+    return outcomes
+
+
+def _run_campaign(
+    processor: CampaignProcessor[object],  # type: ignore[type-var]
+    ctx: RunContext,
+    force: bool,
+    runs: RunLedger,
+) -> CampaignOutcome:
+    kind = processor.campaign_type
+    cnpj = ctx.tenant.id
+    try:
+        settings = processor.settings(ctx.tenant)
+        if not settings.enabled:
+            return CampaignOutcome(kind, CampaignStatus.DISABLED)
+        marker = runs.marker(cnpj, kind)
+        if marker is not None and marker.local_date == ctx.today.isoformat() and not force:
+            if marker.run_id == ctx.run_id:  # a redelivery of the run that completed it
+                return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(
+                    kind, CampaignStatus.DONE
+                )
+            return CampaignOutcome(kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}")
+        if not force and ctx.instant.astimezone(ctx.zone).hour < settings.run_hour:
+            return CampaignOutcome(
+                kind, CampaignStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
+            )
+        reason = processor.not_due_reason(ctx, settings)
+        if reason is not None:
+            return CampaignOutcome(kind, CampaignStatus.NOT_DUE, detail=reason)
+        outcome = processor.run(ctx)
+        runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
+        logs.log(_log, logging.INFO, "campaign targeted", tenant=cnpj.value, campaign=kind,
+                 run=ctx.run_id, created=outcome.created, candidates=outcome.candidates)
+        return outcome
+    except TransientError as error:
+        logs.log(_log, logging.WARNING, "campaign will be retried", tenant=cnpj.value,
+                 campaign=kind, error=str(error))
+        return CampaignOutcome(kind, CampaignStatus.RETRY, detail=str(error))
+    except (CampaignError, pydantic.ValidationError) as error:
+        logs.log(_log, logging.ERROR, "campaign failed", tenant=cnpj.value, campaign=kind,
+                 error=str(error))
+        return CampaignOutcome(kind, CampaignStatus.FAILED, detail=str(error))
+    except Exception as error:  # a bug must not stop the other campaigns either
+        _log.exception("campaign crashed", extra={"fields": {"tenant": cnpj.value, "campaign": kind}})
+        return CampaignOutcome(kind, CampaignStatus.FAILED, detail=f"internal error: {error!r}")
