@@ -14,7 +14,8 @@ import re
 import sys
 from typing import Any
 
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+_PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s()-]{8,}\d")
+_MIN_PHONE_DIGITS = 10
 
 
 def mask_phone(phone: str) -> str:
@@ -25,9 +26,14 @@ def mask_phone(phone: str) -> str:
     return f"+{digits[:4]}{'*' * (len(digits) - 6)}{digits[-2:]}"
 
 
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return mask_phone(text) if sum(c.isdigit() for c in text) >= _MIN_PHONE_DIGITS else text
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        message = _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), record.getMessage())
+        message = _PHONE_LIKE.sub(_mask_match, record.getMessage())
         entry: dict[str, Any] = {
             "severity": record.levelname,
             "message": message,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from google.cloud import bigquery
 from shared.adapters.errors import translated
 from shared.ports import QueryValue
 
+_PARAMETER_NAME = re.compile(r"@(\w+)")
 _FORMATS = {
     "csv": bigquery.SourceFormat.CSV,
     "ndjson": bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
@@ -41,8 +43,12 @@ class BigQueryWarehouse:
         self._client = client
 
     def query(self, sql: str, params: Mapping[str, QueryValue]) -> Iterable[Mapping[str, Any]]:
+        # Send only the parameters the SQL names: bqemulator rejects unused ones.
+        named = set(_PARAMETER_NAME.findall(sql))
         config = bigquery.QueryJobConfig(
-            query_parameters=[_parameter(name, value) for name, value in params.items()]
+            query_parameters=[
+                _parameter(name, value) for name, value in params.items() if name in named
+            ]
         )
         with translated("BigQuery"):
             rows = self._client.query(sql, job_config=config).result(page_size=10_000)

@@ -12,6 +12,7 @@ from typing import Any
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
 from shared.domain.cnpj import Cnpj
@@ -50,7 +51,7 @@ class FirestoreRunLedger:
                 return previous
 
     def record(self, cnpj: Cnpj, run_id: str, outcome: CampaignOutcome) -> None:
-        field = firestore.FieldPath("campaigns", outcome.campaign_type).to_api_repr()
+        field = FieldPath("campaigns", outcome.campaign_type).to_api_repr()
         with translated("Firestore"):
             self._run(cnpj, run_id).update({field: outcome.to_document()})
 
@@ -72,6 +73,11 @@ class FirestoreRunLedger:
         document = (snapshot.to_dict() or {}).get("campaigns", {}).get(campaign_type)
         return CampaignOutcome.from_document(document) if document else None
 
+    def document(self, cnpj: Cnpj, run_id: str) -> dict[str, Any] | None:
+        with translated("Firestore"):
+            snapshot = self._run(cnpj, run_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
     def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None:
         with translated("Firestore"):
             snapshot = self._campaign(cnpj, campaign_type).get()
@@ -90,6 +96,11 @@ class FirestoreRunLedger:
 class FirestoreTickLog:
     def __init__(self, client: firestore.Client) -> None:
         self._ticks = client.collection("ticks")
+
+    def get(self, tick_id: str) -> dict[str, Any] | None:
+        with translated("Firestore"):
+            snapshot = self._ticks.document(tick_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
 
     def record_fanout(self, tick_id: str, info: Mapping[str, Any]) -> None:
         with translated("Firestore"):

@@ -9,6 +9,7 @@ common path — new targets — costs one commit per 500 targets and no reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
@@ -63,6 +64,14 @@ class FirestoreTargetStore:
         )
         with translated("Firestore"):
             return {str(snapshot.get("customerId")) for snapshot in query.stream()}
+
+    def list(self, cnpj: Cnpj, campaign_type: str) -> list[dict[str, Any]]:
+        """Every target of one campaign, with its id (for the CLI and tests)."""
+        with translated("Firestore"):
+            return [
+                {"id": snapshot.id, **(snapshot.to_dict() or {})}
+                for snapshot in targets_collection(self._client, cnpj, campaign_type).stream()
+            ]
 
     def _commit(self, cnpj: Cnpj, targets: Sequence[Target]) -> None:
         batch = self._client.batch()

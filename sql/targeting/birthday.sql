@@ -1,7 +1,7 @@
 -- BIRTHDAY: customers whose date of birth (the UTC calendar date of dataNascimento) falls on
--- today's local month and day, not reached by this campaign since @history_since.
---   @birthday_keys  ARRAY<STRING>  'MM-DD' celebrated today ('02-29' joins '02-28' in common years)
---   @campaign_type  STRING, @history_since TIMESTAMP, @as_of TIMESTAMP (common to every campaign)
+-- today's local month and day, not reached by this campaign since history_since.
+--   birthday_keys  ARRAY<STRING>  'MM-DD' celebrated today ('02-29' joins '02-28' in common years)
+--   campaign_type  STRING, history_since TIMESTAMP, as_of TIMESTAMP (common to every campaign)
 WITH reached AS (
   SELECT DISTINCT user_id
   FROM `{campaign_dataset}.message_history`

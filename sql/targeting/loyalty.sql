@@ -1,9 +1,9 @@
--- LOYALTY: customers with at least @min_visits COMPLETED sales from local midnight of
--- (today - window_months) up to the tick, not reached by this campaign since @history_since.
---   @window_start  TIMESTAMP  local midnight of today - window_months (prunes vendas partitions)
---   @min_visits    INT64
---   @as_of         TIMESTAMP  the tick's instant
---   @campaign_type  STRING, @history_since TIMESTAMP (common to every campaign)
+-- LOYALTY: customers with at least min_visits COMPLETED sales from local midnight of
+-- (today - window_months) up to the tick, not reached by this campaign since history_since.
+--   window_start  TIMESTAMP  local midnight of today - window_months (prunes vendas partitions)
+--   min_visits    INT64
+--   as_of         TIMESTAMP  the tick's instant
+--   campaign_type  STRING, history_since TIMESTAMP (common to every campaign)
 WITH visits AS (
   SELECT
     cpfCliente,

@@ -1,8 +1,8 @@
 -- REACTIVATION: customers with at least one COMPLETED sale whose last one happened before
--- @inactive_before, not reached by this campaign since @history_since (this month).
---   @inactive_before  TIMESTAMP  local midnight of (today - inactive_days)
---   @as_of            TIMESTAMP  the tick's instant: a replayed tick ignores later sales
---   @campaign_type  STRING, @history_since TIMESTAMP (common to every campaign)
+-- inactive_before, not reached by this campaign since history_since (this month).
+--   inactive_before  TIMESTAMP  local midnight of (today - inactive_days)
+--   as_of            TIMESTAMP  the tick's instant: a replayed tick ignores later sales
+--   campaign_type  STRING, history_since TIMESTAMP (common to every campaign)
 WITH last_purchase AS (
   SELECT
     cpfCliente,

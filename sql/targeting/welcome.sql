@@ -1,7 +1,7 @@
--- WELCOME: customers who signed up on the local day [@signup_from, @signup_until) (yesterday),
+-- WELCOME: customers who signed up on the local day [signup_from, signup_until) (yesterday),
 -- never reached by this campaign.
---   @signup_from, @signup_until  TIMESTAMP  the UTC instants bounding that local day
---   @campaign_type  STRING, @history_since TIMESTAMP, @as_of TIMESTAMP (common to every campaign)
+--   signup_from, signup_until  TIMESTAMP  the UTC instants bounding that local day
+--   campaign_type  STRING, history_since TIMESTAMP, as_of TIMESTAMP (common to every campaign)
 WITH reached AS (
   SELECT DISTINCT user_id
   FROM `{campaign_dataset}.message_history`

@@ -1,0 +1,1 @@
+"""The ``campaigns`` command line: the local stack, tenants, data, ticks and targets."""

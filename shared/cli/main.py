@@ -1,0 +1,204 @@
+"""Entry point of the ``campaigns`` command.
+
+Commands that talk to Google Cloud use the standard environment variables. When they are
+unset and a local stack runs (``.stack/env`` exists), its variables are used, so after
+``campaigns stack up`` every other command works without sourcing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from shared.bootstrap import Container
+from shared.campaigns import registered_processors
+from shared.config import Settings
+from shared.domain.calendar import DEFAULT_TIMEZONE
+from shared.domain.cnpj import Cnpj
+from shared.domain.errors import CampaignError
+from shared.localstack.stack import Ports, Stack, StackError, load_env
+from shared.logs import mask_phone
+from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
+from shared.services.loading import LoadRejected, load_tenant_files
+from shared.services.tenants import register_tenant
+
+DEFAULT_STATE_DIR = Path(os.environ.get("CAMPAIGNS_STACK_DIR", ".stack"))
+
+
+def _deps(args: argparse.Namespace) -> Container:
+    if "FIRESTORE_EMULATOR_HOST" not in os.environ:
+        os.environ.update(load_env(args.state_dir))
+    return Container(Settings())
+
+
+# -- stack ------------------------------------------------------------------------------------
+
+
+def _stack(args: argparse.Namespace) -> int:
+    ports = Ports(**{name: getattr(args, f"{name}_port") for name in Ports.__dataclass_fields__})
+    stack = Stack(args.state_dir, ports=ports)
+    if args.action == "up":
+        stack.up()
+    elif args.action == "down":
+        stack.down()
+    else:
+        rows = stack.status()
+        if not rows:
+            print("stack is not running")
+        for name, address, state in rows:
+            print(f"{name:<10} {address:<16} {state}")
+    return 0
+
+
+# -- tenants and data -------------------------------------------------------------------------
+
+
+def _tenant_add(args: argparse.Namespace) -> int:
+    deps = _deps(args)
+    tenant = register_tenant(Cnpj.parse(args.cnpj), name=args.name, timezone=args.timezone,
+                             tenants=deps.tenants, warehouse=deps.warehouse)
+    print(f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered; "
+          f"datasets {tenant.id.raw_dataset} and {tenant.id.campaign_dataset} ready")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    deps = _deps(args)
+    loaded = load_tenant_files(Cnpj.parse(args.cnpj), Path(args.dir), deps.warehouse)
+    for table, rows in loaded.items():
+        print(f"{table}: {rows} rows loaded")
+    return 0
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    deps = _deps(args)
+    as_of = args.as_of or datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    names = tenant_names(args.tenants, args.seed)
+    for index, (cnpj, name) in enumerate(zip(tenant_cnpjs(args.tenants, args.seed), names, strict=True)):
+        register_tenant(cnpj, name=name, timezone=None, tenants=deps.tenants, warehouse=deps.warehouse)
+        spec = SampleSpec(as_of=as_of, customers=args.customers, seed=args.seed + index,
+                          sales_per_customer=args.sales_per_customer)
+        with tempfile.TemporaryDirectory() as directory:
+            write_tenant_files(spec, Path(directory))
+            loaded = load_tenant_files(cnpj, Path(directory), deps.warehouse)
+        print(f"{cnpj} {name}: " + ", ".join(f"{rows} {table}" for table, rows in loaded.items()))
+    print(f"sample data as of {as_of.isoformat()} (seed {args.seed})")
+    return 0
+
+
+# -- ticks and targets ------------------------------------------------------------------------
+
+
+def _tick(args: argparse.Namespace) -> int:
+    from shared.cli.tick import publish_tick, summary_table, wait_for_runs
+
+    deps = _deps(args)
+    cnpj = Cnpj.parse(args.cnpj).value if args.cnpj else None
+    tick_id = publish_tick(deps, args.now, cnpj, args.force)
+    print(f"tick {tick_id} published" + (f" for {args.now.isoformat()}" if args.now else ""))
+    runs = wait_for_runs(deps, tick_id, args.timeout)
+    print(summary_table(runs) if runs else "no active tenant")
+    unfinished = [cnpj for cnpj, run in runs.items() if run.get("status") != "FINISHED"]
+    if unfinished:
+        print(f"not finished after {args.timeout:.0f} s: {', '.join(unfinished)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _targets(args: argparse.Namespace) -> int:
+    deps = _deps(args)
+    cnpj = Cnpj.parse(args.cnpj)
+    kinds = [args.campaign] if args.campaign else [p.campaign_type for p in registered_processors()]
+    targets = [target for kind in kinds for target in deps.targets.list(cnpj, kind)]
+    if args.json:
+        print(json.dumps(targets, default=str, ensure_ascii=False, indent=2))
+        return 0
+    for target in targets:
+        print(f"{target['campaignType']:<13} {target['id']:<24} {target['status']:<8} "
+              f"{mask_phone(target['phone']):<15} {target['name']}")
+    print(f"{len(targets)} targets")
+    return 0
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-11-20T11:30:00Z")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="campaigns", description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
+                        help="where the local stack keeps its state (default: .stack)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    stack = commands.add_parser("stack", help="start, stop or inspect the local stack")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    for name, default in Ports().__dict__.items():
+        stack.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default)
+    stack.set_defaults(run=_stack)
+
+    tenant = commands.add_parser("tenant", help="manage tenants")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
+    add = tenant_commands.add_parser("add", help="register a tenant and create its datasets")
+    add.add_argument("cnpj")
+    add.add_argument("--name")
+    add.add_argument("--timezone", help=f"IANA time zone (default {DEFAULT_TIMEZONE})")
+    add.set_defaults(run=_tenant_add)
+
+    load = commands.add_parser("load", help="replace a tenant's tables with files")
+    load.add_argument("cnpj")
+    load.add_argument("--dir", required=True, help="holds clientes.csv|ndjson, vendas.csv|ndjson, ...")
+    load.set_defaults(run=_load)
+
+    sample = commands.add_parser("sample-data", help="generate and load realistic tenants")
+    sample.add_argument("--tenants", type=int, default=3)
+    sample.add_argument("--customers", type=int, default=200)
+    sample.add_argument("--sales-per-customer", type=float, default=10.0)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--as-of", type=date.fromisoformat, help="local date the data is current for")
+    sample.set_defaults(run=_sample_data)
+
+    tick = commands.add_parser("tick", help="publish a tick as Cloud Scheduler would and wait")
+    tick.add_argument("--now", type=_instant, help="the tick's instant (ISO 8601 with zone)")
+    tick.add_argument("--cnpj", help="only this tenant")
+    tick.add_argument("--force", action="store_true", help="run campaigns already done today")
+    tick.add_argument("--timeout", type=float, default=600.0)
+    tick.set_defaults(run=_tick)
+
+    targets = commands.add_parser("targets", help="list a tenant's campaign targets")
+    targets.add_argument("cnpj")
+    targets.add_argument("--campaign", choices=[p.campaign_type for p in registered_processors()])
+    targets.add_argument("--json", action="store_true")
+    targets.set_defaults(run=_targets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except LoadRejected as rejected:
+        print("error: nothing was loaded:", file=sys.stderr)
+        for problem in rejected.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except (CampaignError, StackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

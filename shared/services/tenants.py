@@ -1,0 +1,38 @@
+"""Register a tenant: its Firestore document and its BigQuery datasets and tables."""
+
+from __future__ import annotations
+
+from shared import sqlfiles
+from shared.domain.cnpj import Cnpj
+from shared.domain.tenant import Tenant
+from shared.ports import TenantRepository, Warehouse
+
+TABLE_DDL = (
+    "ddl/raw_clientes.sql",
+    "ddl/raw_vendas.sql",
+    "ddl/campaign_message_history.sql",
+)
+
+
+def register_tenant(
+    cnpj: Cnpj,
+    *,
+    name: str | None,
+    timezone: str | None,
+    tenants: TenantRepository,
+    warehouse: Warehouse,
+) -> Tenant:
+    """Idempotent: re-registering keeps the tenant's campaign settings and data."""
+    existing = tenants.get(cnpj)
+    fields = existing.model_dump() if existing else {"cnpj": cnpj.value}
+    if name is not None:
+        fields["name"] = name
+    if timezone is not None:
+        fields["timezone"] = timezone
+    tenant = Tenant.model_validate(fields)
+    warehouse.ensure_dataset(cnpj.raw_dataset)
+    warehouse.ensure_dataset(cnpj.campaign_dataset)
+    for ddl in TABLE_DDL:
+        warehouse.run_ddl(sqlfiles.render(ddl, cnpj))
+    tenants.save(tenant)
+    return tenant
