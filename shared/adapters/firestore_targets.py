@@ -39,20 +39,18 @@ class FirestoreTargetStore:
             raise ValueError(f"a batch holds at most {MAX_BATCH_WRITES} writes, got {len(targets)}")
         pending = list(targets)
         already_present = 0
-        for _ in range(_MAX_CONFLICT_ROUNDS):
-            if not pending:
-                break
-            try:
-                with translated("Firestore"):
+        with translated("Firestore"):
+            for _ in range(_MAX_CONFLICT_ROUNDS):
+                try:
                     self._commit(cnpj, pending)
-                return BatchResult(created=len(pending), already_present=already_present)
-            except api.Conflict:
-                existing = self._existing_ids(cnpj, pending)
-                already_present += len(existing)
-                pending = [target for target in pending if target.id not in existing]
-        if pending:
-            raise TransientError("targets kept conflicting with concurrent writers")
-        return BatchResult(created=0, already_present=already_present)
+                    return BatchResult(created=len(pending), already_present=already_present)
+                except api.Conflict:  # someone created some of them first: drop those, retry
+                    existing = self._existing_ids(cnpj, pending)
+                    already_present += len(existing)
+                    pending = [target for target in pending if target.id not in existing]
+                    if not pending:
+                        return BatchResult(created=0, already_present=already_present)
+        raise TransientError("targets kept conflicting with concurrent writers")
 
     def customers_with_targets_since(
         self, cnpj: Cnpj, campaign_type: str, period_key: str
@@ -80,17 +78,11 @@ class FirestoreTargetStore:
                 target.id
             )
             batch.create(reference, {**target.document(), "createdAt": firestore.SERVER_TIMESTAMP})
-        try:
-            batch.commit()
-        except api.Conflict:
-            raise
-        except api.FailedPrecondition as error:  # some backends report create-on-existing so
-            raise api.Conflict(str(error)) from error
+        batch.commit()
 
     def _existing_ids(self, cnpj: Cnpj, targets: Sequence[Target]) -> set[str]:
         references = [
             targets_collection(self._client, cnpj, target.campaign_type).document(target.id)
             for target in targets
         ]
-        with translated("Firestore"):
-            return {snap.id for snap in self._client.get_all(references) if snap.exists}
+        return {snap.id for snap in self._client.get_all(references) if snap.exists}
