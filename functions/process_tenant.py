@@ -1,4 +1,4 @@
-"""Cloud Function ``process_tenant``: one tenant's job (Pub/Sub) -> campaign targets in Firestore."""
+"""Cloud Function ``process_tenant``: one tenant's job (Pub/Sub) -> targets in Firestore."""
 
 import functions_framework
 from cloudevents.http import CloudEvent

@@ -11,7 +11,8 @@ from functools import cached_property
 
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery, firestore, pubsub_v1
+from google.cloud import bigquery, firestore
+from google.cloud.pubsub_v1 import PublisherClient
 
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
@@ -44,9 +45,9 @@ class Container:
         )
 
     @cached_property
-    def publisher_client(self) -> pubsub_v1.PublisherClient:
+    def publisher_client(self) -> PublisherClient:
         # Honours PUBSUB_EMULATOR_HOST.
-        return pubsub_v1.PublisherClient()
+        return PublisherClient()
 
     @cached_property
     def warehouse(self) -> BigQueryWarehouse:
@@ -83,7 +84,7 @@ _container: Container | None = None
 
 def container() -> Container:
     """The process-wide container (created on first use)."""
-    global _container  # noqa: PLW0603 - one composition root per process, by design
+    global _container
     if _container is None:
         _container = Container(get_settings())
     return _container

@@ -2,7 +2,8 @@
 
 When the standard emulator variables (``FIRESTORE_EMULATOR_HOST``, ``PUBSUB_EMULATOR_HOST``,
 ``BIGQUERY_EMULATOR_HOST``, ``CLOUD_TASKS_EMULATOR_HOST``) are absent the same code talks to real
-Google Cloud with Application Default Credentials. Nothing else in the code base reads ``os.environ``.
+Google Cloud with Application Default Credentials. No service or adapter reads the
+environment itself.
 """
 
 from __future__ import annotations

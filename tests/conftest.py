@@ -66,8 +66,13 @@ def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
         customers: int = 300, as_of: date = date(2026, 11, 20), seed: int = 11, **fields: Any
     ) -> Cnpj:
         cnpj = Cnpj.from_base(f"{_cnpj_random.randrange(10**11, 10**12):012d}")
-        register_tenant(cnpj, name=f"Test {cnpj}", timezone=fields.pop("timezone", None),
-                        tenants=deps.tenants, warehouse=deps.warehouse)
+        register_tenant(
+            cnpj,
+            name=f"Test {cnpj}",
+            timezone=fields.pop("timezone", None),
+            tenants=deps.tenants,
+            warehouse=deps.warehouse,
+        )
         if fields:
             tenant = deps.tenants.get(cnpj)
             assert tenant is not None

@@ -32,7 +32,9 @@ class FakeTargetStore:
         with self._lock:  # a commit is atomic
             self.batch_sizes.append(len(targets))
             keys = [(cnpj.value, target.campaign_type, target.id) for target in targets]
-            fresh = [(key, t) for key, t in zip(keys, targets, strict=True) if key not in self.documents]
+            fresh = [
+                (key, t) for key, t in zip(keys, targets, strict=True) if key not in self.documents
+            ]
             for key, target in fresh:
                 self.documents[key] = target.document()
             return BatchResult(created=len(fresh), already_present=len(targets) - len(fresh))

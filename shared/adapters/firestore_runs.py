@@ -46,7 +46,10 @@ class FirestoreRunLedger:
                 previous = RunStatus(reference.get().get("status"))
                 if previous is not RunStatus.FINISHED:
                     reference.update(
-                        {"status": RunStatus.RUNNING.value, "restartedAt": firestore.SERVER_TIMESTAMP}
+                        {
+                            "status": RunStatus.RUNNING.value,
+                            "restartedAt": firestore.SERVER_TIMESTAMP,
+                        }
                     )
                 return previous
 

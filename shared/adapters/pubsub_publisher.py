@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from google.cloud import pubsub_v1
+from google.cloud.pubsub_v1 import PublisherClient
 
 from shared.adapters.errors import translated
 
@@ -14,7 +14,7 @@ _PUBLISH_TIMEOUT_SECONDS = 30
 
 
 class PubSubPublisher:
-    def __init__(self, client: pubsub_v1.PublisherClient, project: str) -> None:
+    def __init__(self, client: PublisherClient, project: str) -> None:
         self._client = client
         self._project = project
 

@@ -68,11 +68,11 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
     def parameters(self, ctx: RunContext, settings: SettingsT) -> dict[str, QueryValue]:
         """This campaign's own query parameters (the common ones are added by :meth:`run`)."""
 
-    def not_due_reason(self, ctx: RunContext, settings: SettingsT) -> str | None:  # noqa: ARG002
+    def not_due_reason(self, ctx: RunContext, settings: SettingsT) -> str | None:
         """Why the campaign has nothing to do today, before any query is spent on it."""
         return None
 
-    def target_data(self, row: Mapping[str, Any], settings: SettingsT) -> dict[str, Any]:  # noqa: ARG002
+    def target_data(self, row: Mapping[str, Any], settings: SettingsT) -> dict[str, Any]:
         """Campaign-specific fields for the message template."""
         return {}
 

@@ -42,9 +42,7 @@ class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
         inactive_before = start_of_day(ctx.today - timedelta(days=settings.inactive_days), ctx.zone)
         return {"inactive_before": inactive_before}
 
-    def target_data(
-        self, row: Mapping[str, Any], settings: ReactivationSettings
-    ) -> dict[str, Any]:
+    def target_data(self, row: Mapping[str, Any], settings: ReactivationSettings) -> dict[str, Any]:
         data: dict[str, Any] = {"lastPurchaseAt": row["last_purchase_at"].isoformat()}
         if settings.voucher_code:
             data["voucherCode"] = settings.voucher_code

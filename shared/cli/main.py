@@ -62,10 +62,17 @@ def _stack(args: argparse.Namespace) -> int:
 
 def _tenant_add(args: argparse.Namespace) -> int:
     deps = _deps(args)
-    tenant = register_tenant(Cnpj.parse(args.cnpj), name=args.name, timezone=args.timezone,
-                             tenants=deps.tenants, warehouse=deps.warehouse)
-    print(f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered; "
-          f"datasets {tenant.id.raw_dataset} and {tenant.id.campaign_dataset} ready")
+    tenant = register_tenant(
+        Cnpj.parse(args.cnpj),
+        name=args.name,
+        timezone=args.timezone,
+        tenants=deps.tenants,
+        warehouse=deps.warehouse,
+    )
+    print(
+        f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered; "
+        f"datasets {tenant.id.raw_dataset} and {tenant.id.campaign_dataset} ready"
+    )
     return 0
 
 
@@ -81,10 +88,18 @@ def _sample_data(args: argparse.Namespace) -> int:
     deps = _deps(args)
     as_of = args.as_of or datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
     names = tenant_names(args.tenants, args.seed)
-    for index, (cnpj, name) in enumerate(zip(tenant_cnpjs(args.tenants, args.seed), names, strict=True)):
-        register_tenant(cnpj, name=name, timezone=None, tenants=deps.tenants, warehouse=deps.warehouse)
-        spec = SampleSpec(as_of=as_of, customers=args.customers, seed=args.seed + index,
-                          sales_per_customer=args.sales_per_customer)
+    for index, (cnpj, name) in enumerate(
+        zip(tenant_cnpjs(args.tenants, args.seed), names, strict=True)
+    ):
+        register_tenant(
+            cnpj, name=name, timezone=None, tenants=deps.tenants, warehouse=deps.warehouse
+        )
+        spec = SampleSpec(
+            as_of=as_of,
+            customers=args.customers,
+            seed=args.seed + index,
+            sales_per_customer=args.sales_per_customer,
+        )
         with tempfile.TemporaryDirectory() as directory:
             write_tenant_files(spec, Path(directory))
             loaded = load_tenant_files(cnpj, Path(directory), deps.warehouse)
@@ -121,8 +136,10 @@ def _targets(args: argparse.Namespace) -> int:
         print(json.dumps(targets, default=str, ensure_ascii=False, indent=2))
         return 0
     for target in targets:
-        print(f"{target['campaignType']:<13} {target['id']:<24} {target['status']:<8} "
-              f"{mask_phone(target['phone']):<15} {target['name']}")
+        print(
+            f"{target['campaignType']:<13} {target['id']:<24} {target['status']:<8} "
+            f"{mask_phone(target['phone']):<15} {target['name']}"
+        )
     print(f"{len(targets)} targets")
     return 0
 
@@ -139,8 +156,12 @@ def _instant(text: str) -> datetime:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="campaigns", description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                        help="where the local stack keeps its state (default: .stack)")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="where the local stack keeps its state (default: .stack)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     stack = commands.add_parser("stack", help="start, stop or inspect the local stack")
@@ -159,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", help="replace a tenant's tables with files")
     load.add_argument("cnpj")
-    load.add_argument("--dir", required=True, help="holds clientes.csv|ndjson, vendas.csv|ndjson, ...")
+    load.add_argument(
+        "--dir", required=True, help="holds clientes.csv|ndjson, vendas.csv|ndjson, ..."
+    )
     load.set_defaults(run=_load)
 
     sample = commands.add_parser("sample-data", help="generate and load realistic tenants")
@@ -167,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--customers", type=int, default=200)
     sample.add_argument("--sales-per-customer", type=float, default=10.0)
     sample.add_argument("--seed", type=int, default=7)
-    sample.add_argument("--as-of", type=date.fromisoformat, help="local date the data is current for")
+    sample.add_argument(
+        "--as-of", type=date.fromisoformat, help="local date the data is current for"
+    )
     sample.set_defaults(run=_sample_data)
 
     tick = commands.add_parser("tick", help="publish a tick as Cloud Scheduler would and wait")

@@ -63,27 +63,62 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def summary_table(runs: dict[str, dict[str, Any]]) -> str:
-    header = ("tenant", "campaign", "status", "candidates", "created", "already", "skipped", "detail")
+    header = (
+        "tenant",
+        "campaign",
+        "status",
+        "candidates",
+        "created",
+        "already",
+        "skipped",
+        "detail",
+    )
     rows: list[tuple[str, ...]] = [header]
     for cnpj, run in sorted(runs.items()):
         name = run.get("tenantName") or ""
         label = f"{cnpj} {name}".strip()
         campaigns = run.get("campaigns") or {}
         if not campaigns:
-            rows.append((label, "-", run.get("status", "NOT STARTED"), "", "", "", "", run.get("error", "")))
+            rows.append(
+                (label, "-", run.get("status", "NOT STARTED"), "", "", "", "", run.get("error", ""))
+            )
         for kind, outcome in sorted(campaigns.items()):
             skipped = outcome.get("skipped") or {}
             skipped_text = str(sum(skipped.values()))
             if skipped:
-                skipped_text += " (" + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) + ")"
-            rows.append((label, kind, outcome["status"], str(outcome["candidates"]),
-                         str(outcome["created"]), str(outcome["already_present"]), skipped_text,
-                         _short(outcome.get("detail", ""))))
+                skipped_text += (
+                    " (" + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) + ")"
+                )
+            rows.append(
+                (
+                    label,
+                    kind,
+                    outcome["status"],
+                    str(outcome["candidates"]),
+                    str(outcome["created"]),
+                    str(outcome["already_present"]),
+                    skipped_text,
+                    _short(outcome.get("detail", "")),
+                )
+            )
             label = ""
         if run.get("status") not in _DONE:
-            rows.append(("", "(run)", run.get("status", "NOT STARTED"), "", "", "", "", run.get("error", "")))
+            rows.append(
+                (
+                    "",
+                    "(run)",
+                    run.get("status", "NOT STARTED"),
+                    "",
+                    "",
+                    "",
+                    "",
+                    run.get("error", ""),
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)

@@ -32,7 +32,7 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 
 
 def start_of_day(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which ``day`` begins in ``tz`` (DST-safe: uses the zone's offset that day)."""
+    """The UTC instant at which ``day`` begins in ``tz`` (DST-safe: the zone's offset that day)."""
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 

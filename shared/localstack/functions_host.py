@@ -45,11 +45,11 @@ def build_app(project: str) -> WsgiApp:
     mounts: dict[str, WsgiApp] = {}
     for spec in FUNCTIONS:
         app = _root_path(
-            functions_framework.create_app(spec.name, str(spec.source), spec.signature)
+            functions_framework.create_app(spec.name, str(spec.source), spec.signature)  # type: ignore[no-untyped-call]
         )
         mounts[f"/{spec.name}"] = app
         mounts[f"/functions/projects/{project}/triggers/{spec.name}"] = app
-    return DispatcherMiddleware(_health, mounts)  # type: ignore[return-value]
+    return DispatcherMiddleware(_health, mounts)
 
 
 def main() -> None:
@@ -58,9 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     logs.configure(settings.log_level)
-    run_simple(
-        "127.0.0.1", args.port, build_app(settings.google_cloud_project), threaded=True
-    )
+    run_simple("127.0.0.1", args.port, build_app(settings.google_cloud_project), threaded=True)
 
 
 if __name__ == "__main__":

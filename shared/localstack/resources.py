@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 import grpc
 from google.api_core import exceptions as api
-from google.cloud import pubsub_v1, tasks_v2
+from google.cloud import tasks_v2
+from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
@@ -26,19 +28,17 @@ def create_all(environment: Mapping[str, str], functions_port: int) -> None:
 
 def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
     channel = grpc.insecure_channel(pubsub_host)
-    publisher = pubsub_v1.PublisherClient(transport=PublisherGrpcTransport(channel=channel))
-    subscriber = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    publisher = PublisherClient(transport=PublisherGrpcTransport(channel=channel))
+    subscriber = SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
     with subscriber:
         for topic in TOPICS:
-            try:
+            with contextlib.suppress(api.AlreadyExists):
                 publisher.create_topic(name=publisher.topic_path(project, topic))
-            except api.AlreadyExists:
-                pass
         for spec in FUNCTIONS:
             if spec.topic is None or spec.subscription is None:
                 continue
             endpoint = f"http://127.0.0.1:{functions_port}/{spec.name}"
-            try:
+            with contextlib.suppress(api.AlreadyExists):
                 subscriber.create_subscription(
                     request={
                         "name": subscriber.subscription_path(project, spec.subscription),
@@ -47,8 +47,6 @@ def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
                         "ack_deadline_seconds": PUSH_ACK_DEADLINE_SECONDS,
                     }
                 )
-            except api.AlreadyExists:
-                pass
 
 
 def tasks_client(host: str) -> tasks_v2.CloudTasksClient:

@@ -9,6 +9,7 @@ recorded in ``<state dir>/state.json`` (after checking each is still the process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -127,10 +128,16 @@ class Stack:
             Service(
                 "firestore",
                 ports.firestore,
-                [java, "-Duser.language=en", "-cp", str(_require(FIRESTORE_JAR, "cloud-firestore-emulator")),
-                 "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
-                 f"--host={HOST}", f"--port={ports.firestore}",
-                 f"--functions_emulator={HOST}:{ports.functions}"],
+                [
+                    java,
+                    "-Duser.language=en",
+                    "-cp",
+                    str(_require(FIRESTORE_JAR, "cloud-firestore-emulator")),
+                    "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+                    f"--host={HOST}",
+                    f"--port={ports.firestore}",
+                    f"--functions_emulator={HOST}:{ports.functions}",
+                ],
                 marker="CloudFirestore",
             ),
             Service(
@@ -142,25 +149,51 @@ class Stack:
             Service(
                 "bigquery",
                 ports.bigquery,
-                [str(_require(venv / "bin" / "bqemulator", "bqemulator (make setup)")), "start",
-                 "--rest-host", HOST, "--rest-port", str(ports.bigquery),
-                 "--grpc-host", HOST, "--grpc-port", str(ports.bigquery_grpc),
-                 "--project", self.project, "--log-level", "warning"],
+                [
+                    str(_require(venv / "bin" / "bqemulator", "bqemulator (make setup)")),
+                    "start",
+                    "--rest-host",
+                    HOST,
+                    "--rest-port",
+                    str(ports.bigquery),
+                    "--grpc-host",
+                    HOST,
+                    "--grpc-port",
+                    str(ports.bigquery_grpc),
+                    "--project",
+                    self.project,
+                    "--log-level",
+                    "warning",
+                ],
                 marker="bqemulator",
                 env={"HOME": str(_bqemulator_home(venv))},
             ),
             Service(
                 "tasks",
                 ports.tasks,
-                [str(_require(venv / "tasks-emulator" / "bin" / "python",
-                              "the Cloud Tasks emulator's virtualenv (make setup)")),
-                 str(Path(__file__).with_name("tasks_emulator_main.py")), "--port", str(ports.tasks)],
+                [
+                    str(
+                        _require(
+                            venv / "tasks-emulator" / "bin" / "python",
+                            "the Cloud Tasks emulator's virtualenv (make setup)",
+                        )
+                    ),
+                    str(Path(__file__).with_name("tasks_emulator_main.py")),
+                    "--port",
+                    str(ports.tasks),
+                ],
                 marker="tasks_emulator_main",
             ),
             Service(
                 "functions",
                 ports.functions,
-                [sys.executable, "-m", "shared.localstack.functions_host", "--port", str(ports.functions)],
+                [
+                    sys.executable,
+                    "-m",
+                    "shared.localstack.functions_host",
+                    "--port",
+                    str(ports.functions),
+                ],
                 marker="functions_host",
                 env=self.environment(),
             ),
@@ -170,8 +203,12 @@ class Stack:
         log = (self.state_dir / "logs" / f"{service.name}.log").open("ab")
         env = {**os.environ, **service.env}
         process = subprocess.Popen(
-            service.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            service.command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
         service.pid = process.pid
 
@@ -196,8 +233,11 @@ class Stack:
         return rows
 
     def _save(self, services: list[Service]) -> None:
-        state = {"project": self.project, "ports": asdict(self.ports),
-                 "services": [asdict(service) for service in services]}
+        state = {
+            "project": self.project,
+            "ports": asdict(self.ports),
+            "services": [asdict(service) for service in services],
+        }
         self.state_file.write_text(json.dumps(state, indent=2))
 
     def _load(self) -> list[Service]:
@@ -222,7 +262,9 @@ def load_env(state_dir: Path) -> dict[str, str]:
     env_file = state_dir / "env"
     if not env_file.exists():
         return {}
-    pairs = (line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines())
+    pairs = (
+        line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines()
+    )
     return {key: value for key, value in pairs}
 
 
@@ -271,11 +313,12 @@ def _bqemulator_home(venv: Path) -> Path:
             "site = sysconfig.get_paths()['purelib']\n"
             "connection = duckdb.connect()\n"
             "for name in ('spatial', 'avro'):\n"
-            "    path = glob.glob(f'{site}/duckdb_extension_{name}/extensions/*/{name}.duckdb_extension')[0]\n"
-            "    connection.execute(f\"INSTALL '{path}'\")\n"
+            "    pattern = f'{site}/duckdb_extension_{name}/extensions/*/{name}.duckdb_extension'\n"
+            "    connection.execute(f\"INSTALL '{glob.glob(pattern)[0]}'\")\n"
         )
-        subprocess.run([sys.executable, "-c", script], env={**os.environ, "HOME": str(home)},
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "HOME": str(home)}, check=True
+        )
     return home
 
 
@@ -296,10 +339,8 @@ def _terminate(pid: int) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):  # reap it if it is our child
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
                 return
             time.sleep(0.05)
@@ -322,8 +363,9 @@ def _wait_ready(service: Service, state_dir: Path) -> None:
         if _answers(service):
             return
         time.sleep(0.1)
-    raise StackError(f"{service.name} did not answer on {HOST}:{service.port} within "
-                     f"{READY_TIMEOUT_SECONDS} s")
+    raise StackError(
+        f"{service.name} did not answer on {HOST}:{service.port} within {READY_TIMEOUT_SECONDS} s"
+    )
 
 
 def _answers(service: Service) -> bool:
@@ -332,8 +374,9 @@ def _answers(service: Service) -> bool:
             return probe.connect_ex((HOST, service.port)) == 0
     paths = {"bigquery": "/discovery/v1/apis/bigquery/v2/rest", "functions": "/healthz"}
     try:
-        response = requests.get(f"http://{HOST}:{service.port}{paths.get(service.name, '/')}",
-                                timeout=1)
+        response = requests.get(
+            f"http://{HOST}:{service.port}{paths.get(service.name, '/')}", timeout=1
+        )
     except requests.RequestException:
         return False
     return response.status_code < 500

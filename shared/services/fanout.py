@@ -36,9 +36,7 @@ def fan_out(
     else:
         selected = tenants.list_active()
     cnpjs = sorted(tenant.cnpj for tenant in selected)
-    ticks.record_fanout(
-        tick_id, {"instant": instant.isoformat(), "tenants": cnpjs, "force": force}
-    )
+    ticks.record_fanout(tick_id, {"instant": instant.isoformat(), "tenants": cnpjs, "force": force})
     for cnpj in cnpjs:
         job = TenantJob(cnpj=cnpj, instant=instant, tick_id=tick_id, force=force)
         publisher.publish(TENANT_TOPIC, job.model_dump(mode="json"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pydantic
 
@@ -46,8 +47,13 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
         return []
     tz = zone(tenant.timezone)
     today = local_date(job.instant, tz)
-    info = {"tenantName": tenant.name, "instant": job.instant.isoformat(),
-            "localDate": today.isoformat(), "force": job.force, "timezone": tenant.timezone}
+    info = {
+        "tenantName": tenant.name,
+        "instant": job.instant.isoformat(),
+        "localDate": today.isoformat(),
+        "force": job.force,
+        "timezone": tenant.timezone,
+    }
     if ports.runs.begin(cnpj, job.tick_id, info) is RunStatus.FINISHED:
         logs.log(_log, logging.INFO, "run already finished", tenant=job.cnpj, run=job.tick_id)
         return []
@@ -69,7 +75,7 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
 
 
 def _run_campaign(
-    processor: CampaignProcessor[object],  # type: ignore[type-var]
+    processor: CampaignProcessor[Any],
     ctx: RunContext,
     force: bool,
     runs: RunLedger,
@@ -86,7 +92,9 @@ def _run_campaign(
                 return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(
                     kind, CampaignStatus.DONE
                 )
-            return CampaignOutcome(kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}")
+            return CampaignOutcome(
+                kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}"
+            )
         if not force and ctx.instant.astimezone(ctx.zone).hour < settings.run_hour:
             return CampaignOutcome(
                 kind, CampaignStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
@@ -96,17 +104,39 @@ def _run_campaign(
             return CampaignOutcome(kind, CampaignStatus.NOT_DUE, detail=reason)
         outcome = processor.run(ctx)
         runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
-        logs.log(_log, logging.INFO, "campaign targeted", tenant=cnpj.value, campaign=kind,
-                 run=ctx.run_id, created=outcome.created, candidates=outcome.candidates)
+        logs.log(
+            _log,
+            logging.INFO,
+            "campaign targeted",
+            tenant=cnpj.value,
+            campaign=kind,
+            run=ctx.run_id,
+            created=outcome.created,
+            candidates=outcome.candidates,
+        )
         return outcome
     except TransientError as error:
-        logs.log(_log, logging.WARNING, "campaign will be retried", tenant=cnpj.value,
-                 campaign=kind, error=str(error))
+        logs.log(
+            _log,
+            logging.WARNING,
+            "campaign will be retried",
+            tenant=cnpj.value,
+            campaign=kind,
+            error=str(error),
+        )
         return CampaignOutcome(kind, CampaignStatus.RETRY, detail=str(error))
     except (CampaignError, pydantic.ValidationError) as error:
-        logs.log(_log, logging.ERROR, "campaign failed", tenant=cnpj.value, campaign=kind,
-                 error=str(error))
+        logs.log(
+            _log,
+            logging.ERROR,
+            "campaign failed",
+            tenant=cnpj.value,
+            campaign=kind,
+            error=str(error),
+        )
         return CampaignOutcome(kind, CampaignStatus.FAILED, detail=str(error))
     except Exception as error:  # a bug must not stop the other campaigns either
-        _log.exception("campaign crashed", extra={"fields": {"tenant": cnpj.value, "campaign": kind}})
+        _log.exception(
+            "campaign crashed", extra={"fields": {"tenant": cnpj.value, "campaign": kind}}
+        )
         return CampaignOutcome(kind, CampaignStatus.FAILED, detail=f"internal error: {error!r}")

@@ -29,7 +29,9 @@ def _by_type(outcomes: list[CampaignOutcome]) -> dict[str, CampaignOutcome]:
     return {outcome.campaign_type: outcome for outcome in outcomes}
 
 
-def test_each_campaign_runs_once_per_local_day(deps: Container, sample_tenant: SampleTenant) -> None:
+def test_each_campaign_runs_once_per_local_day(
+    deps: Container, sample_tenant: SampleTenant
+) -> None:
     cnpj = sample_tenant()
     first = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))
     assert {o.status for o in first.values()} == {CampaignStatus.DONE}
@@ -73,7 +75,9 @@ def test_not_due_before_the_local_run_hour(deps: Container, sample_tenant: Sampl
     assert all(o.detail == "runs at 08:00 local" for o in manaus_outcomes)
 
 
-def test_a_finished_run_redelivered_does_nothing(deps: Container, sample_tenant: SampleTenant) -> None:
+def test_a_finished_run_redelivered_does_nothing(
+    deps: Container, sample_tenant: SampleTenant
+) -> None:
     cnpj = sample_tenant(customers=50)
     assert process_tenant(_job(cnpj, "t1"), deps.tenant_ports())
     assert process_tenant(_job(cnpj, "t1"), deps.tenant_ports()) == []
@@ -106,7 +110,9 @@ def test_permanent_failure_is_recorded_and_others_go_on(
 ) -> None:
     cnpj = sample_tenant(customers=50)
     broken = FlakyWarehouse(deps.warehouse, LOYALTY_SQL_MARKER, PermanentError("bad query"))
-    outcomes = _by_type(process_tenant(_job(cnpj, "t1"), replace(deps.tenant_ports(), warehouse=broken)))
+    outcomes = _by_type(
+        process_tenant(_job(cnpj, "t1"), replace(deps.tenant_ports(), warehouse=broken))
+    )
     assert outcomes["LOYALTY"].status is CampaignStatus.FAILED
     assert outcomes["LOYALTY"].detail == "bad query"
     assert outcomes["WELCOME"].status is CampaignStatus.DONE
@@ -132,7 +138,9 @@ def test_writes_are_chunked_to_the_production_batch_limit(
 ) -> None:
     cnpj = sample_tenant(customers=2000)
     fake = FakeTargetStore()  # raises on a batch of more than 500, as production does
-    ports = TenantPorts(tenants=deps.tenants, runs=deps.runs, warehouse=deps.warehouse, targets=fake)
+    ports = TenantPorts(
+        tenants=deps.tenants, runs=deps.runs, warehouse=deps.warehouse, targets=fake
+    )
     outcomes = _by_type(process_tenant(_job(cnpj, "t1"), ports))
     assert outcomes["REACTIVATION"].created > 500
     assert max(fake.batch_sizes) == 500

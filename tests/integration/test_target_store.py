@@ -15,7 +15,9 @@ from shared.ports import MAX_BATCH_WRITES, TargetStore
 from tests.fakes import BatchTooLarge, FakeTargetStore
 
 
-def _targets(count: int, period: str = "2026", kind: str = "BIRTHDAY", start: int = 0) -> list[Target]:
+def _targets(
+    count: int, period: str = "2026", kind: str = "BIRTHDAY", start: int = 0
+) -> list[Target]:
     return [
         Target(
             customer_id=f"C{index:06d}",
@@ -83,9 +85,7 @@ def test_rolling_lookup_sees_targets_from_the_period_on(store: TargetStore, new_
     assert store.customers_with_targets_since(new_cnpj, "LOYALTY", "2026-08-24") == {"C000002"}
 
 
-def test_targets_of_one_tenant_are_invisible_to_another(
-    store: TargetStore, new_cnpj: Cnpj
-) -> None:
+def test_targets_of_one_tenant_are_invisible_to_another(store: TargetStore, new_cnpj: Cnpj) -> None:
     other = Cnpj.from_base("A1B2C3D40001")
     store.create_batch(new_cnpj, _targets(1, period="2026-10-05", kind="LOYALTY"))
     assert store.customers_with_targets_since(other, "LOYALTY", "2000") == set()

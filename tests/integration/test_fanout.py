@@ -1,0 +1,81 @@
+"""``fan_out`` against real tenants in Firestore: one job per ACTIVE tenant, the tick recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from shared.bootstrap import Container
+from shared.domain.cnpj import Cnpj
+from shared.domain.tenant import Tenant
+from shared.manifest import TENANT_TOPIC
+from shared.services.fanout import fan_out
+
+INSTANT = datetime.fromisoformat("2026-11-20T11:00:00+00:00")
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, Mapping[str, Any]]] = []
+
+    def publish(self, topic: str, payload: Mapping[str, Any]) -> str:
+        self.messages.append((topic, payload))
+        return str(len(self.messages))
+
+
+def test_fans_out_to_active_tenants_only(deps: Container, new_cnpj: Cnpj) -> None:
+    inactive = Cnpj.from_base("IN" + new_cnpj.value[2:12])  # alphanumeric: never equal
+    deps.tenants.save(Tenant(cnpj=new_cnpj.value, name="Ativa"))
+    deps.tenants.save(Tenant(cnpj=inactive.value, name="Inativa", active=False))
+    publisher = RecordingPublisher()
+    cnpjs = fan_out(
+        tick_id="tick-a",
+        instant=INSTANT,
+        only_cnpj=None,
+        force=False,
+        tenants=deps.tenants,
+        ticks=deps.ticks,
+        publisher=publisher,
+    )
+    assert new_cnpj.value in cnpjs and inactive.value not in cnpjs
+    jobs = {
+        payload["cnpj"]: payload for topic, payload in publisher.messages if topic == TENANT_TOPIC
+    }
+    assert set(jobs) == set(cnpjs)
+    assert jobs[new_cnpj.value] == {
+        "cnpj": new_cnpj.value,
+        "instant": "2026-11-20T11:00:00Z",
+        "tick_id": "tick-a",
+        "force": False,
+    }
+    tick = deps.ticks.get("tick-a")
+    assert tick is not None and tick["tenants"] == cnpjs
+
+
+def test_a_tick_for_one_tenant_reaches_only_that_tenant(deps: Container, new_cnpj: Cnpj) -> None:
+    deps.tenants.save(Tenant(cnpj=new_cnpj.value))
+    publisher = RecordingPublisher()
+    assert fan_out(
+        tick_id="tick-b",
+        instant=INSTANT,
+        only_cnpj=new_cnpj.value,
+        force=True,
+        tenants=deps.tenants,
+        ticks=deps.ticks,
+        publisher=publisher,
+    ) == [new_cnpj.value]
+    assert [payload["force"] for _, payload in publisher.messages] == [True]
+    unknown = Cnpj.from_base("ZZZZ99990001")
+    assert (
+        fan_out(
+            tick_id="tick-c",
+            instant=INSTANT,
+            only_cnpj=unknown.value,
+            force=False,
+            tenants=deps.tenants,
+            ticks=deps.ticks,
+            publisher=RecordingPublisher(),
+        )
+        == []
+    )
