@@ -96,22 +96,27 @@ def new_tenant(deps: Container, cnpj: Cnpj) -> Cnpj:
     return cnpj
 
 
-def count(deps: Container, dataset: str, table: str) -> int:
-    rows = list(deps.warehouse.query(f"SELECT COUNT(*) AS n FROM `{dataset}.{table}`", {}))
-    return int(rows[0]["n"])
+def select(deps: Container, cnpj: Cnpj, sql: str) -> list[dict[str, Any]]:
+    """Rows of ``sql``, naming the tenant's datasets as the ``sql/`` files do."""
+    text = sql.replace("{raw_dataset}", cnpj.raw_dataset)
+    text = text.replace("{campaign_dataset}", cnpj.campaign_dataset)
+    return [dict(row) for row in deps.warehouse.query(text, {})]
 
 
 def counts(deps: Container, cnpj: Cnpj) -> dict[str, int]:
-    return {
-        "clientes": count(deps, cnpj.raw_dataset, "clientes"),
-        "vendas": count(deps, cnpj.raw_dataset, "vendas"),
-        "message_history": count(deps, cnpj.campaign_dataset, "message_history"),
-    }
+    (row,) = select(
+        deps,
+        cnpj,
+        "SELECT"
+        " (SELECT COUNT(*) FROM `{raw_dataset}.clientes`) AS clientes,"
+        " (SELECT COUNT(*) FROM `{raw_dataset}.vendas`) AS vendas,"
+        " (SELECT COUNT(*) FROM `{campaign_dataset}.message_history`) AS message_history",
+    )
+    return {table: int(value) for table, value in row.items()}
 
 
 def ids(deps: Container, cnpj: Cnpj) -> set[str]:
-    sql = f"SELECT id FROM `{cnpj.raw_dataset}.clientes`"
-    return {str(row["id"]) for row in deps.warehouse.query(sql, {})}
+    return {str(row["id"]) for row in select(deps, cnpj, "SELECT id FROM `{raw_dataset}.clientes`")}
 
 
 @pytest.fixture
@@ -154,16 +159,18 @@ def test_loads_csv_files_and_returns_row_counts(
 
     assert loaded == {"clientes": 3, "vendas": 4}  # no message_history file, no entry
     assert counts(deps, cnpj) == {"clientes": 3, "vendas": 4, "message_history": 0}
-    sql = (
-        f"SELECT COUNT(*) AS n, ROUND(SUM(valor), 2) AS total, MIN(data) AS first_sale "
-        f"FROM `{cnpj.raw_dataset}.vendas` WHERE status = 'COMPLETED'"
+    (summary,) = select(
+        deps,
+        cnpj,
+        "SELECT COUNT(*) AS n, ROUND(SUM(valor), 2) AS total, MIN(data) AS first_sale"
+        " FROM `{raw_dataset}.vendas` WHERE status = 'COMPLETED'",
     )
-    (summary,) = deps.warehouse.query(sql, {})
     assert summary["n"] == 3
     assert summary["total"] == 97.5  # 30.5 + 42 + 25.00
     assert summary["first_sale"].isoformat() == "2026-01-11T13:00:00+00:00"
-    sql = f"SELECT id, email, dataCadastro FROM `{cnpj.raw_dataset}.clientes` WHERE id = 'c3'"
-    (celia,) = deps.warehouse.query(sql, {})
+    (celia,) = select(
+        deps, cnpj, "SELECT email, dataCadastro FROM `{raw_dataset}.clientes` WHERE id = 'c3'"
+    )
     assert celia["email"] == "celia@x.com"
     assert celia["dataCadastro"].isoformat() == "2026-06-01T11:00:00+00:00"  # -03:00 applied
 
@@ -181,10 +188,10 @@ def test_loads_ndjson_files(deps: Container, new_cnpj: Cnpj, tmp_path: Path) -> 
     assert loaded == {"clientes": 3, "vendas": 5, "message_history": 2}
     assert counts(deps, cnpj) == loaded
     assert ids(deps, cnpj) == {"c1", "c2", "c3"}
-    sql = f"SELECT ROUND(SUM(valor), 2) AS total FROM `{cnpj.raw_dataset}.vendas`"
-    assert (
-        next(iter(deps.warehouse.query(sql, {})))["total"] == 94.15
-    )  # NULL + 42 + 19.90 + 25.00 + 7.25
+    (vendas_total,) = select(
+        deps, cnpj, "SELECT ROUND(SUM(valor), 2) AS t FROM `{raw_dataset}.vendas`"
+    )
+    assert vendas_total["t"] == 94.15  # NULL + 42 + 19.90 + 25.00 + 7.25
 
 
 def test_a_second_load_replaces_the_tables(loaded: Cnpj, deps: Container, tmp_path: Path) -> None:
@@ -203,11 +210,11 @@ def test_a_second_load_replaces_the_tables(loaded: Cnpj, deps: Container, tmp_pa
 
 
 def test_message_history_is_loaded_into_the_campaign_dataset(loaded: Cnpj, deps: Container) -> None:
-    sql = (
-        f"SELECT user_id, campaign_type FROM `{loaded.campaign_dataset}.message_history` "
-        "ORDER BY user_id"
+    rows = select(
+        deps,
+        loaded,
+        "SELECT user_id, campaign_type FROM `{campaign_dataset}.message_history` ORDER BY user_id",
     )
-    rows = [dict(row) for row in deps.warehouse.query(sql, {})]
     assert rows == [
         {"user_id": "c1", "campaign_type": "WELCOME"},
         {"user_id": "c2", "campaign_type": "BIRTHDAY"},

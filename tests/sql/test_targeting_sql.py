@@ -61,7 +61,7 @@ def customer(
     born: date | None = None,
     signed_up: datetime | None = None,
 ) -> Row:
-    """A clientes row; ``cpf`` defaults to a value unlike the id, so joins must use the right key."""
+    """A clientes row; the default ``cpf`` differs from the id, so joins must use the right key."""
     return {
         "id": customer_id,
         "nome": f"Cliente {customer_id}",
@@ -151,7 +151,7 @@ def targeted(
         **processor.parameters(ctx, settings),
     }
     sql = sqlfiles.render(f"targeting/{processor.campaign_type.lower()}.sql", tenant.id)
-    rows = [dict(row) for row in deps.warehouse.query(sql, params)]
+    rows: list[Mapping[str, Any]] = [dict(row) for row in deps.warehouse.query(sql, params)]
     by_id = {str(row["customer_id"]): row for row in rows}
     assert len(by_id) == len(rows), f"a customer appears twice: {rows}"
     return by_id
