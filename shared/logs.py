@@ -14,8 +14,9 @@ import re
 import sys
 from typing import Any
 
-_PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s()-]{8,}\d")
-_MIN_PHONE_DIGITS = 10
+import phonenumbers
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def mask_phone(phone: str) -> str:
@@ -26,22 +27,31 @@ def mask_phone(phone: str) -> str:
     return f"+{digits[:4]}{'*' * (len(digits) - 6)}{digits[-2:]}"
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    text = match.group(0)
-    return mask_phone(text) if sum(c.isdigit() for c in text) >= _MIN_PHONE_DIGITS else text
+def redact(text: str) -> str:
+    """Mask every phone number in free text (phonenumbers finds them; ISO dates are not phones)."""
+    pieces: list[str] = []
+    last = 0
+    for match in phonenumbers.PhoneNumberMatcher(
+        text, "BR", leniency=phonenumbers.Leniency.POSSIBLE
+    ):
+        if _ISO_DATE.fullmatch(match.raw_string):
+            continue
+        pieces += [text[last : match.start], mask_phone(match.raw_string)]
+        last = match.end
+    return "".join(pieces) + text[last:]
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        message = _PHONE_LIKE.sub(_mask_match, record.getMessage())
         entry: dict[str, Any] = {
             "severity": record.levelname,
-            "message": message,
+            "message": redact(record.getMessage()),
             "logger": record.name,
         }
-        entry.update(getattr(record, "fields", {}))
+        for key, value in getattr(record, "fields", {}).items():
+            entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
