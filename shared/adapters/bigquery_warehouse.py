@@ -71,6 +71,7 @@ class BigQueryWarehouse:
                 schema=schema,
                 write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
                 skip_leading_rows=1 if file_format == "csv" else None,
+                allow_quoted_newlines=True if file_format == "csv" else None,
             )
             with open(path, "rb") as source:
                 job = self._client.load_table_from_file(source, destination, job_config=config)

@@ -24,10 +24,16 @@ REQUIRED_TABLES = ("clientes", "vendas")
 OPTIONAL_TABLES = ("message_history",)
 MAX_REPORTED_PROBLEMS = 20
 
+# The grammars BigQuery's loader accepts (ASCII only: Python's float() and int() would also
+# take "١٢", "1_000" or " 12 ", which BigQuery rejects after other tables were replaced).
 _TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?"
-    r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?"
+    r"(?: ?(?:Z|UTC|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?))?$",
+    re.ASCII,
 )
+_FLOAT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+_INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
+_BOOLEAN = {"true", "false", "1", "0"}
 
 
 class LoadRejected(ValidationError):
@@ -59,6 +65,8 @@ def _valid_timestamp(value: str) -> bool:
 
 
 def _valid_date(value: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        return False
     try:
         date.fromisoformat(value)
     except ValueError:
@@ -66,26 +74,19 @@ def _valid_date(value: str) -> bool:
     return True
 
 
-def _valid_number(cast: Callable[[str], Any]) -> Callable[[str], bool]:
-    def check(value: str) -> bool:
-        try:
-            cast(value)
-        except ValueError:
-            return False
-        return True
-
-    return check
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: pattern.fullmatch(value) is not None
 
 
 _CHECKS: dict[str, Callable[[str], bool]] = {
     "TIMESTAMP": _valid_timestamp,
     "DATE": _valid_date,
-    "FLOAT": _valid_number(float),
-    "FLOAT64": _valid_number(float),
-    "INTEGER": _valid_number(int),
-    "INT64": _valid_number(int),
-    "BOOLEAN": lambda value: value.lower() in {"true", "false", "1", "0"},
-    "BOOL": lambda value: value.lower() in {"true", "false", "1", "0"},
+    "FLOAT": _matches(_FLOAT),
+    "FLOAT64": _matches(_FLOAT),
+    "INTEGER": _matches(_INTEGER),
+    "INT64": _matches(_INTEGER),
+    "BOOLEAN": lambda value: value.lower() in _BOOLEAN,
+    "BOOL": lambda value: value.lower() in _BOOLEAN,
 }
 
 
@@ -120,6 +121,11 @@ def problems_in(source: SourceFile, column_types: dict[str, str]) -> list[str]:
                     problems.append(f"{name}:{line}: unknown column {column!r}")
                     continue
                 if value in (None, ""):
+                    continue
+                if isinstance(value, dict | list):
+                    problems.append(
+                        f"{name}:{line}: column {column!r}: nested values are not allowed"
+                    )
                     continue
                 check = _CHECKS.get(column_types[column])
                 if check is not None and not check(str(value)):

@@ -328,15 +328,6 @@ def test_rejects_both_csv_and_ndjson_for_one_table(
     assert "vendas.ndjson" in problems[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "loading.py checks FLOAT values with Python's float(), which accepts non-ASCII digits "
-        "('١٢'), so the file passes the checks; BigQuery then fails the vendas load after "
-        "clientes was already replaced (PermanentError instead of LoadRejected; on bqemulator "
-        "vendas is even left empty)"
-    ),
-)
 def test_a_value_bigquery_cannot_read_is_rejected_before_anything_loads(
     loaded: Cnpj, deps: Container, tmp_path: Path
 ) -> None:
