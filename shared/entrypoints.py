@@ -20,7 +20,7 @@ from cloudevents.http import CloudEvent
 
 from shared import logs
 from shared.bootstrap import container
-from shared.domain.errors import ValidationError
+from shared.domain.errors import PermanentError, ValidationError
 from shared.messages import TenantJob, TickMessage
 from shared.services.fanout import fan_out
 from shared.services.process_tenant import process_tenant
@@ -76,4 +76,9 @@ def handle_tenant_job(event: CloudEvent) -> None:
     except (MalformedEvent, pydantic.ValidationError, ValidationError) as error:
         logs.log(_log, logging.ERROR, "malformed tenant job acknowledged", error=str(error))
         return
-    process_tenant(job, container().tenant_ports())
+    try:
+        process_tenant(job, container().tenant_ports())
+    except PermanentError as error:  # e.g. an invalid tenant document: retrying cannot help
+        logs.log(
+            _log, logging.ERROR, "tenant job failed permanently", tenant=job.cnpj, error=str(error)
+        )

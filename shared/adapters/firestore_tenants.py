@@ -1,13 +1,33 @@
-"""Firestore as the TenantRepository: one document ``users/{cnpj}`` per business."""
+"""Firestore as the TenantRepository: one document ``users/{cnpj}`` per business.
+
+Tenant documents are edited by people, so one may be invalid (a misspelt time zone, a bad
+CNPJ as id). Such a document must not stop the other tenants: listing skips it with an error
+log, and reading it raises a PermanentError that the entry points acknowledge.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+import pydantic
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared import logs
 from shared.adapters.errors import translated
 from shared.domain.cnpj import Cnpj
+from shared.domain.errors import PermanentError, ValidationError
 from shared.domain.tenant import Tenant
+
+_log = logging.getLogger(__name__)
+
+
+def _tenant(document_id: str, fields: dict[str, Any] | None) -> Tenant:
+    try:
+        return Tenant.model_validate({**(fields or {}), "cnpj": document_id})
+    except (pydantic.ValidationError, ValidationError) as error:
+        raise PermanentError(f"tenant document users/{document_id} is invalid: {error}") from error
 
 
 class FirestoreTenantRepository:
@@ -17,17 +37,19 @@ class FirestoreTenantRepository:
     def get(self, cnpj: Cnpj) -> Tenant | None:
         with translated("Firestore"):
             snapshot = self._users.document(cnpj.value).get()
-        if not snapshot.exists:
-            return None
-        return Tenant.model_validate({**(snapshot.to_dict() or {}), "cnpj": cnpj.value})
+        return _tenant(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
 
     def list_active(self) -> list[Tenant]:
         query = self._users.where(filter=FieldFilter("active", "==", True))
+        tenants = []
         with translated("Firestore"):
-            return [
-                Tenant.model_validate({**(snapshot.to_dict() or {}), "cnpj": snapshot.id})
-                for snapshot in query.stream()
-            ]
+            snapshots = list(query.stream())
+        for snapshot in snapshots:
+            try:
+                tenants.append(_tenant(snapshot.id, snapshot.to_dict()))
+            except PermanentError as error:
+                logs.log(_log, logging.ERROR, "invalid tenant skipped", error=str(error))
+        return tenants
 
     def save(self, tenant: Tenant) -> None:
         with translated("Firestore"):

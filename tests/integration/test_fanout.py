@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import requests
+
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
+from shared.localstack.stack import Stack
 from shared.manifest import TENANT_TOPIC
 from shared.services.fanout import fan_out
 
@@ -79,3 +84,37 @@ def test_a_tick_for_one_tenant_reaches_only_that_tenant(deps: Container, new_cnp
         )
         == []
     )
+
+
+def test_an_invalid_tenant_document_does_not_stop_the_others(
+    deps: Container, stack: Stack, new_cnpj: Cnpj
+) -> None:
+    broken = Cnpj.from_base("BR" + new_cnpj.value[2:12])
+    deps.tenants.save(Tenant(cnpj=new_cnpj.value))
+    deps.firestore_client.collection("users").document(broken.value).set(
+        {"active": True, "timezone": "America/Sao_Paulu"}  # a typo a person could make
+    )
+    publisher = RecordingPublisher()
+    cnpjs = fan_out(
+        tick_id="tick-d",
+        instant=INSTANT,
+        only_cnpj=None,
+        force=False,
+        tenants=deps.tenants,
+        ticks=deps.ticks,
+        publisher=publisher,
+    )
+    assert new_cnpj.value in cnpjs and broken.value not in cnpjs
+
+    # Its own job (from an earlier fan-out) is acknowledged, not redelivered forever.
+    job = {"cnpj": broken.value, "instant": "2026-11-20T11:30:00Z", "tick_id": "tick-d"}
+    envelope = {
+        "message": {
+            "data": base64.b64encode(json.dumps(job).encode()).decode(),
+            "messageId": "x1",
+            "publishTime": "2026-11-20T11:30:00Z",
+        },
+        "subscription": "projects/demo-campaigns/subscriptions/process_tenant-push",
+    }
+    url = f"http://127.0.0.1:{stack.ports.functions}/process_tenant"
+    assert requests.post(url, json=envelope, timeout=30).status_code == 200
