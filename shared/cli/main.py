@@ -17,6 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pydantic
+from google.auth.exceptions import DefaultCredentialsError
+
 from shared.bootstrap import Container
 from shared.campaigns import registered_processors
 from shared.config import Settings
@@ -222,6 +225,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CampaignError, StackError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except pydantic.ValidationError as invalid:
+        for problem in invalid.errors():
+            field = ".".join(str(part) for part in problem["loc"]) or "value"
+            print(
+                f"error: {field}: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr
+            )
+        return 2
+    except DefaultCredentialsError:
+        print(
+            "error: no local stack runs here and no Google credentials were found: run "
+            "`campaigns stack up`, or `gcloud auth application-default login` for real GCP",
+            file=sys.stderr,
+        )
         return 2
 
 
