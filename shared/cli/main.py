@@ -227,11 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except pydantic.ValidationError as invalid:
-        for problem in invalid.errors():
-            field = ".".join(str(part) for part in problem["loc"]) or "value"
-            print(
-                f"error: {field}: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr
-            )
+        for detail in invalid.errors():
+            field = ".".join(str(part) for part in detail["loc"]) or "value"
+            print(f"error: {field}: {detail['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2
     except DefaultCredentialsError:
         print(

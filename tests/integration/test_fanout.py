@@ -108,7 +108,7 @@ def test_an_invalid_tenant_document_does_not_stop_the_others(
 
     # Its own job (from an earlier fan-out) is acknowledged, not redelivered forever.
     job = {"cnpj": broken.value, "instant": "2026-11-20T11:30:00Z", "tick_id": "tick-d"}
-    envelope = {
+    envelope: dict[str, Any] = {
         "message": {
             "data": base64.b64encode(json.dumps(job).encode()).decode(),
             "messageId": "x1",
