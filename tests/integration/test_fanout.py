@@ -29,20 +29,26 @@ class RecordingPublisher:
         return str(len(self.messages))
 
 
+def _fan_out(
+    deps: Container, tick: str, only: str | None, publisher: RecordingPublisher, force: bool
+) -> list[str]:
+    return fan_out(
+        tick_id=tick,
+        instant=INSTANT,
+        only_cnpj=only,
+        force=force,
+        tenants=deps.tenants,
+        ticks=deps.ticks,
+        publisher=publisher,
+    )
+
+
 def test_fans_out_to_active_tenants_only(deps: Container, new_cnpj: Cnpj) -> None:
     inactive = Cnpj.from_base("IN" + new_cnpj.value[2:12])  # alphanumeric: never equal
     deps.tenants.save(Tenant(cnpj=new_cnpj.value, name="Ativa"))
     deps.tenants.save(Tenant(cnpj=inactive.value, name="Inativa", active=False))
     publisher = RecordingPublisher()
-    cnpjs = fan_out(
-        tick_id="tick-a",
-        instant=INSTANT,
-        only_cnpj=None,
-        force=False,
-        tenants=deps.tenants,
-        ticks=deps.ticks,
-        publisher=publisher,
-    )
+    cnpjs = _fan_out(deps, "tick-a", None, publisher, force=False)
     assert new_cnpj.value in cnpjs and inactive.value not in cnpjs
     jobs = {
         payload["cnpj"]: payload for topic, payload in publisher.messages if topic == TENANT_TOPIC
@@ -61,29 +67,10 @@ def test_fans_out_to_active_tenants_only(deps: Container, new_cnpj: Cnpj) -> Non
 def test_a_tick_for_one_tenant_reaches_only_that_tenant(deps: Container, new_cnpj: Cnpj) -> None:
     deps.tenants.save(Tenant(cnpj=new_cnpj.value))
     publisher = RecordingPublisher()
-    assert fan_out(
-        tick_id="tick-b",
-        instant=INSTANT,
-        only_cnpj=new_cnpj.value,
-        force=True,
-        tenants=deps.tenants,
-        ticks=deps.ticks,
-        publisher=publisher,
-    ) == [new_cnpj.value]
+    assert _fan_out(deps, "tick-b", new_cnpj.value, publisher, force=True) == [new_cnpj.value]
     assert [payload["force"] for _, payload in publisher.messages] == [True]
     unknown = Cnpj.from_base("ZZZZ99990001")
-    assert (
-        fan_out(
-            tick_id="tick-c",
-            instant=INSTANT,
-            only_cnpj=unknown.value,
-            force=False,
-            tenants=deps.tenants,
-            ticks=deps.ticks,
-            publisher=RecordingPublisher(),
-        )
-        == []
-    )
+    assert _fan_out(deps, "tick-c", unknown.value, RecordingPublisher(), force=False) == []
 
 
 def test_an_invalid_tenant_document_does_not_stop_the_others(
@@ -95,15 +82,7 @@ def test_an_invalid_tenant_document_does_not_stop_the_others(
         {"active": True, "timezone": "America/Sao_Paulu"}  # a typo a person could make
     )
     publisher = RecordingPublisher()
-    cnpjs = fan_out(
-        tick_id="tick-d",
-        instant=INSTANT,
-        only_cnpj=None,
-        force=False,
-        tenants=deps.tenants,
-        ticks=deps.ticks,
-        publisher=publisher,
-    )
+    cnpjs = _fan_out(deps, "tick-d", None, publisher, force=False)
     assert new_cnpj.value in cnpjs and broken.value not in cnpjs
 
     # Its own job (from an earlier fan-out) is acknowledged, not redelivered forever.
