@@ -8,7 +8,7 @@ the same Firestore emulator -- the emulator's raw batch-write rate, with the rat
 How each number is taken:
 
 * query: ``deps.warehouse.query`` of the rendered targeting SQL with the parameters built
-  exactly as ``CampaignProcessor._build_targets`` builds them, timed until every row is read.
+  from ``CampaignProcessor.targeting_query``, timed until every row is read.
 * run: ``processor.run(ctx)`` end to end (query + phone filter + build + write). The store is
   wrapped by :class:`TimedStore`, a thin delegate to the real ``FirestoreTargetStore`` that
   sums the time spent inside ``create_batch`` (the write phase) and keeps the targets it saw.
@@ -48,7 +48,6 @@ from typing import Any
 
 from google.cloud import firestore
 
-from shared import sqlfiles
 from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.bootstrap import Container
 from shared.campaigns import RunContext, registered_processors
@@ -57,7 +56,7 @@ from shared.domain.calendar import DEFAULT_TIMEZONE, local_date, zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.targets import Target
 from shared.localstack.stack import Ports, Stack
-from shared.ports import MAX_BATCH_WRITES, BatchResult, QueryValue
+from shared.ports import MAX_BATCH_WRITES, BatchResult
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
@@ -194,13 +193,7 @@ def _campaigns(deps: Container, ctx: RunContext) -> list[CampaignRow]:
         processor = processor_class(deps.warehouse, store)
         settings = processor.settings(ctx.tenant)
         period = processor.period(ctx, settings)
-        params: dict[str, QueryValue] = {
-            "campaign_type": processor.campaign_type,
-            "history_since": period.history_since,
-            "as_of": ctx.instant,
-            **processor.parameters(ctx, settings),
-        }
-        sql = sqlfiles.render(processor.sql_file, ctx.tenant.id)
+        sql, params = processor.targeting_query(ctx, settings, period)
         started = time.perf_counter()
         count = sum(1 for _ in deps.warehouse.query(sql, params))
         query_s = time.perf_counter() - started

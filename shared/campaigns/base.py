@@ -76,6 +76,18 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         """Campaign-specific fields for the message template."""
         return {}
 
+    def targeting_query(
+        self, ctx: RunContext, settings: SettingsT, period: Period
+    ) -> tuple[str, dict[str, QueryValue]]:
+        """The tenant's SQL and every parameter it gets: the common ones plus the campaign's."""
+        params: dict[str, QueryValue] = {
+            "campaign_type": self.campaign_type,
+            "history_since": period.history_since,
+            "as_of": ctx.instant,
+            **self.parameters(ctx, settings),
+        }
+        return sqlfiles.render(self.sql_file, ctx.tenant.id), params
+
     def run(self, ctx: RunContext) -> CampaignOutcome:
         started = time.monotonic()
         settings = self.settings(ctx.tenant)
@@ -97,14 +109,8 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             blocked = self._store.customers_with_targets_since(
                 ctx.tenant.id, self.campaign_type, period.rolling_since
             )
-        params: dict[str, QueryValue] = {
-            "campaign_type": self.campaign_type,
-            "history_since": period.history_since,
-            "as_of": ctx.instant,
-            **self.parameters(ctx, settings),
-        }
         targets: dict[str, Target] = {}
-        for row in self._warehouse.query(sqlfiles.render(self.sql_file, ctx.tenant.id), params):
+        for row in self._warehouse.query(*self.targeting_query(ctx, settings, period)):
             outcome.candidates += 1
             phone = normalize_br_mobile(row["phone"])
             if phone.e164 is None:

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared import sqlfiles
 from shared.bootstrap import Container
 from shared.campaigns import (
     BirthdayProcessor,
@@ -31,7 +30,6 @@ from shared.campaigns import (
 from shared.domain.calendar import local_date
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
-from shared.ports import QueryValue
 from shared.services.tenants import register_tenant
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -144,13 +142,7 @@ def targeted(
     )
     settings = processor.settings(tenant)
     period = processor.period(ctx, settings)
-    params: dict[str, QueryValue] = {
-        "campaign_type": processor.campaign_type,
-        "history_since": period.history_since,
-        "as_of": ctx.instant,
-        **processor.parameters(ctx, settings),
-    }
-    sql = sqlfiles.render(f"targeting/{processor.campaign_type.lower()}.sql", tenant.id)
+    sql, params = processor.targeting_query(ctx, settings, period)
     rows: list[Mapping[str, Any]] = [dict(row) for row in deps.warehouse.query(sql, params)]
     by_id = {str(row["customer_id"]): row for row in rows}
     assert len(by_id) == len(rows), f"a customer appears twice: {rows}"
