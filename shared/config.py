@@ -27,10 +27,6 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
-    @property
-    def uses_emulators(self) -> bool:
-        return self.firestore_emulator_host is not None
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

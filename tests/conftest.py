@@ -54,11 +54,6 @@ def new_cnpj() -> Cnpj:
 
 
 @pytest.fixture
-def stack_log(stack: Stack) -> Path:
-    return stack.state_dir / "logs" / "functions.log"
-
-
-@pytest.fixture
 def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
     """Register a fresh tenant and load generated sample data into it."""
 

@@ -33,6 +33,8 @@ PUBSUB_JAR_DIR = Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib")
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60
 DEFAULT_PROJECT = "demo-campaigns"
+SERVICE_NAMES = ("firestore", "pubsub", "bigquery", "tasks", "functions")
+"""In start order; ``_services`` builds them, ``up`` trusts a state file only if it lists all."""
 
 
 class StackError(RuntimeError):
@@ -248,13 +250,10 @@ class Stack:
 
     def _load_running(self) -> list[Service] | None:
         services = self._load()
-        if len(services) == len(self._expected_names()) and all(_is_ours(s) for s in services):
+        complete = [service.name for service in services] == list(SERVICE_NAMES)
+        if complete and all(_is_ours(service) for service in services):
             return services
         return None
-
-    @staticmethod
-    def _expected_names() -> list[str]:
-        return ["firestore", "pubsub", "bigquery", "tasks", "functions"]
 
 
 def load_env(state_dir: Path) -> dict[str, str]:

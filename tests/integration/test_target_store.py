@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
 
@@ -89,6 +88,3 @@ def test_targets_of_one_tenant_are_invisible_to_another(store: TargetStore, new_
     other = Cnpj.from_base("A1B2C3D40001")
     store.create_batch(new_cnpj, _targets(1, period="2026-10-05", kind="LOYALTY"))
     assert store.customers_with_targets_since(other, "LOYALTY", "2000") == set()
-
-
-StoreFactory = Callable[[], TargetStore]
