@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,37 @@ class Settings(BaseSettings):
     cloud_tasks_emulator_host: str | None = Field(default=None, alias="CLOUD_TASKS_EMULATOR_HOST")
 
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    functions_url: str = Field(
+        default="http://127.0.0.1:8081",
+        alias="CAMPAIGNS_FUNCTIONS_URL",
+        description="base URL under which each function is served as /<name>",
+    )
+    send_message_url: str | None = Field(
+        default=None, alias="SEND_MESSAGE_URL", description="default: <functions_url>/send_message"
+    )
+    tasks_invoker_service_account: str | None = Field(
+        default=None,
+        alias="TASKS_INVOKER_SERVICE_ACCOUNT",
+        description="service account whose OIDC token Cloud Tasks sends to send_message",
+    )
+
+    whatsapp_api_base_url: str = Field(
+        default="https://graph.facebook.com", alias="WHATSAPP_API_BASE_URL"
+    )
+    whatsapp_api_version: str = Field(default="v21.0", alias="WHATSAPP_API_VERSION")
+    whatsapp_phone_number_id: str = Field(
+        default="",
+        alias="WHATSAPP_PHONE_NUMBER_ID",
+        description="the number used by tenants that configured none",
+    )
+    whatsapp_access_token: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_app_secret: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_VERIFY_TOKEN")
+
+    @property
+    def send_message_endpoint(self) -> str:
+        return self.send_message_url or f"{self.functions_url.rstrip('/')}/send_message"
 
 
 @lru_cache(maxsize=1)

@@ -43,3 +43,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC)
 QUEUES: tuple[str, ...] = (SEND_QUEUE,)
+
+
+def send_queue(cnpj_value: str) -> str:
+    """Each tenant has its own Cloud Tasks queue, so one tenant's backlog never delays another's."""
+    return f"whatsapp-{cnpj_value.lower()}"

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.domain.cnpj import Cnpj
+from shared.domain.delivery import TargetRecord, TargetRef
+from shared.domain.delivery_status import Status
+from shared.domain.pacing import Planner
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
+from shared.whatsapp.outcomes import SendResult
 
 QueryValue = str | int | float | bool | date | datetime | list[str]
 """A BigQuery named parameter's value; its BigQuery type follows from the Python type."""
@@ -68,6 +73,10 @@ class TenantRepository(Protocol):
 
     def save(self, tenant: Tenant) -> None: ...
 
+    def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
+        """Set the campaign's ``paused`` flag (queued sends then wait instead of going)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignMarker:
@@ -104,4 +113,172 @@ class TickLog(Protocol):
 class Publisher(Protocol):
     def publish(self, topic: str, payload: Mapping[str, Any]) -> str:
         """Publish a JSON message and wait until the broker accepted it; its message id."""
+        ...
+
+
+# -- delivery ------------------------------------------------------------------------------
+
+
+class Claim(StrEnum):
+    CLAIMED = "CLAIMED"
+    NOT_CLAIMABLE = "NOT_CLAIMABLE"
+    """Already claimed, sent or final, or the task is of an older generation: do nothing."""
+    OPTED_OUT = "OPTED_OUT"
+    """The opt-out ledger has the phone: the target was SKIPPED in the same transaction."""
+    CAPPED = "CAPPED"
+    """Another marketing message reached this phone within the frequency cap: defer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    outcome: Claim
+    record: TargetRecord | None
+    capped_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A workflow transition written by our own code (receipts have their own method)."""
+
+    status: Status
+    wamid: str | None = None
+    error_code: int | None = None
+    error_reason: str | None = None
+    settled: bool | None = None
+
+
+class DeliveryStore(Protocol):
+    """Target documents, the pacing shards, the opt-out ledger and the frequency ledger.
+
+    Every method is one transaction, so concurrent deliveries of the same event, task or
+    webhook serialise on the target document and exactly one of them changes it.
+    """
+
+    def load(self, ref: TargetRef) -> TargetRecord | None: ...
+
+    def queue(
+        self,
+        ref: TargetRef,
+        planner: Planner,
+        earliest: datetime,
+        allowed: frozenset[Status],
+        now: datetime,
+        generation: int | None = None,
+    ) -> TargetRecord | None:
+        """Plan a slot and mark the target QUEUED (new task generation), if its status allows.
+
+        Returns the record as it is afterwards (unchanged when the status did not allow it);
+        None when the target does not exist.
+        """
+        ...
+
+    def claim(
+        self,
+        ref: TargetRef,
+        generation: int,
+        now: datetime,
+        lease_until: datetime,
+        cap_hours: int,
+    ) -> ClaimResult: ...
+
+    def transition(
+        self,
+        ref: TargetRef,
+        expect: frozenset[Status],
+        send_no: int | None,
+        change: Change,
+        now: datetime,
+    ) -> TargetRecord | None:
+        """Apply ``change`` if the status is in ``expect`` (and the send is ``send_no``)."""
+        ...
+
+    def apply_receipt(
+        self,
+        ref: TargetRef,
+        send_no: int,
+        receipt: str,
+        at: str,
+        error_code: int | None,
+        error_reason: str,
+        now: datetime,
+    ) -> TargetRecord | None:
+        """Merge a WhatsApp status into the target: forward-only by rank, duplicate-safe.
+
+        None when the target does not exist or the receipt is of an older send.
+        """
+        ...
+
+    def record_opt_out(
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+    ) -> bool:
+        """Add the phone to the tenant's opt-out ledger (LGPD evidence); False if already there."""
+        ...
+
+    def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool: ...
+
+    def record_click(
+        self, cnpj: Cnpj, message_id: str, phone: str, payload: str, at: datetime, wamid: str
+    ) -> None:
+        """A quick-reply button press, keyed by the inbound message id (duplicate-safe)."""
+        ...
+
+    def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
+        """Targets of every tenant in ``status`` whose clock for that status ran out.
+
+        The clock is the field that says the step should have happened: PENDING ``updatedAt``,
+        QUEUED ``plannedAt``, SENDING ``leaseUntil``, unsettled UNKNOWN ``updatedAt``.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    queue: str
+    """The queue's id (``whatsapp-<cnpj>``), not its full path."""
+    task_id: str
+    url: str
+    payload: Mapping[str, Any]
+    schedule_at: datetime
+
+
+class TaskQueue(Protocol):
+    def create(self, task: TaskRequest) -> bool:
+        """Create the task; False if a task of that name exists or ran recently (not an error)."""
+        ...
+
+    def ensure_queue(self, queue: str) -> None:
+        """Create the queue if missing (tenant registration; Terraform does it in the cloud)."""
+        ...
+
+
+class MessageSender(Protocol):
+    def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One row of ``{CNPJ}_CAMPAIGN.message_history``: one state change of one target."""
+
+    event_id: str
+    """``<target path>#<version>``: a retried append of the same change has the same id."""
+    user_id: str
+    campaign_type: str
+    campaign_id: str
+    target_id: str
+    sent_at: datetime
+    """When the change happened (the seed's column name, kept for its queries)."""
+    status: str
+    phone: str
+    template: str = ""
+    variant: str = ""
+    wamid: str = ""
+    error_code: int | None = None
+    error_reason: str = ""
+    attempt: int = 0
+    message_content: str = ""
+
+
+class HistoryLog(Protocol):
+    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
+        """Append-only (production forbids DML on freshly streamed rows); retry-safe by event id."""
         ...

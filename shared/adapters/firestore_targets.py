@@ -77,7 +77,14 @@ class FirestoreTargetStore:
             reference = targets_collection(self._client, cnpj, target.campaign_type).document(
                 target.id
             )
-            batch.create(reference, {**target.document(), "createdAt": firestore.SERVER_TIMESTAMP})
+            batch.create(
+                reference,
+                {
+                    **target.document(),
+                    "createdAt": firestore.SERVER_TIMESTAMP,
+                    "updatedAt": firestore.SERVER_TIMESTAMP,  # the sweeper's "stuck since"
+                },
+            )
         batch.commit()
 
     def _existing_ids(self, cnpj: Cnpj, targets: Sequence[Target]) -> set[str]:

@@ -54,3 +54,11 @@ class FirestoreTenantRepository:
     def save(self, tenant: Tenant) -> None:
         with translated("Firestore"):
             self._users.document(tenant.cnpj).set(tenant.model_dump(mode="json"), merge=True)
+
+    def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
+        fields = {
+            f"campaigns.{campaign_type}.paused": True,
+            f"campaigns.{campaign_type}.paused_reason": reason[:500],
+        }
+        with translated("Firestore"):
+            self._users.document(cnpj.value).update(fields)

@@ -23,7 +23,7 @@ from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, CampaignStatus
 from shared.domain.targets import Target
-from shared.domain.tenant import CampaignSettings, SettingsT, Tenant
+from shared.domain.tenant import CampaignSettings, SettingsT, TemplateRef, Tenant
 from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, Warehouse
 
 _REGISTRY: list[type[CampaignProcessor[Any]]] = []
@@ -43,6 +43,8 @@ class RunContext:
 class CampaignProcessor(ABC, Generic[SettingsT]):
     campaign_type: ClassVar[str]
     settings_model: ClassVar[type[CampaignSettings]]
+    default_template: ClassVar[TemplateRef]
+    """The approved template used when the tenant configured none for this campaign."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -52,6 +54,10 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
     def __init__(self, warehouse: Warehouse, store: TargetStore) -> None:
         self._warehouse = warehouse
         self._store = store
+
+    @classmethod
+    def template(cls, settings: CampaignSettings) -> TemplateRef:
+        return settings.template or cls.default_template
 
     @property
     def sql_file(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import birthday_keys
-from shared.domain.tenant import CampaignSettings
+from shared.domain.tenant import CampaignSettings, TemplateRef
 from shared.ports import QueryValue
 
 
@@ -19,6 +19,7 @@ class BirthdaySettings(CampaignSettings):
 class BirthdayProcessor(CampaignProcessor[BirthdaySettings]):
     campaign_type = "BIRTHDAY"
     settings_model = BirthdaySettings
+    default_template = TemplateRef(name="feliz_aniversario", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: BirthdaySettings) -> periods.Period:
         return periods.yearly(ctx.today, ctx.zone)

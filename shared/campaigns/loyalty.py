@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import add_months, start_of_day
-from shared.domain.tenant import CampaignSettings
+from shared.domain.tenant import CampaignSettings, TemplateRef
 from shared.ports import QueryValue
 
 
@@ -46,6 +46,9 @@ class LoyaltySettings(CampaignSettings):
 class LoyaltyProcessor(CampaignProcessor[LoyaltySettings]):
     campaign_type = "LOYALTY"
     settings_model = LoyaltySettings
+    default_template = TemplateRef(
+        name="programa_fidelidade", parameters=["first_name", "visit_count"]
+    )
 
     def period(self, ctx: RunContext, settings: LoyaltySettings) -> periods.Period:
         return periods.rolling_months(ctx.today, ctx.zone, settings.window_months)

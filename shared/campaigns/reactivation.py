@@ -15,7 +15,7 @@ from pydantic import Field
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import start_of_day
-from shared.domain.tenant import CampaignSettings
+from shared.domain.tenant import CampaignSettings, TemplateRef
 from shared.ports import QueryValue
 
 
@@ -28,6 +28,7 @@ class ReactivationSettings(CampaignSettings):
 class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
     campaign_type = "REACTIVATION"
     settings_model = ReactivationSettings
+    default_template = TemplateRef(name="sentimos_sua_falta", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: ReactivationSettings) -> periods.Period:
         return periods.monthly(ctx.today, ctx.zone)

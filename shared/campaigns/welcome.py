@@ -11,7 +11,7 @@ from pydantic import Field
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import start_of_day
-from shared.domain.tenant import CampaignSettings
+from shared.domain.tenant import CampaignSettings, TemplateRef
 from shared.ports import QueryValue
 
 
@@ -23,6 +23,7 @@ class WelcomeSettings(CampaignSettings):
 class WelcomeProcessor(CampaignProcessor[WelcomeSettings]):
     campaign_type = "WELCOME"
     settings_model = WelcomeSettings
+    default_template = TemplateRef(name="boas_vindas", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: WelcomeSettings) -> periods.Period:
         return periods.once()

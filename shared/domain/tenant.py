@@ -7,28 +7,28 @@ settings model, so adding a campaign type never touches this module.
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.calendar import DEFAULT_TIMEZONE, zone
 from shared.domain.cnpj import Cnpj
+from shared.domain.pacing import SendWindow, Throttle
 
 
-class SendWindow(BaseModel):
-    """Local hours in which messages of a campaign may be sent (the delivery planner uses it)."""
+class TemplateRef(BaseModel):
+    """An approved WhatsApp template and which target fields fill its body parameters.
+
+    Marketing messages outside the 24-hour service window must be approved templates, so a
+    campaign names one; ``parameters`` lists, in body order, the fields that fill it:
+    ``first_name``, ``name`` or any key of the target's data (``voucherCode``, ``visit_count``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    start: time = time(9, 0)
-    end: time = time(18, 0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SendWindow:
-        if self.end <= self.start:
-            raise ValueError("send_window.end must be after send_window.start")
-        return self
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field(default="pt_BR", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    parameters: list[str] = Field(default_factory=lambda: ["first_name"], max_length=20)
 
 
 class CampaignSettings(BaseModel):
@@ -37,8 +37,28 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    paused: bool = Field(default=False, description="queued messages wait; nothing is dropped")
+    paused_reason: str = Field(default="", max_length=500)
     run_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily run")
     send_window: SendWindow = Field(default_factory=SendWindow)
+    template: TemplateRef | None = Field(
+        default=None, description="None: the campaign kind's default template"
+    )
+
+
+class DeliverySettings(BaseModel):
+    """How a tenant's messages leave: its WhatsApp number, its pace, and its safety nets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number_id: str = Field(
+        default="", pattern=r"^[0-9]{0,32}$", description="empty: the deployment's default number"
+    )
+    throttle: Throttle = Field(default_factory=Throttle)
+    frequency_cap_hours: int = Field(
+        default=24, ge=0, le=24 * 30, description="at most one marketing message per customer"
+    )
+    paused: bool = Field(default=False, description="pauses every campaign of the tenant")
 
 
 SettingsT = TypeVar("SettingsT", bound=CampaignSettings)
@@ -52,6 +72,7 @@ class Tenant(BaseModel):
     active: bool = True
     timezone: str = DEFAULT_TIMEZONE
     campaigns: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @field_validator("cnpj")
     @classmethod

@@ -1,0 +1,312 @@
+"""Firestore as the DeliveryStore: every step one transaction on the target document.
+
+Cloud Tasks may dispatch a task twice, Eventarc may deliver an event twice and Meta resends
+webhooks; each of those writers reads the target inside a transaction and writes only if the
+state it read allows the step, so concurrent duplicates serialise and exactly one wins.
+Pacing shards, the opt-out ledger and the per-phone frequency ledger are read in the same
+transactions so a claim and the facts it depends on cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core import exceptions as api
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.adapters.errors import translated
+from shared.domain.cnpj import Cnpj
+from shared.domain.delivery import TargetRecord, TargetRef
+from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
+from shared.domain.pacing import Planner
+from shared.ports import Change, Claim, ClaimResult
+
+_OVERDUE_CLOCK = {
+    Status.PENDING: "updatedAt",
+    Status.QUEUED: "plannedAt",
+    Status.SENDING: "leaseUntil",
+    Status.UNKNOWN: "updatedAt",
+}
+"""Each needs a composite index (status, [settled,] clock) in production: see infra/."""
+_MAX_ATTEMPTS = 25
+"""Transaction retries: the emulator aborts contended transactions with a lock timeout."""
+
+
+class FirestoreDeliveryStore:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def load(self, ref: TargetRef) -> TargetRecord | None:
+        with translated("Firestore"):
+            snapshot = self._doc(ref).get()
+        return _record(ref, snapshot)
+
+    def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool:
+        with translated("Firestore"):
+            return bool(self._optout(cnpj, phone).get().exists)
+
+    def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
+        query = self._client.collection_group("targets").where(
+            filter=FieldFilter("status", "==", status.value)
+        )
+        if status is Status.UNKNOWN:
+            query = query.where(filter=FieldFilter("settled", "==", False))
+        query = query.where(filter=FieldFilter(_OVERDUE_CLOCK[status], "<", before)).limit(limit)
+        records = []
+        with translated("Firestore"):
+            for snapshot in query.stream():
+                record = _record(TargetRef.parse(snapshot.reference.path), snapshot)
+                if record is not None:
+                    records.append(record)
+        return records
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def queue(
+        self,
+        ref: TargetRef,
+        planner: Planner,
+        earliest: datetime,
+        allowed: frozenset[Status],
+        now: datetime,
+        generation: int | None = None,
+    ) -> TargetRecord | None:
+        doc = self._doc(ref)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> TargetRecord | None:
+            record = _record(ref, doc.get(transaction=transaction))
+            if record is None or record.status not in allowed:
+                return record
+            if generation is not None and record.task_generation != generation:
+                return record
+            shard = planner.throttle.shard_of(ref.path)
+            shard_doc = self._shard(ref.cnpj, shard)
+            state = (shard_doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
+            slot = planner.plan(max(earliest, now), shard, state)
+            transaction.set(shard_doc, {"slots": slot.state, "updatedAt": now})
+            fields = {
+                "status": Status.QUEUED.value,
+                "plannedAt": slot.send_at,
+                "shard": shard,
+                "taskGeneration": record.task_generation + 1,
+                "leaseUntil": None,
+                f"statusTimes.{Status.QUEUED.value}": now,
+                "updatedAt": now,
+                "version": record.version + 1,
+            }
+            transaction.update(doc, fields)
+            return _replace(record, fields)
+
+        result: TargetRecord | None = self._run(run)
+        return result
+
+    def claim(
+        self,
+        ref: TargetRef,
+        generation: int,
+        now: datetime,
+        lease_until: datetime,
+        cap_hours: int,
+    ) -> ClaimResult:
+        doc = self._doc(ref)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> ClaimResult:
+            record = _record(ref, doc.get(transaction=transaction))
+            if (
+                record is None
+                or record.status not in CLAIMABLE
+                or record.task_generation != generation
+            ):
+                return ClaimResult(Claim.NOT_CLAIMABLE, record)
+            if self._optout(ref.cnpj, record.phone).get(transaction=transaction).exists:
+                fields = _change_fields(
+                    record, Change(Status.SKIPPED, error_reason="opted_out"), now
+                )
+                transaction.update(doc, fields)
+                return ClaimResult(Claim.OPTED_OUT, _replace(record, fields))
+            recent_doc = self._recent(ref.cnpj, record.phone)
+            recent = recent_doc.get(transaction=transaction).to_dict() or {}
+            last_at = recent.get("sentAt")
+            if (
+                cap_hours > 0
+                and last_at is not None
+                and recent.get("target") != ref.path
+                and last_at > now - timedelta(hours=cap_hours)
+            ):
+                return ClaimResult(Claim.CAPPED, record, last_at + timedelta(hours=cap_hours))
+            fields = {
+                "status": Status.SENDING.value,
+                "leaseUntil": lease_until,
+                "attempts": record.attempts + 1,
+                "sendNo": record.send_no + 1,
+                "receipts": {},
+                f"statusTimes.{Status.SENDING.value}": now,
+                "updatedAt": now,
+                "version": record.version + 1,
+            }
+            transaction.update(doc, fields)
+            if cap_hours > 0:
+                transaction.set(recent_doc, {"sentAt": now, "target": ref.path})
+            return ClaimResult(Claim.CLAIMED, _replace(record, fields))
+
+        result: ClaimResult = self._run(run)
+        return result
+
+    def transition(
+        self,
+        ref: TargetRef,
+        expect: frozenset[Status],
+        send_no: int | None,
+        change: Change,
+        now: datetime,
+    ) -> TargetRecord | None:
+        doc = self._doc(ref)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> TargetRecord | None:
+            record = _record(ref, doc.get(transaction=transaction))
+            if record is None or record.status not in expect:
+                return None
+            if send_no is not None and record.send_no != send_no:
+                return None
+            fields = _change_fields(record, change, now)
+            transaction.update(doc, fields)
+            return _replace(record, fields)
+
+        result: TargetRecord | None = self._run(run)
+        return result
+
+    def apply_receipt(
+        self,
+        ref: TargetRef,
+        send_no: int,
+        receipt: str,
+        at: str,
+        error_code: int | None,
+        error_reason: str,
+        now: datetime,
+    ) -> TargetRecord | None:
+        doc = self._doc(ref)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> TargetRecord | None:
+            record = _record(ref, doc.get(transaction=transaction))
+            if record is None or record.send_no != send_no:
+                return None
+            if receipt in record.receipts:
+                return record  # a duplicate webhook: nothing changes
+            receipts = {**record.receipts, receipt: at}
+            status = status_after_receipts(record.status, receipts)
+            fields: dict[str, Any] = {
+                f"receipts.{receipt}": at,
+                "updatedAt": now,
+                "version": record.version + 1,
+            }
+            if status is not record.status:
+                fields["status"] = status.value
+                fields[f"statusTimes.{status.value}"] = now
+                fields["leaseUntil"] = None
+            if receipt == "failed":
+                fields["error"] = {"code": error_code, "reason": error_reason[:500]}
+            transaction.update(doc, fields)
+            return _replace(record, {**fields, "receipts": receipts})
+
+        result: TargetRecord | None = self._run(run)
+        return result
+
+    # -- ledgers ---------------------------------------------------------------------------
+
+    def record_opt_out(
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+    ) -> bool:
+        document = {"phone": phone, "at": at, "source": source, "messageId": message_id}
+        with translated("Firestore"):
+            try:
+                self._optout(cnpj, phone).create(document)
+            except api.Conflict:  # already opted out: the first record is the evidence
+                return False
+        return True
+
+    def record_click(
+        self, cnpj: Cnpj, message_id: str, phone: str, payload: str, at: datetime, wamid: str
+    ) -> None:
+        document = {"phone": phone, "payload": payload[:256], "at": at, "wamid": wamid}
+        with translated("Firestore"):
+            self._client.document("users", cnpj.value, "clicks", message_id).set(document)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _run(self, function: Any) -> Any:
+        with translated("Firestore"):
+            return function(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
+
+    def _doc(self, ref: TargetRef) -> firestore.DocumentReference:
+        return self._client.document(ref.path)
+
+    def _shard(self, cnpj: Cnpj, shard: int) -> firestore.DocumentReference:
+        return self._client.document("users", cnpj.value, "pacing", f"shard-{shard}")
+
+    def _optout(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
+        return self._client.document("users", cnpj.value, "optouts", phone)
+
+    def _recent(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
+        return self._client.document("users", cnpj.value, "recentSends", phone)
+
+
+def _record(ref: TargetRef, snapshot: Any) -> TargetRecord | None:
+    if not snapshot.exists:
+        return None
+    return TargetRecord.from_document(ref, snapshot.to_dict() or {})
+
+
+def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[str, Any]:
+    status = status_after_receipts(change.status, record.receipts)  # a webhook may be ahead
+    fields: dict[str, Any] = {
+        "status": status.value,
+        f"statusTimes.{status.value}": now,
+        "updatedAt": now,
+        "version": record.version + 1,
+    }
+    if status is not Status.SENDING:
+        fields["leaseUntil"] = None
+    if change.wamid is not None:
+        fields["wamid"] = change.wamid
+    if change.error_code is not None or change.error_reason is not None:
+        fields["error"] = {"code": change.error_code, "reason": (change.error_reason or "")[:500]}
+    if change.settled is not None:
+        fields["settled"] = change.settled
+    elif status is Status.UNKNOWN:
+        fields["settled"] = False  # the sweeper's query needs the field present
+    return fields
+
+
+def _replace(record: TargetRecord, fields: dict[str, Any]) -> TargetRecord:
+    """The record as it is after ``fields`` were written (dotted map keys are skipped)."""
+    document = {key: value for key, value in fields.items() if "." not in key}
+    merged = {
+        "status": record.status.value,
+        "customerId": record.customer_id,
+        "name": record.name,
+        "phone": record.phone,
+        "data": record.data,
+        "timezone": record.timezone,
+        "plannedAt": record.planned_at,
+        "taskGeneration": record.task_generation,
+        "attempts": record.attempts,
+        "sendNo": record.send_no,
+        "leaseUntil": record.lease_until,
+        "wamid": record.wamid,
+        "receipts": record.receipts,
+        "error": {"code": record.error_code, "reason": record.error_reason},
+        "settled": record.settled,
+        "version": record.version,
+        "updatedAt": record.updated_at,
+        **document,
+    }
+    return TargetRecord.from_document(record.ref, merged)

@@ -1,0 +1,118 @@
+"""A target as delivery sees it: where it lives, and the fields each step reads and writes.
+
+Targeting creates ``users/{cnpj}/campaigns/{type}/targets/{id}`` documents; every delivery
+step (enqueue, send, webhook, sweeper) addresses one by this path, which is also the Cloud
+Task's name and the ``biz_opaque_callback_data`` that WhatsApp echoes in status webhooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.domain.cnpj import Cnpj
+from shared.domain.delivery_status import Status
+from shared.domain.errors import ValidationError
+
+_PATH = re.compile(
+    r"^users/(?P<cnpj>[0-9A-Z]{14})/campaigns/(?P<type>[A-Z][A-Z0-9_]{0,39})"
+    r"/targets/(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]{0,199})$"
+)
+_TASK_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRef:
+    cnpj: Cnpj
+    campaign_type: str
+    target_id: str
+
+    @property
+    def path(self) -> str:
+        return f"users/{self.cnpj.value}/campaigns/{self.campaign_type}/targets/{self.target_id}"
+
+    @classmethod
+    def parse(cls, path: str) -> TargetRef:
+        """A validated reference from a document path (events, callbacks and tasks carry one)."""
+        match = _PATH.fullmatch(path.strip("/"))
+        if match is None:
+            raise ValidationError("target", f"not a target document path: {path[:200]!r}")
+        return cls(Cnpj.parse(match["cnpj"]), match["type"], match["id"])
+
+    def task_id(self, generation: int) -> str:
+        """The Cloud Task id of this target's ``generation``-th planned send.
+
+        Deterministic, so a redelivered event asks for the same task and Cloud Tasks refuses
+        the duplicate; a new generation (retry, deferral, sweep) gets a fresh name because
+        production keeps an executed task's name reserved for about an hour.
+        """
+        readable = f"{self.cnpj.value}-{self.campaign_type}-{self.target_id}"
+        if not _TASK_SAFE.fullmatch(readable) or len(readable) > 400:
+            readable = "t" + hashlib.sha256(self.path.encode()).hexdigest()[:40]
+        return f"{readable}-g{generation}"
+
+    def callback_data(self, send_no: int) -> str:
+        return f"{self.path}#{send_no}"
+
+    @classmethod
+    def parse_callback(cls, data: str) -> tuple[TargetRef, int]:
+        path, _, send_no = data.rpartition("#")
+        if not send_no.isdigit():
+            raise ValidationError("biz_opaque_callback_data", f"not ours: {data[:200]!r}")
+        return cls.parse(path), int(send_no)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRecord:
+    """The delivery-relevant fields of a target document."""
+
+    ref: TargetRef
+    status: Status
+    customer_id: str
+    name: str
+    phone: str
+    data: dict[str, Any]
+    timezone: str | None = None
+    planned_at: datetime | None = None
+    task_generation: int = 0
+    attempts: int = 0
+    """Send attempts made (each claim is one); the seed allows at most three."""
+    send_no: int = 0
+    """Which send the receipts belong to; a webhook for an older send is stale."""
+    lease_until: datetime | None = None
+    wamid: str = ""
+    receipts: dict[str, str] = field(default_factory=dict)
+    error_code: int | None = None
+    error_reason: str = ""
+    settled: bool = False
+    version: int = 0
+    """Incremented by every write; ``(path, version)`` keys the history row of that change."""
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, ref: TargetRef, doc: dict[str, Any]) -> TargetRecord:
+        error = doc.get("error") or {}
+        return cls(
+            ref=ref,
+            status=Status(doc.get("status", Status.PENDING)),
+            customer_id=str(doc.get("customerId", "")),
+            name=str(doc.get("name", "")),
+            phone=str(doc.get("phone", "")),
+            data=dict(doc.get("data") or {}),
+            timezone=doc.get("timezone"),
+            planned_at=doc.get("plannedAt"),
+            task_generation=int(doc.get("taskGeneration", 0)),
+            attempts=int(doc.get("attempts", 0)),
+            send_no=int(doc.get("sendNo", 0)),
+            lease_until=doc.get("leaseUntil"),
+            wamid=str(doc.get("wamid", "")),
+            receipts=dict(doc.get("receipts") or {}),
+            error_code=error.get("code"),
+            error_reason=str(error.get("reason", "")),
+            settled=bool(doc.get("settled", False)),
+            version=int(doc.get("version", 0)),
+            updated_at=doc.get("updatedAt"),
+        )

@@ -1,0 +1,51 @@
+"""Recognise "stop sending me this" in an inbound WhatsApp message (LGPD: revocable consent).
+
+WhatsApp defines no opt-out keywords, so we do. Matching is on the whole message after
+folding case, accents and punctuation, so "Sair!", "PARAR" and "não quero mais" opt out
+while "vou sair mais cedo hoje" does not: a false opt-out loses a customer's marketing
+consent, a missed one is an LGPD problem, and customers who mean it write the keyword alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+KEYWORDS = frozenset(
+    {
+        # pt-BR
+        "sair",
+        "parar",
+        "pare",
+        "para",
+        "cancelar",
+        "cancela",
+        "descadastrar",
+        "descadastre",
+        "remover",
+        "nao quero mais",
+        "nao quero receber",
+        "nao envie mais",
+        "nao mande mais",
+        "bloquear",
+        # English
+        "stop",
+        "unsubscribe",
+        "cancel",
+        "quit",
+        "end",
+        "opt out",
+        "optout",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation and repeated spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^\w\s]|_", " ", bare).split())
+
+
+def is_opt_out(text: str) -> bool:
+    return fold(text) in KEYWORDS

@@ -1,0 +1,181 @@
+"""When each message may go: send windows, the tenant's throttle, the number's ceiling.
+
+Planning is pure: given a pacing shard's state (how many slots each minute, hour and day it
+has handed out) it returns the next free slot and the new state. The caller keeps the state
+in a Firestore document per shard and updates it in a transaction. Shards exist because
+production Firestore sustains about one write per second per document: with N shards each
+document sees 1/N of the planning writes, and shard ``s`` owns the global slots ``s, s+N,
+s+2N, ...`` of every minute, so the shards together never exceed any limit and, while all
+have work, fill every slot (the configured rate, evenly spaced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+WHATSAPP_CEILING_PER_SECOND = 70.0
+"""Default per-number ceiling: under Meta's 80 messages/s (inbound and outbound share it)."""
+_MAX_STEPS = 200_000
+_STATE_RETENTION = timedelta(days=2)
+
+
+class SendWindow(BaseModel):
+    """Local hours in which messages of a campaign may be sent (the delivery planner uses it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendWindow:
+        if self.end <= self.start:
+            raise ValueError("send_window.end must be after send_window.start")
+        return self
+
+
+class Throttle(BaseModel):
+    """The tenant's pace (PyTake's ``throttle_config``), plus the WhatsApp number's ceiling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages_per_minute: int = Field(default=60, ge=1)
+    messages_per_hour: int = Field(default=1000, ge=1)
+    messages_per_day: int = Field(
+        default=250, ge=1, description="keep at or below the number's WhatsApp messaging tier"
+    )
+    delay_between_messages_seconds: float = Field(default=0.0, ge=0, le=3600)
+    number_ceiling_per_second: float = Field(default=WHATSAPP_CEILING_PER_SECOND, gt=0, le=1000)
+    shards: int = Field(default=8, ge=1, le=64, description="pacing documents per tenant")
+
+    @property
+    def per_minute(self) -> int:
+        """Messages per minute once every limit that is finer than a minute is applied."""
+        capacity = min(self.messages_per_minute, math.floor(60 * self.number_ceiling_per_second))
+        if self.delay_between_messages_seconds > 0:
+            capacity = min(capacity, math.floor(60 / self.delay_between_messages_seconds))
+        return max(1, capacity)
+
+    @property
+    def effective_shards(self) -> int:
+        """No shard may own zero slots of a minute, hour or day, or it could never plan."""
+        return max(
+            1, min(self.shards, self.per_minute, self.messages_per_hour, self.messages_per_day)
+        )
+
+    def shard_of(self, target_key: str) -> int:
+        digest = hashlib.sha256(target_key.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.effective_shards
+
+
+ShardState = dict[str, int]
+"""``m:YYYYMMDDHHMM`` / ``h:YYYYMMDDHH`` (UTC) and ``d:YYYY-MM-DD`` (tenant date) -> slots used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    send_at: datetime
+    state: ShardState
+
+
+class PlanningError(RuntimeError):
+    """No slot found within the search horizon (only with absurd settings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planner:
+    throttle: Throttle
+    window: SendWindow
+    contact_zone: ZoneInfo
+    """The window is the contact's local hours (the tenant's zone when the contact has none)."""
+    tenant_zone: ZoneInfo
+    """A "day" of the daily limit is the tenant's local day."""
+
+    def plan(self, earliest: datetime, shard: int, state: ShardState) -> Slot:
+        """The first slot of ``shard`` at or after ``earliest`` that every limit allows."""
+        shards = self.throttle.effective_shards
+        if not 0 <= shard < shards:
+            raise ValueError(f"shard {shard} outside 0..{shards - 1}")
+        per_minute = self.throttle.per_minute
+        spacing = 60.0 / per_minute
+        minute_share = _share(per_minute, shard, shards)
+        hour_share = _share(self.throttle.messages_per_hour, shard, shards)
+        day_share = _share(self.throttle.messages_per_day, shard, shards)
+        state = _pruned(state, earliest)
+        moment = earliest.astimezone(UTC)
+        for _ in range(_MAX_STEPS):
+            moment = self.next_opening(moment)
+            minute = moment.replace(second=0, microsecond=0)
+            offset = (moment - minute).total_seconds()
+            first_fitting = max(0, math.ceil((offset / spacing - shard) / shards - 1e-9))
+            index = max(state.get(_minute_key(minute), 0), first_fitting)
+            if index >= minute_share:
+                moment = minute + timedelta(minutes=1)
+                continue
+            send_at = minute + timedelta(seconds=(shard + index * shards) * spacing)
+            if not self._in_window(send_at):
+                moment = send_at  # next_opening moves it to the next window
+                continue
+            if state.get(_hour_key(send_at), 0) >= hour_share:
+                moment = send_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+                continue
+            day = send_at.astimezone(self.tenant_zone).date()
+            if state.get(_day_key(day), 0) >= day_share:
+                moment = _start_of_day(day + timedelta(days=1), self.tenant_zone)
+                continue
+            new_state = dict(state)
+            new_state[_minute_key(minute)] = index + 1
+            new_state[_hour_key(send_at)] = new_state.get(_hour_key(send_at), 0) + 1
+            new_state[_day_key(day)] = new_state.get(_day_key(day), 0) + 1
+            return Slot(send_at, new_state)
+        raise PlanningError(f"no send slot found after {earliest.isoformat()}")
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """``moment`` if the contact's window is open then, else the window's next start."""
+        local = moment.astimezone(self.contact_zone)
+        if self.window.start <= local.time() < self.window.end:
+            return moment
+        day = local.date() if local.time() < self.window.start else local.date() + timedelta(1)
+        return datetime.combine(day, self.window.start, tzinfo=self.contact_zone).astimezone(UTC)
+
+    def _in_window(self, moment: datetime) -> bool:
+        local_time = moment.astimezone(self.contact_zone).time()
+        return self.window.start <= local_time < self.window.end
+
+
+def _share(total: int, shard: int, shards: int) -> int:
+    """How many of ``total`` global slots shard ``shard`` owns (slots ``shard, shard+N, ...``)."""
+    return len(range(shard, total, shards))
+
+
+def _minute_key(moment: datetime) -> str:
+    return "m:" + moment.strftime("%Y%m%d%H%M")
+
+
+def _hour_key(moment: datetime) -> str:
+    return "h:" + moment.astimezone(UTC).strftime("%Y%m%d%H")
+
+
+def _day_key(day: date) -> str:
+    return "d:" + day.isoformat()
+
+
+def _start_of_day(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _pruned(state: ShardState, now: datetime) -> ShardState:
+    """Drop counters older than two days so a shard document never grows without bound."""
+    horizon = now.astimezone(UTC) - _STATE_RETENTION
+    cutoff = {
+        "m": _minute_key(horizon),
+        "h": _hour_key(horizon),
+        "d": _day_key(horizon.date()),
+    }
+    return {key: used for key, used in state.items() if key >= cutoff.get(key[:1], "")}

@@ -1,0 +1,199 @@
+"""``send_message``: one Cloud Task -> at most one WhatsApp message, whatever happens.
+
+Cloud Tasks can dispatch a task twice and retries a handler that failed, so the send is
+guarded by a claim: QUEUED -> SENDING in a transaction that also checks the opt-out ledger
+and the cross-campaign frequency cap. Only the claimant calls WhatsApp. After the call the
+outcome is classified (:mod:`shared.whatsapp.outcomes`) and written; a retry or deferral is
+a new task generation with a paced slot, never the same task again. If this process dies
+after the call, the target stays SENDING until its lease expires and the sweeper marks it
+UNKNOWN — because a message that may have been delivered is never sent a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared import logs
+from shared.domain.delivery import TargetRecord, TargetRef
+from shared.domain.delivery_status import Status
+from shared.domain.errors import ValidationError
+from shared.domain.phones import normalize_br_mobile
+from shared.ports import Change, Claim
+from shared.services.delivery_common import (
+    MAX_SEND_ATTEMPTS,
+    CampaignDelivery,
+    DeliveryPorts,
+    campaign_delivery,
+    history_row,
+    schedule_send,
+)
+from shared.whatsapp.outcomes import Action, SendResult, classify
+from shared.whatsapp.requests_body import parameter_values, template_message
+
+_log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+"""Longer than the client's connect + read timeout, so a live send never loses its lease."""
+PAUSE_RECHECK = timedelta(minutes=15)
+"""A paused campaign's messages wait this long before looking again (resume re-plans sooner)."""
+DEFER_MARKETING_LIMIT = timedelta(hours=24, minutes=5)
+"""131049: Meta says not to retry within 24 h."""
+_RETRY_BASE = timedelta(seconds=30)
+
+_QUEUED = frozenset({Status.QUEUED})
+_SENDING = frozenset({Status.SENDING})
+_AFTER_CALL = frozenset({Status.SENDING, Status.SENT, Status.DELIVERED, Status.READ, Status.FAILED})
+"""A webhook may have moved the target on before we recorded our own result."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    label: str
+    status: Status | None
+
+
+def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendOutcome:
+    now = ports.clock()
+    record = ports.store.load(ref)
+    tenant = ports.tenants.get(ref.cnpj)
+    if record is None or tenant is None:
+        logs.log(_log, logging.WARNING, "task for a missing target or tenant", target=ref.path)
+        return SendOutcome("missing", None)
+    delivery = campaign_delivery(tenant, ref.campaign_type)
+    if record.status is not Status.QUEUED or record.task_generation != generation:
+        _reappend(ports, record, delivery)  # a retried task: make sure its history row landed
+        return SendOutcome("not_claimable", record.status)
+    if delivery.paused:
+        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, _QUEUED, "paused")
+    if normalize_br_mobile(record.phone).e164 is None:
+        change = Change(Status.FAILED, error_reason="invalid_phone")
+        return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
+    claim = ports.store.claim(
+        ref, generation, now, now + LEASE, tenant.delivery.frequency_cap_hours
+    )
+    if claim.outcome is Claim.NOT_CLAIMABLE or claim.record is None:
+        return SendOutcome("not_claimable", claim.record.status if claim.record else None)
+    if claim.outcome is Claim.OPTED_OUT:
+        return _write(ports, delivery, claim.record, "opted_out")
+    if claim.outcome is Claim.CAPPED:
+        assert claim.capped_until is not None
+        return _requeue(ports, claim.record, delivery, claim.capped_until, _QUEUED, "capped")
+    record = claim.record
+    ports.history.append(ref.cnpj, [history_row(record, delivery.template.name, now)])
+    return _call_whatsapp(ports, record, delivery)
+
+
+def _call_whatsapp(
+    ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery
+) -> SendOutcome:
+    ref = record.ref
+    try:
+        values = parameter_values(delivery.template, record.name, record.data)
+    except ValidationError as error:
+        change = Change(Status.FAILED, error_reason=str(error))
+        return _write(
+            ports, delivery, ports.store.transition(ref, _SENDING, None, change, ports.clock())
+        )
+    body = template_message(
+        record.phone, delivery.template, values, ref.callback_data(record.send_no)
+    )
+    number = delivery.tenant.delivery.phone_number_id or ports.default_phone_number_id
+    result = ports.sender.send(number, body)
+    return _settle(ports, record, delivery, result)
+
+
+def _settle(
+    ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery, result: SendResult
+) -> SendOutcome:
+    now = ports.clock()
+    ref = record.ref
+    action = classify(result)
+    code, reason = result.error_code, result.error_reason
+    if action is Action.SENT:
+        change = Change(Status.SENT, wamid=result.wamid)
+        written = ports.store.transition(ref, _AFTER_CALL, record.send_no, change, now)
+        return _write(ports, delivery, written, "sent")
+    if action is Action.AMBIGUOUS:
+        change = Change(Status.UNKNOWN, error_reason=f"no answer: {reason}")
+        written = ports.store.transition(ref, _AFTER_CALL, record.send_no, change, now)
+        return _write(ports, delivery, written, "unknown")
+    if action in (Action.RETRY, Action.DEFER) and record.attempts < MAX_SEND_ATTEMPTS:
+        delay = (
+            DEFER_MARKETING_LIMIT
+            if action is Action.DEFER
+            else _RETRY_BASE * 4 ** (record.attempts - 1)
+        )
+        return _requeue(ports, record, delivery, now + delay, _SENDING, action.value.lower())
+    if action is Action.OPT_OUT:
+        ports.store.record_opt_out(ref.cnpj, record.phone, now, "whatsapp_131050", ref.path)
+        change = Change(Status.SKIPPED, error_code=code, error_reason="opted_out (131050)")
+        return _write(ports, delivery, ports.store.transition(ref, _SENDING, None, change, now))
+    if action is Action.FAIL_AND_PAUSE:
+        pause_campaign(ports, delivery, ref, code, reason)
+    if action in (Action.RETRY, Action.DEFER):
+        reason = f"gave up after {record.attempts} attempts: {reason}"
+    change = Change(Status.FAILED, error_code=code, error_reason=reason)
+    return _write(
+        ports, delivery, ports.store.transition(ref, _SENDING, None, change, now), "failed"
+    )
+
+
+def pause_campaign(
+    ports: DeliveryPorts,
+    delivery: CampaignDelivery,
+    ref: TargetRef,
+    code: int | None,
+    reason: str,
+) -> None:
+    """A broken template or a spam limit fails every following message too: stop and alert."""
+    ports.tenants.pause_campaign(ref.cnpj, ref.campaign_type, f"WhatsApp error {code}: {reason}")
+    logs.log(
+        _log,
+        logging.CRITICAL,
+        "campaign paused by a WhatsApp error",
+        alert="campaign_paused",
+        tenant=ref.cnpj.value,
+        campaign=ref.campaign_type,
+        errorCode=code,
+        template=delivery.template.name,
+    )
+
+
+def _requeue(
+    ports: DeliveryPorts,
+    record: TargetRecord,
+    delivery: CampaignDelivery,
+    earliest: datetime,
+    allowed: frozenset[Status],
+    label: str,
+) -> SendOutcome:
+    now = ports.clock()
+    queued = ports.store.queue(
+        record.ref, delivery.planner(record), earliest, allowed, now, record.task_generation
+    )
+    if queued is None or queued.status is not Status.QUEUED or queued.version == record.version:
+        return SendOutcome("not_claimable", queued.status if queued else None)
+    ports.history.append(record.ref.cnpj, [history_row(queued, delivery.template.name, now)])
+    schedule_send(ports, queued)
+    return SendOutcome(label, Status.QUEUED)
+
+
+def _write(
+    ports: DeliveryPorts,
+    delivery: CampaignDelivery,
+    record: TargetRecord | None,
+    label: str = "",
+) -> SendOutcome:
+    if record is None:
+        return SendOutcome("not_claimable", None)
+    now = ports.clock()
+    ports.history.append(record.ref.cnpj, [history_row(record, delivery.template.name, now)])
+    return SendOutcome(label or record.status.value.lower(), record.status)
+
+
+def _reappend(ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery) -> None:
+    if record.status is not Status.PENDING:
+        at = record.updated_at or ports.clock()
+        ports.history.append(record.ref.cnpj, [history_row(record, delivery.template.name, at)])

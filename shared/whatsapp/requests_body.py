@@ -1,0 +1,55 @@
+"""The /messages request for one target: an approved template with its body parameters.
+
+Parameters come from the target (its name, its campaign data) in the order the template
+declares; a missing field is a configuration error of the campaign, reported by name, rather
+than a message with a blank where the customer's voucher should be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.domain.errors import ValidationError
+from shared.domain.tenant import TemplateRef
+
+MAX_PARAMETER_CHARS = 1024
+"""Meta's limit for a template body; a single parameter can never be longer."""
+
+
+def first_name(full_name: str) -> str:
+    parts = full_name.split()
+    return parts[0].capitalize() if parts else ""
+
+
+def parameter_values(template: TemplateRef, name: str, data: Mapping[str, Any]) -> list[str]:
+    fields: dict[str, Any] = {"first_name": first_name(name), "name": name.strip(), **data}
+    values = []
+    for parameter in template.parameters:
+        value = fields.get(parameter)
+        if value is None or str(value).strip() == "":
+            raise ValidationError(
+                f"template.parameters.{parameter}",
+                f"template {template.name!r} needs {parameter!r} but the target has no value",
+            )
+        values.append(str(value)[:MAX_PARAMETER_CHARS])
+    return values
+
+
+def template_message(
+    to_e164: str, template: TemplateRef, values: list[str], callback_data: str
+) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to_e164.lstrip("+"),
+        "type": "template",
+        "template": {
+            "name": template.name,
+            "language": {"code": template.language},
+            "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}
+            ],
+        },
+        "biz_opaque_callback_data": callback_data,
+    }
