@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     saved_env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="fanout-bench-") as temp:
-        stack = Stack(Path(temp) / "stack", ports=Ports.free())
+        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
         try:
             started = time.perf_counter()
             stack.up(say=lambda _: None)
@@ -358,6 +358,7 @@ def _bench(args: argparse.Namespace, temp: Path, command: str, total_started: fl
         timezone=DEFAULT_TIMEZONE,
         tenants=deps.tenants,
         warehouse=deps.warehouse,
+        queues=None,  # targeting only: the bench's stack runs no delivery
     )
 
     spec = SampleSpec(

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import grpc
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery, firestore
+from google.cloud import bigquery, firestore, tasks_v2
 from google.cloud.pubsub_v1 import PublisherClient
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
+from shared.adapters.bigquery_history import BigQueryHistoryLog
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
+from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
 from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
 from shared.adapters.pubsub_publisher import PubSubPublisher
 from shared.config import Settings, get_settings
+from shared.services.delivery_common import DeliveryPorts
 from shared.services.process_tenant import TenantPorts
+from shared.whatsapp.client import WhatsAppClient
 
 
 class Container:
@@ -72,6 +79,52 @@ class Container:
     @cached_property
     def publisher(self) -> PubSubPublisher:
         return PubSubPublisher(self.publisher_client, self.settings.google_cloud_project)
+
+    @cached_property
+    def tasks_client(self) -> tasks_v2.CloudTasksClient:
+        host = self.settings.cloud_tasks_emulator_host
+        if host is None:
+            return tasks_v2.CloudTasksClient()
+        transport = CloudTasksGrpcTransport(channel=grpc.insecure_channel(host))
+        return tasks_v2.CloudTasksClient(transport=transport)
+
+    @cached_property
+    def task_queue(self) -> CloudTasksQueue:
+        settings = self.settings
+        return CloudTasksQueue(
+            self.tasks_client,
+            settings.google_cloud_project,
+            settings.region,
+            settings.tasks_invoker_service_account,
+        )
+
+    @cached_property
+    def delivery_store(self) -> FirestoreDeliveryStore:
+        return FirestoreDeliveryStore(self.firestore_client)
+
+    @cached_property
+    def history(self) -> BigQueryHistoryLog:
+        return BigQueryHistoryLog(self.bigquery_client)
+
+    @cached_property
+    def whatsapp(self) -> WhatsAppClient:
+        settings = self.settings
+        return WhatsAppClient(
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_api_version,
+            settings.whatsapp_access_token.get_secret_value(),
+        )
+
+    def delivery_ports(self) -> DeliveryPorts:
+        return DeliveryPorts(
+            tenants=self.tenants,
+            store=self.delivery_store,
+            tasks=self.task_queue,
+            sender=self.whatsapp,
+            history=self.history,
+            send_url=self.settings.send_message_endpoint,
+            default_phone_number_id=self.settings.whatsapp_phone_number_id,
+        )
 
     def tenant_ports(self) -> TenantPorts:
         return TenantPorts(

@@ -17,8 +17,12 @@ TICK_TOPIC = "campaign-tick"
 """Cloud Scheduler publishes the hourly tick here."""
 TENANT_TOPIC = "tenant-campaigns"
 """``fanout`` publishes one job per active tenant here."""
-SEND_QUEUE = "whatsapp-sends"
-"""Cloud Tasks queue whose tasks call ``send_message`` (delivery)."""
+SWEEP_TOPIC = "delivery-sweep"
+"""Cloud Scheduler publishes here every few minutes; the ``sweeper`` repairs stuck targets."""
+TARGET_DOCUMENT = "users/{cnpj}/campaigns/{campaign_type}/targets/{target_id}"
+TARGET_CREATED = "google.cloud.firestore.document.v1.created"
+WEBHOOK_PATH = "/webhooks/whatsapp"
+"""Served by the ``api`` function; Meta's webhook URL is <api url> + this path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,9 @@ class FunctionSpec:
     signature: Literal["http", "cloudevent"]
     topic: str | None = None
     """Pub/Sub topic whose messages trigger the function (through a push subscription)."""
+    document: str | None = None
+    """Firestore document pattern whose creation triggers the function (Eventarc)."""
+    event_type: str | None = None
 
     @property
     def source(self) -> Path:
@@ -40,9 +47,14 @@ class FunctionSpec:
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("fanout", "cloudevent", topic=TICK_TOPIC),
     FunctionSpec("process_tenant", "cloudevent", topic=TENANT_TOPIC),
+    FunctionSpec(
+        "enqueue_target", "cloudevent", document=TARGET_DOCUMENT, event_type=TARGET_CREATED
+    ),
+    FunctionSpec("send_message", "http"),
+    FunctionSpec("api", "http"),
+    FunctionSpec("sweeper", "cloudevent", topic=SWEEP_TOPIC),
 )
-TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC)
-QUEUES: tuple[str, ...] = (SEND_QUEUE,)
+TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC, SWEEP_TOPIC)
 
 
 def send_queue(cnpj_value: str) -> str:

@@ -67,6 +67,7 @@ def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
             timezone=fields.pop("timezone", None),
             tenants=deps.tenants,
             warehouse=deps.warehouse,
+            queues=deps.task_queue,
         )
         if fields:
             tenant = deps.tenants.get(cnpj)

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from shared.config import Settings
 from shared.domain.calendar import DEFAULT_TIMEZONE
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError
+from shared.domain.tenant import Tenant
 from shared.localstack.stack import Ports, Stack, StackError, load_env
 from shared.logs import mask_phone
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
@@ -71,6 +72,7 @@ def _tenant_add(args: argparse.Namespace) -> int:
         timezone=args.timezone,
         tenants=deps.tenants,
         warehouse=deps.warehouse,
+        queues=deps.task_queue,
     )
     print(
         f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered; "
@@ -94,9 +96,15 @@ def _sample_data(args: argparse.Namespace) -> int:
     for index, (cnpj, name) in enumerate(
         zip(tenant_cnpjs(args.tenants, args.seed), names, strict=True)
     ):
-        register_tenant(
-            cnpj, name=name, timezone=None, tenants=deps.tenants, warehouse=deps.warehouse
+        tenant = register_tenant(
+            cnpj,
+            name=name,
+            timezone=None,
+            tenants=deps.tenants,
+            warehouse=deps.warehouse,
+            queues=deps.task_queue,
         )
+        deps.tenants.save(_sample_delivery(tenant, args))
         spec = SampleSpec(
             as_of=as_of,
             customers=args.customers,
@@ -145,6 +153,40 @@ def _targets(args: argparse.Namespace) -> int:
         )
     print(f"{len(targets)} targets")
     return 0
+
+
+def _sample_delivery(tenant: Tenant, args: argparse.Namespace) -> Tenant:
+    """Sample tenants' send window and pace (a demo at night still sends, and quickly)."""
+    start, end = args.send_window
+    window = {"start": start.isoformat(), "end": end.isoformat()}
+    campaigns = {
+        processor.campaign_type: {
+            **tenant.campaigns.get(processor.campaign_type, {}),
+            "send_window": window,
+        }
+        for processor in registered_processors()
+    }
+    throttle = tenant.delivery.throttle.model_copy(
+        update={
+            "messages_per_minute": args.messages_per_minute,
+            "messages_per_hour": max(args.messages_per_minute * 60, args.messages_per_day),
+            "messages_per_day": args.messages_per_day,
+        }
+    )
+    delivery = tenant.delivery.model_copy(update={"throttle": throttle})
+    return Tenant.model_validate(
+        {**tenant.model_dump(), "campaigns": campaigns, "delivery": delivery.model_dump()}
+    )
+
+
+def _send_window(text: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("expected HH:MM-HH:MM, e.g. 09:00-18:00") from error
+    if end <= start:
+        raise argparse.ArgumentTypeError("the window must end after it starts")
+    return start, end
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -196,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--as-of", type=date.fromisoformat, help="local date the data is current for"
     )
+    sample.add_argument(
+        "--send-window",
+        type=_send_window,
+        default=(time(9), time(18)),
+        help="local sending hours of every campaign, e.g. 00:00-23:59 (default 09:00-18:00)",
+    )
+    sample.add_argument("--messages-per-minute", type=int, default=60)
+    sample.add_argument("--messages-per-day", type=int, default=250)
     sample.set_defaults(run=_sample_data)
 
     tick = commands.add_parser("tick", help="publish a tick as Cloud Scheduler would and wait")

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Mapping
 
 import grpc
+import requests
 from google.api_core import exceptions as api
 from google.cloud import tasks_v2
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
@@ -13,17 +14,40 @@ from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpc
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from shared.manifest import FUNCTIONS, QUEUES, TOPICS
+from shared.manifest import FUNCTIONS, TOPICS
 
 PUSH_ACK_DEADLINE_SECONDS = 600
 """A tenant job may run for minutes; a shorter deadline makes Pub/Sub redeliver it meanwhile."""
 TASKS_LOCATION = "southamerica-east1"
 
 
-def create_all(environment: Mapping[str, str], functions_port: int) -> None:
+def create_all(
+    environment: Mapping[str, str], functions_port: int, firestore_triggers: bool = True
+) -> None:
+    """Queues are per tenant: ``tenant add`` creates them (in the cloud: Terraform)."""
     project = environment["GOOGLE_CLOUD_PROJECT"]
     _create_pubsub(project, environment["PUBSUB_EMULATOR_HOST"], functions_port)
-    _create_queues(project, environment["CLOUD_TASKS_EMULATOR_HOST"])
+    if firestore_triggers:
+        _register_firestore_triggers(project, environment["FIRESTORE_EMULATOR_HOST"])
+
+
+def _register_firestore_triggers(project: str, firestore_host: str) -> None:
+    """The emulator's Eventarc stand-in: it POSTs to /functions/projects/<p>/triggers/<name>."""
+    for spec in FUNCTIONS:
+        if spec.document is None:
+            continue
+        response = requests.post(
+            f"http://{firestore_host}/emulator/v1/projects/{project}/eventarcTrigger",
+            params={"eventarcTriggerId": spec.name},
+            json={
+                "eventType": spec.event_type,
+                "database": "(default)",
+                "namespace": "(default)",
+                "document": {"value": spec.document, "matchType": "PATH_PATTERN"},
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
 
 
 def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
@@ -52,13 +76,3 @@ def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
 def tasks_client(host: str) -> tasks_v2.CloudTasksClient:
     channel = grpc.insecure_channel(host)
     return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
-
-
-def _create_queues(project: str, tasks_host: str) -> None:
-    client = tasks_client(tasks_host)
-    parent = f"projects/{project}/locations/{TASKS_LOCATION}"
-    existing = {queue.name for queue in client.list_queues(parent=parent)}
-    for queue in QUEUES:
-        name = f"{parent}/queues/{queue}"
-        if name not in existing:
-            client.create_queue(parent=parent, queue=tasks_v2.Queue(name=name))

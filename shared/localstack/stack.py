@@ -1,8 +1,9 @@
 """``campaigns stack up | down | status``: the local Google Cloud stack, on 127.0.0.1 only.
 
 Starts the Firestore and Pub/Sub emulators (Google's jars, run with ``java`` directly so the
-PID we keep is the JVM's), bqemulator, the Cloud Tasks emulator and one functions host; then
-creates the topics, push subscriptions and queues of :mod:`shared.manifest`, and writes
+PID we keep is the JVM's), bqemulator, the Cloud Tasks emulator, one functions host and the
+WhatsApp sandbox; then creates the topics and push subscriptions of :mod:`shared.manifest`,
+registers its Firestore triggers with the emulator, and writes
 ``<state dir>/env`` with the standard emulator variables. ``down`` stops exactly the PIDs
 recorded in ``<state dir>/state.json`` (after checking each is still the process we started).
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 import requests
 
 from shared.localstack import resources
+from shared.manifest import WEBHOOK_PATH
 
 FIRESTORE_JAR = Path(
     "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
@@ -33,8 +35,17 @@ PUBSUB_JAR_DIR = Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib")
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60
 DEFAULT_PROJECT = "demo-campaigns"
-SERVICE_NAMES = ("firestore", "pubsub", "bigquery", "tasks", "functions")
+SERVICE_NAMES = ("firestore", "pubsub", "bigquery", "tasks", "functions", "whatsapp")
 """In start order; ``_services`` builds them, ``up`` trusts a state file only if it lists all."""
+
+
+LOCAL_WHATSAPP = {
+    "WHATSAPP_ACCESS_TOKEN": "sandbox-token",
+    "WHATSAPP_APP_SECRET": "sandbox-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+}
+"""Local-only credentials shared by the sandbox and the functions (never real secrets)."""
 
 
 class StackError(RuntimeError):
@@ -49,11 +60,12 @@ class Ports:
     bigquery_grpc: int = 9060
     tasks: int = 9123
     functions: int = 8081
+    whatsapp: int = 8090
 
     @classmethod
     def free(cls) -> Ports:
         """Ports nobody listens on now (tests run a private stack beside a developer's)."""
-        return cls(*(_free_port() for _ in range(6)))
+        return cls(*(_free_port() for _ in range(7)))
 
 
 @dataclass
@@ -72,6 +84,8 @@ class Stack:
     state_dir: Path
     ports: Ports = field(default_factory=Ports)
     project: str = DEFAULT_PROJECT
+    delivery: bool = True
+    """False: targets are created but no Firestore trigger runs (targeting benchmarks)."""
 
     @property
     def state_file(self) -> Path:
@@ -90,6 +104,8 @@ class Stack:
             "BIGQUERY_EMULATOR_HOST": f"{HOST}:{self.ports.bigquery}",
             "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{self.ports.tasks}",
             "CAMPAIGNS_FUNCTIONS_URL": f"http://{HOST}:{self.ports.functions}",
+            "WHATSAPP_API_BASE_URL": f"http://{HOST}:{self.ports.whatsapp}",
+            **LOCAL_WHATSAPP,
         }
 
     # -- up -------------------------------------------------------------------------------
@@ -111,7 +127,7 @@ class Stack:
                 self._save(started)
             for service in services:
                 _wait_ready(service, self.state_dir)
-            resources.create_all(self.environment(), self.ports.functions)
+            resources.create_all(self.environment(), self.ports.functions, self.delivery)
         except BaseException:
             self.down(say=lambda _: None)
             raise
@@ -197,6 +213,21 @@ class Stack:
                     str(ports.functions),
                 ],
                 marker="functions_host",
+                env=self.environment(),
+            ),
+            Service(
+                "whatsapp",
+                ports.whatsapp,
+                [
+                    sys.executable,
+                    "-m",
+                    "shared.localstack.whatsapp_sandbox",
+                    "--port",
+                    str(ports.whatsapp),
+                    "--webhook-url",
+                    f"http://{HOST}:{ports.functions}/api{WEBHOOK_PATH}",
+                ],
+                marker="whatsapp_sandbox",
                 env=self.environment(),
             ),
         ]
@@ -371,7 +402,11 @@ def _answers(service: Service) -> bool:
     if service.name == "tasks":  # gRPC only: an open port is the best cheap signal
         with socket.socket() as probe:
             return probe.connect_ex((HOST, service.port)) == 0
-    paths = {"bigquery": "/discovery/v1/apis/bigquery/v2/rest", "functions": "/healthz"}
+    paths = {
+        "bigquery": "/discovery/v1/apis/bigquery/v2/rest",
+        "functions": "/healthz",
+        "whatsapp": "/healthz",
+    }
     try:
         response = requests.get(
             f"http://{HOST}:{service.port}{paths.get(service.name, '/')}", timeout=1

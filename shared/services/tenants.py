@@ -1,11 +1,12 @@
-"""Register a tenant: its Firestore document and its BigQuery datasets and tables."""
+"""Register a tenant: its Firestore document, BigQuery datasets and tables, and send queue."""
 
 from __future__ import annotations
 
 from shared import sqlfiles
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
-from shared.ports import TenantRepository, Warehouse
+from shared.manifest import send_queue
+from shared.ports import TaskQueue, TenantRepository, Warehouse
 
 TABLE_DDL = (
     "ddl/raw_clientes.sql",
@@ -21,6 +22,7 @@ def register_tenant(
     timezone: str | None,
     tenants: TenantRepository,
     warehouse: Warehouse,
+    queues: TaskQueue | None,
 ) -> Tenant:
     """Idempotent: re-registering keeps the tenant's campaign settings and data."""
     existing = tenants.get(cnpj)
@@ -34,5 +36,7 @@ def register_tenant(
     warehouse.ensure_dataset(cnpj.campaign_dataset)
     for ddl in TABLE_DDL:
         warehouse.run_ddl(sqlfiles.render(ddl, cnpj))
+    if queues is not None:  # None: a targeting-only setup (some tests) sends nothing
+        queues.ensure_queue(send_queue(cnpj.value))
     tenants.save(tenant)
     return tenant

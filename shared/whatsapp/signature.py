@@ -23,3 +23,7 @@ def is_valid(body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith(_PREFIX) or not app_secret:
         return False
     return hmac.compare_digest(sign(body, app_secret), header)
+
+
+def constant_time_equal(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())

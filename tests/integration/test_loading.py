@@ -92,7 +92,9 @@ def as_objects(header: Sequence[str], rows: Table) -> list[dict[str, str | None]
 
 
 def new_tenant(deps: Container, cnpj: Cnpj) -> Cnpj:
-    register_tenant(cnpj, name="x", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse)
+    register_tenant(
+        cnpj, name="x", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse, queues=None
+    )
     return cnpj
 
 

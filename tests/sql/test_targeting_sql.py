@@ -99,7 +99,9 @@ def message(user_id: str, campaign_type: str, sent_at: datetime) -> Row:
 
 
 def new_tenant(deps: Container, cnpj: Cnpj, **campaigns: dict[str, Any]) -> Tenant:
-    register_tenant(cnpj, name="x", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse)
+    register_tenant(
+        cnpj, name="x", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse, queues=None
+    )
     return Tenant(cnpj=cnpj.value, campaigns=campaigns)
 
 

@@ -1,0 +1,14 @@
+"""Cloud Function ``api`` (public HTTP): the WhatsApp webhook (and the campaign REST API)."""
+
+import flask
+import functions_framework
+
+from shared import logs
+from shared.delivery_entrypoints import handle_api
+
+logs.configure()
+
+
+@functions_framework.http
+def api(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    return handle_api(request)

@@ -1,0 +1,14 @@
+"""Cloud Function ``enqueue_target``: a target was created (Firestore) -> plan it, make its task."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared import logs
+from shared.delivery_entrypoints import handle_target_created
+
+logs.configure()
+
+
+@functions_framework.cloud_event
+def enqueue_target(cloud_event: CloudEvent) -> None:
+    handle_target_created(cloud_event)

@@ -1,0 +1,14 @@
+"""Cloud Function ``send_message``: a Cloud Task (HTTP, OIDC) -> at most one WhatsApp message."""
+
+import flask
+import functions_framework
+
+from shared import logs
+from shared.delivery_entrypoints import handle_send_task
+
+logs.configure()
+
+
+@functions_framework.http
+def send_message(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    return handle_send_task(request)

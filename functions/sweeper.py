@@ -1,0 +1,14 @@
+"""Cloud Function ``sweeper``: every few minutes (Pub/Sub) -> repair targets a crash left behind."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared import logs
+from shared.delivery_entrypoints import handle_sweep
+
+logs.configure()
+
+
+@functions_framework.cloud_event
+def sweeper(cloud_event: CloudEvent) -> None:
+    handle_sweep(cloud_event)

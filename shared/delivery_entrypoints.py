@@ -1,0 +1,150 @@
+"""Entry points of the delivery functions: decode the trigger, call the service, map errors.
+
+Each trigger retries on failure (Eventarc, Cloud Tasks, Meta's webhooks), so the rule is the
+one of :mod:`shared.entrypoints`: a TransientError fails the call (retry), anything that a
+retry cannot fix is logged and acknowledged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from typing import Any
+
+import flask
+from cloudevents.http import CloudEvent
+from google.events.cloud.firestore import DocumentEventData
+
+from shared import logs
+from shared.bootstrap import container
+from shared.domain.delivery import TargetRef
+from shared.domain.errors import PermanentError, TransientError, ValidationError
+from shared.services.enqueue import enqueue_target
+from shared.services.send import send_message
+from shared.services.sweeper import sweep
+from shared.services.webhooks import handle_webhook
+from shared.whatsapp import signature
+
+_log = logging.getLogger(__name__)
+_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+
+
+class MalformedEvent(Exception):
+    pass
+
+
+def target_of_firestore_event(event: CloudEvent) -> TargetRef:
+    """The created document's path, from the DocumentEventData payload.
+
+    Production Eventarc sends the protobuf bytes; the Firestore emulator sends their base64
+    text. Protobuf bytes of a document event always hold bytes outside base64's alphabet.
+    """
+    data = event.data
+    if isinstance(data, str):
+        data = data.encode()
+    if not isinstance(data, bytes | bytearray) or not data:
+        raise MalformedEvent("Firestore event without a protobuf payload")
+    raw = bytes(data)
+    try:
+        if _BASE64_TEXT.fullmatch(raw):
+            raw = base64.b64decode(raw, validate=False)
+        name = DocumentEventData.deserialize(raw).value.name
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise MalformedEvent(f"undecodable DocumentEventData: {error}") from error
+    _, marker, path = name.partition("/documents/")
+    if not marker:
+        raise MalformedEvent(f"event document name has no path: {name[:200]!r}")
+    try:
+        return TargetRef.parse(path)
+    except ValidationError as error:
+        raise MalformedEvent(str(error)) from error
+
+
+def handle_target_created(event: CloudEvent) -> None:
+    try:
+        ref = target_of_firestore_event(event)
+    except MalformedEvent as error:
+        logs.log(_log, logging.ERROR, "malformed Firestore event acknowledged", error=str(error))
+        return
+    try:
+        enqueue_target(ref, container().delivery_ports())
+    except PermanentError as error:
+        logs.log(
+            _log, logging.ERROR, "enqueue failed permanently", target=ref.path, error=str(error)
+        )
+
+
+def handle_send_task(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    """Cloud Tasks retries any non-2xx answer, so only a transient failure answers one."""
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict):
+            raise ValidationError("body", "expected a JSON object")
+        ref = TargetRef.parse(str(body.get("target", "")))
+        generation = body.get("generation")
+        if not isinstance(generation, int) or generation < 1:
+            raise ValidationError("generation", "expected a positive integer")
+    except ValidationError as error:
+        logs.log(_log, logging.ERROR, "malformed send task acknowledged", error=str(error))
+        return {"outcome": "malformed", "error": str(error)}, 200
+    try:
+        outcome = send_message(ref, generation, container().delivery_ports())
+    except TransientError as error:
+        logs.log(_log, logging.WARNING, "send will be retried", target=ref.path, error=str(error))
+        return {"outcome": "retry", "error": str(error)}, 503
+    except PermanentError as error:
+        logs.log(_log, logging.ERROR, "send failed permanently", target=ref.path, error=str(error))
+        return {"outcome": "error", "error": str(error)}, 200
+    return {"outcome": outcome.label, "status": outcome.status}, 200
+
+
+def handle_api(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    """The public HTTP function. This issue serves the WhatsApp webhook; the REST API joins it."""
+    if request.path.rstrip("/") == "/webhooks/whatsapp":
+        if request.method == "GET":
+            return _verify_subscription(request)
+        if request.method == "POST":
+            return _receive_webhook(request)
+        return {"error": "method not allowed"}, 405
+    return {"error": f"no route for {request.path}"}, 404
+
+
+def _verify_subscription(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    expected = container().settings.whatsapp_verify_token.get_secret_value()
+    token = request.args.get("hub.verify_token", "")
+    if (
+        request.args.get("hub.mode") == "subscribe"
+        and expected
+        and signature.constant_time_equal(token, expected)
+    ):
+        return request.args.get("hub.challenge", ""), 200, {"Content-Type": "text/plain"}
+    return {"error": "verification failed"}, 403
+
+
+def _receive_webhook(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    raw = request.get_data(cache=True)
+    secret = container().settings.whatsapp_app_secret.get_secret_value()
+    if not signature.is_valid(raw, request.headers.get(signature.HEADER), secret):
+        logs.log(_log, logging.WARNING, "webhook with a missing or bad signature refused")
+        return {"error": "invalid signature"}, 401
+    try:
+        payload: Any = json.loads(raw)
+    except ValueError:
+        logs.log(_log, logging.ERROR, "signed webhook that is not JSON acknowledged")
+        return {"status": "ignored"}, 200
+    if not isinstance(payload, dict):
+        return {"status": "ignored"}, 200
+    try:
+        report = handle_webhook(payload, container().delivery_ports())
+    except TransientError as error:
+        logs.log(_log, logging.WARNING, "webhook will be retried by Meta", error=str(error))
+        return {"error": "try again"}, 503
+    return {"status": "ok", **dict(report)}, 200
+
+
+def handle_sweep(event: CloudEvent) -> None:
+    del event  # the schedule is the only information
+    sweep(container().delivery_ports())
