@@ -5,8 +5,9 @@ BIN         := $(VENV)/bin
 CAMPAIGNS   := $(BIN)/campaigns
 STAMP       := $(VENV)/.installed
 TASKS_VENV  := $(VENV)/tasks-emulator
-# The demo's fixed instant: Friday 20 Nov 2026, 08:30 in São Paulo. Day 20 opens the
-# reactivation window; the sample data is generated "as of" that local date.
+# The demo's fixed targeting instant: Friday 20 Nov 2026, 08:30 in São Paulo. Day 20 opens the
+# reactivation window; the sample data is generated "as of" that local date. Delivery runs on
+# the real clock, so the demo tenants' send window is the whole day and their pace 600/min.
 DEMO_DATE    := 2026-11-20
 DEMO_INSTANT := 2026-11-20T11:30:00Z
 
@@ -25,8 +26,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: setup
 	@trap '$(CAMPAIGNS) stack down' EXIT; set -e; \
 	$(CAMPAIGNS) stack up; \
-	$(CAMPAIGNS) sample-data --tenants 3 --customers 500 --as-of $(DEMO_DATE); \
-	$(CAMPAIGNS) tick --now $(DEMO_INSTANT)
+	$(CAMPAIGNS) sample-data --tenants 3 --customers 500 --as-of $(DEMO_DATE) \
+		--send-window 00:00-23:59 --messages-per-minute 600 --messages-per-day 5000; \
+	$(CAMPAIGNS) tick --now $(DEMO_INSTANT); \
+	echo; echo "delivery (tasks -> WhatsApp sandbox -> status webhooks):"; \
+	$(CAMPAIGNS) deliveries --timeout 240
 
 test: setup
 	$(BIN)/python -m pytest

@@ -138,6 +138,37 @@ def _tick(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deliveries(args: argparse.Namespace) -> int:
+    from shared.cli.delivery import delivery_table, wait_for_deliveries
+
+    deps = _deps(args)
+    tenants = deps.tenants.list_active()
+    if args.cnpj:
+        tenants = [tenant for tenant in tenants if tenant.cnpj == Cnpj.parse(args.cnpj).value]
+    counts = wait_for_deliveries(deps, [tenant.id for tenant in tenants], args.timeout)
+    print(delivery_table(counts, {tenant.cnpj: tenant.name for tenant in tenants}))
+    moving = sum(counter["in_flight"] for counter in counts.values())
+    if moving:
+        print(f"{moving} messages still in flight after {args.timeout:.0f} s", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from shared.services.sweeper import sweep
+
+    report = sweep(_deps(args).delivery_ports())
+    print(", ".join(f"{key} {value}" for key, value in sorted(report.items())) or "nothing to do")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from shared.localstack import whatsapp_sandbox
+
+    whatsapp_sandbox.main(["--port", str(args.port), "--webhook-url", args.webhook_url])
+    return 0
+
+
 def _targets(args: argparse.Namespace) -> int:
     deps = _deps(args)
     cnpj = Cnpj.parse(args.cnpj)
@@ -254,6 +285,25 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--force", action="store_true", help="run campaigns already done today")
     tick.add_argument("--timeout", type=float, default=600.0)
     tick.set_defaults(run=_tick)
+
+    deliveries = commands.add_parser(
+        "deliveries", help="wait until queued messages went out, then count their outcomes"
+    )
+    deliveries.add_argument("--cnpj", help="only this tenant")
+    deliveries.add_argument("--timeout", type=float, default=300.0)
+    deliveries.set_defaults(run=_deliveries)
+
+    sweep = commands.add_parser("sweep", help="repair stuck targets now (the scheduled sweeper)")
+    sweep.set_defaults(run=_sweep)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the local WhatsApp Cloud API stand-in (stack up starts one)"
+    )
+    sandbox.add_argument("--port", type=int, default=Ports().whatsapp)
+    sandbox.add_argument(
+        "--webhook-url", default=f"http://127.0.0.1:{Ports().functions}/api/webhooks/whatsapp"
+    )
+    sandbox.set_defaults(run=_sandbox)
 
     targets = commands.add_parser("targets", help="list a tenant's campaign targets")
     targets.add_argument("cnpj")

@@ -60,7 +60,7 @@ class TargetRef:
     @classmethod
     def parse_callback(cls, data: str) -> tuple[TargetRef, int]:
         path, _, send_no = data.rpartition("#")
-        if not send_no.isdigit():
+        if not (send_no.isascii() and send_no.isdigit()):
             raise ValidationError("biz_opaque_callback_data", f"not ours: {data[:200]!r}")
         return cls.parse(path), int(send_no)
 

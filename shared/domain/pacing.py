@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-WHATSAPP_CEILING_PER_SECOND = 70.0
+WHATSAPP_CEILING_PER_SECOND = 70
 """Default per-number ceiling: under Meta's 80 messages/s (inbound and outbound share it)."""
 _MAX_STEPS = 200_000
 _STATE_RETENTION = timedelta(days=2)
@@ -51,7 +51,7 @@ class Throttle(BaseModel):
         default=250, ge=1, description="keep at or below the number's WhatsApp messaging tier"
     )
     delay_between_messages_seconds: float = Field(default=0.0, ge=0, le=3600)
-    number_ceiling_per_second: float = Field(default=WHATSAPP_CEILING_PER_SECOND, gt=0, le=1000)
+    number_ceiling_per_second: int = Field(default=WHATSAPP_CEILING_PER_SECOND, ge=1, le=1000)
     shards: int = Field(default=8, ge=1, le=64, description="pacing documents per tenant")
 
     @property
@@ -103,7 +103,6 @@ class Planner:
         if not 0 <= shard < shards:
             raise ValueError(f"shard {shard} outside 0..{shards - 1}")
         per_minute = self.throttle.per_minute
-        spacing = 60.0 / per_minute
         minute_share = _share(per_minute, shard, shards)
         hour_share = _share(self.throttle.messages_per_hour, shard, shards)
         day_share = _share(self.throttle.messages_per_day, shard, shards)
@@ -112,13 +111,17 @@ class Planner:
         for _ in range(_MAX_STEPS):
             moment = self.next_opening(moment)
             minute = moment.replace(second=0, microsecond=0)
-            offset = (moment - minute).total_seconds()
-            first_fitting = max(0, math.ceil((offset / spacing - shard) / shards - 1e-9))
-            index = max(state.get(_minute_key(minute), 0), first_fitting)
+            offset = (moment - minute) // timedelta(microseconds=1)
+            index = max(
+                state.get(_minute_key(minute), 0),
+                _first_at_or_after(offset, shard, shards, per_minute),
+            )
             if index >= minute_share:
                 moment = minute + timedelta(minutes=1)
                 continue
-            send_at = minute + timedelta(seconds=(shard + index * shards) * spacing)
+            send_at = minute + timedelta(
+                microseconds=_slot_offset(shard + index * shards, per_minute)
+            )
             if not self._in_window(send_at):
                 moment = send_at  # next_opening moves it to the next window
                 continue
@@ -147,6 +150,21 @@ class Planner:
     def _in_window(self, moment: datetime) -> bool:
         local_time = moment.astimezone(self.contact_zone).time()
         return self.window.start <= local_time < self.window.end
+
+
+def _slot_offset(slot: int, per_minute: int) -> int:
+    """Microseconds from the minute's start to global slot ``slot`` (exact integer math)."""
+    return round(slot * 60_000_000 / per_minute)
+
+
+def _first_at_or_after(offset: int, shard: int, shards: int, per_minute: int) -> int:
+    """The first index ``j`` of the shard whose slot starts at or after ``offset`` µs."""
+    index = max(0, math.ceil((offset * per_minute / 60_000_000 - shard) / shards))
+    while index > 0 and _slot_offset(shard + (index - 1) * shards, per_minute) >= offset:
+        index -= 1
+    while _slot_offset(shard + index * shards, per_minute) < offset:
+        index += 1
+    return index
 
 
 def _share(total: int, shard: int, shards: int) -> int:

@@ -607,12 +607,12 @@ def serving(app: WsgiApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         thread.join()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
     config = SandboxConfig(
         access_token=os.environ.get("WHATSAPP_ACCESS_TOKEN", "sandbox-token"),

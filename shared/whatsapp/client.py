@@ -78,6 +78,17 @@ def _result(response: requests.Response) -> SendResult:
     details = (error.get("error_data") or {}).get("details") or error.get("message") or ""
     return SendResult(
         response.status_code,
-        error_code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+        error_code=_code(code),
         error_reason=str(details)[:500],
     )
+
+
+def _code(value: object) -> int | None:
+    """Graph's ``error.code`` (an int; tolerate a numeric string, ignore anything else)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None

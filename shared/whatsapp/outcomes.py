@@ -54,8 +54,8 @@ class SendResult:
 def classify(result: SendResult) -> Action:
     if result.http_status is None:
         return Action.AMBIGUOUS if result.request_left else Action.RETRY
-    if 200 <= result.http_status < 300 and result.wamid:
-        return Action.SENT
+    if 200 <= result.http_status < 300:  # accepted; without a wamid we cannot track it
+        return Action.SENT if result.wamid else Action.AMBIGUOUS
     return classify_code(result.error_code, result.http_status)
 
 

@@ -22,7 +22,7 @@ def sign(body: bytes, app_secret: str) -> str:
 def is_valid(body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith(_PREFIX) or not app_secret:
         return False
-    return hmac.compare_digest(sign(body, app_secret), header)
+    return hmac.compare_digest(sign(body, app_secret).encode(), header.encode())
 
 
 def constant_time_equal(given: str, expected: str) -> bool:

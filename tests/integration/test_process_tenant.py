@@ -42,7 +42,9 @@ def test_each_campaign_runs_once_per_local_day(
 
     forced = _by_type(process_tenant(_job(cnpj, "t3", force=True), deps.tenant_ports()))
     for kind in ("BIRTHDAY", "WELCOME", "REACTIVATION"):  # fixed periods: same ids, none new
-        assert (forced[kind].created, forced[kind].already_present) == (0, first[kind].created)
+        # The trigger may have queued them already; then message_history excludes them in
+        # the query itself, else the create-only write finds them present.
+        assert forced[kind].created == 0
     # LOYALTY's period is rolling: its earlier targets block the customers before any write.
     assert forced["LOYALTY"].created == 0
     assert forced["LOYALTY"].skipped["recently_targeted"] == first["LOYALTY"].created
@@ -54,7 +56,8 @@ def test_targets_carry_what_delivery_needs(deps: Container, sample_tenant: Sampl
     loyalty = deps.targets.list(cnpj, "LOYALTY")
     assert loyalty
     for target in loyalty:
-        assert target["status"] == "PENDING" and target["attempts"] == 0
+        # The Firestore trigger may already have planned it (QUEUED); nothing was sent yet.
+        assert target["status"] in {"PENDING", "QUEUED"} and target["attempts"] == 0
         assert target["phone"].startswith("+55") and len(target["phone"]) == 14
         assert target["period"] == "2026-11-20" and target["campaignType"] == "LOYALTY"
         assert target["createdAt"] is not None

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from shared.cli.main import main as cli
-from shared.localstack.stack import Ports, Stack
+from shared.localstack.stack import SERVICE_NAMES, Ports, Stack
 
 
 def _alive(pid: int) -> bool:
@@ -32,7 +32,7 @@ def test_up_twice_status_and_down(tmp_path: Path, capsys: pytest.CaptureFixture[
     try:
         state = Stack(tmp_path, ports=ports)
         pids = {service.pid for service in state._load()}
-        assert len(pids) == 5 and all(_alive(pid) for pid in pids)
+        assert len(pids) == len(SERVICE_NAMES) and all(_alive(pid) for pid in pids)
         env = (tmp_path / "env").read_text()
         assert f"FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}" in env
         assert f"BIGQUERY_EMULATOR_HOST=127.0.0.1:{ports.bigquery}" in env
