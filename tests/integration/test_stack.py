@@ -9,6 +9,7 @@ import requests
 
 from shared.cli.main import main as cli
 from shared.localstack.stack import SERVICE_NAMES, Ports, Stack
+from shared.manifest import FUNCTIONS
 
 
 def _alive(pid: int) -> bool:
@@ -37,7 +38,7 @@ def test_up_twice_status_and_down(tmp_path: Path, capsys: pytest.CaptureFixture[
         assert f"FIRESTORE_EMULATOR_HOST=127.0.0.1:{ports.firestore}" in env
         assert f"BIGQUERY_EMULATOR_HOST=127.0.0.1:{ports.bigquery}" in env
         health = requests.get(f"http://127.0.0.1:{ports.functions}/healthz", timeout=5)
-        assert health.text == "fanout,process_tenant"
+        assert health.text == ",".join(spec.name for spec in FUNCTIONS)
 
         assert cli([*stack_args, "up", *port_args]) == 0  # harmless: same processes
         assert "already running" in capsys.readouterr().out
@@ -45,7 +46,10 @@ def test_up_twice_status_and_down(tmp_path: Path, capsys: pytest.CaptureFixture[
 
         assert cli([*stack_args, "status"]) == 0
         status = capsys.readouterr().out
-        assert status.count("running (pid") == 5 and f"127.0.0.1:{ports.pubsub}" in status
+        assert (
+            status.count("running (pid") == len(SERVICE_NAMES)
+            and f"127.0.0.1:{ports.pubsub}" in status
+        )
     finally:
         assert cli([*stack_args, "down"]) == 0
     assert not any(_alive(pid) for pid in pids)
