@@ -49,7 +49,7 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
                 continue
             for status in _list(value.get("statuses")):
                 report[_apply_status(status, ports)] += 1
-            number = str((value.get("metadata") or {}).get("phone_number_id", ""))
+            number = str(_dict(value.get("metadata")).get("phone_number_id", ""))
             for message in _list(value.get("messages")):
                 report[_apply_inbound(message, number, ports)] += 1
     return report
@@ -73,7 +73,7 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
     errors = _list(status.get("errors"))
     error = errors[0] if errors and isinstance(errors[0], dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
-    reason = str((error.get("error_data") or {}).get("details") or error.get("title") or "")
+    reason = str(_dict(error.get("error_data")).get("details") or error.get("title") or "")
     receipt = str(status["status"])
     record = ports.store.apply_receipt(
         ref, send_no, receipt, _timestamp(status.get("timestamp"), now), code, reason, now
@@ -112,14 +112,14 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
     now = _instant(message.get("timestamp"), ports.clock())
     tenants = _tenants_of_number(number, ports)
     kind = message.get("type")
-    if kind == "text" and is_opt_out(str((message.get("text") or {}).get("body", ""))):
+    if kind == "text" and is_opt_out(str(_dict(message.get("text")).get("body", ""))):
         for tenant in tenants:
             ports.store.record_opt_out(tenant.id, phone, now, "inbound_keyword", str(message["id"]))
         logs.log(_log, logging.INFO, "opt-out recorded", phone=phone, tenants=len(tenants))
         return "opt_out"
     payload = _button_payload(message)
     if payload is not None:
-        wamid = str((message.get("context") or {}).get("id", ""))
+        wamid = str(_dict(message.get("context")).get("id", ""))
         for tenant in tenants:
             ports.store.record_click(tenant.id, str(message["id"]), phone, payload, now, wamid)
         return "click"
@@ -137,10 +137,10 @@ def _tenants_of_number(number: str, ports: DeliveryPorts) -> list[Tenant]:
 
 def _button_payload(message: dict[str, Any]) -> str | None:
     if message.get("type") == "button":
-        button = message.get("button") or {}
+        button = _dict(message.get("button"))
         return str(button.get("payload") or button.get("text") or "")
     if message.get("type") == "interactive":
-        reply = (message.get("interactive") or {}).get("button_reply") or {}
+        reply = _dict(_dict(message.get("interactive")).get("button_reply"))
         return str(reply.get("id") or "")
     return None
 
@@ -148,7 +148,7 @@ def _button_payload(message: dict[str, Any]) -> str | None:
 def _instant(timestamp: Any, fallback: datetime) -> datetime:
     try:
         return datetime.fromtimestamp(int(timestamp), UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return fallback
 
 
@@ -158,3 +158,8 @@ def _timestamp(timestamp: Any, fallback: datetime) -> str:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A nested object of the payload, or {} when Meta (or anyone) sent something else."""
+    return value if isinstance(value, dict) else {}
