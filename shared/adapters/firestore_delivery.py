@@ -20,6 +20,7 @@ from shared.adapters.errors import translated
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
+from shared.domain.errors import TransientError
 from shared.domain.pacing import Planner
 from shared.ports import Change, Claim, ClaimResult
 
@@ -244,7 +245,14 @@ class FirestoreDeliveryStore:
 
     def _run(self, function: Any) -> Any:
         with translated("Firestore"):
-            return function(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
+            try:
+                return function(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
+            except ValueError as error:
+                # The SDK wraps the last ABORTED of a transaction that never committed in a
+                # ValueError: that is contention, so retry later like any other ABORTED.
+                if isinstance(error.__cause__, api.Aborted):
+                    raise TransientError(f"Firestore transaction contended: {error}") from error
+                raise
 
     def _doc(self, ref: TargetRef) -> firestore.DocumentReference:
         return self._client.document(ref.path)

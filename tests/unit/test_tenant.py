@@ -13,7 +13,8 @@ from shared.campaigns.loyalty import LoyaltySettings, Tier
 from shared.campaigns.reactivation import ReactivationSettings
 from shared.campaigns.welcome import WelcomeSettings
 from shared.domain.cnpj import Cnpj
-from shared.domain.tenant import CampaignSettings, SendWindow, Tenant
+from shared.domain.pacing import SendWindow
+from shared.domain.tenant import CampaignSettings, Tenant
 
 CNPJ = "11.222.333/0001-81"
 
