@@ -32,7 +32,23 @@ CLIENTES = [
     "primeiraCompra",
 ]
 VENDAS = ["data", "cpfCliente", "valor", "status", "tipoPagamento", "cupom"]
-HISTORY = ["user_id", "campaign_type", "sent_at", "status", "message_content", "phone"]
+HISTORY = [
+    "user_id",
+    "campaign_type",
+    "sent_at",
+    "status",
+    "message_content",
+    "phone",
+    "event_id",
+    "campaign_id",
+    "target_id",
+    "wamid",
+    "template",
+    "variant",
+    "error_code",
+    "error_reason",
+    "attempt",
+]
 
 CLIENTE_ROWS = [
     ["c1", "Ana Souza", "1990-11-20", "11111111111", "11987654321", "ana@x.com", "F",
@@ -49,8 +65,40 @@ VENDAS_ROWS = [
     ["2026-06-02 15:45:00 UTC", "33333333333", "25.00", "COMPLETED", "DINHEIRO", ""],
 ]
 HISTORY_ROWS = [
-    ["c1", "WELCOME", "2026-01-11 11:00:00 UTC", "SENT", "Bem-vinda!", "+5511987654321"],
-    ["c2", "BIRTHDAY", "2026-02-28 11:00:00 UTC", "SENT", "Parabéns!", "+5521987654321"],
+    [
+        "c1",
+        "WELCOME",
+        "2026-01-11 11:00:00 UTC",
+        "SENT",
+        "Bem-vinda!",
+        "+5511987654321",
+        "e1",
+        "WELCOME",
+        "c1_once",
+        "wamid.1",
+        "boas_vindas",
+        "",
+        "",
+        "",
+        "1",
+    ],
+    [
+        "c2",
+        "BIRTHDAY",
+        "2026-02-28 11:00:00 UTC",
+        "SENT",
+        "Parabéns!",
+        "+5521987654321",
+        "e2",
+        "BIRTHDAY",
+        "c2_2026",
+        "wamid.2",
+        "feliz_aniversario",
+        "",
+        "",
+        "",
+        "1",
+    ],
 ]
 
 Table = Sequence[Sequence[str]]
