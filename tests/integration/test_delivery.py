@@ -39,6 +39,7 @@ from tests.integration.delivery_fixtures import (
 )
 
 delivery_tenant = delivery_fixtures.delivery_tenant
+triggers_keep_up = delivery_fixtures.triggers_keep_up
 sandbox = delivery_fixtures.sandbox
 functions_log = delivery_fixtures.functions_log
 
