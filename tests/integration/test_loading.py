@@ -337,7 +337,8 @@ def test_one_bad_file_keeps_the_good_ones_from_loading(
 ) -> None:
     # clientes.csv alone would load fine (and replace 3 rows by 1); message_history is bad.
     good_files(tmp_path, clientes=[["c9", "Zé", "", "99999999999", "", "", "", "", ""]])
-    write_csv(tmp_path, "message_history", HISTORY, [["c1", "WELCOME", "ontem", "", "", ""]])
+    bad_row = ["c1", "WELCOME", "ontem", *[""] * (len(HISTORY) - 3)]
+    write_csv(tmp_path, "message_history", HISTORY, [bad_row])
 
     problems = rejected(deps, loaded, tmp_path)
 
