@@ -80,8 +80,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from google.cloud import firestore
-
 from shared import delivery_entrypoints, logs
 from shared.adapters.cloud_tasks_queue import MAX_CONCURRENT_DISPATCHES, MAX_DISPATCHES_PER_SECOND
 from shared.bootstrap import Container
@@ -114,9 +112,6 @@ CAMPAIGN = "BIRTHDAY"
 ALWAYS_OPEN = {"start": "00:00:00", "end": "23:59:00"}
 RATE_GOAL = (0.95, 1.00)
 ENQUEUE_TRIES = 5
-ENQUEUE_WORKERS = 2
-WARM_UP_TRANSACTIONS = 2_000
-WARM_UP = "bench_warm_up"
 PROGRESS_SECONDS = 15.0
 DONE = FINAL | {Status.UNKNOWN}
 """Where a target may end in this run: final, or UNKNOWN (never re-sent, settled later)."""
@@ -320,10 +315,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f"{FULL_COUNT:,}; --targets {FULL_COUNT} for the issue's full count)",
     )
     parser.add_argument("--fault-share", type=float, default=0.05)
-    parser.add_argument("--enqueue-workers", type=int, default=ENQUEUE_WORKERS)
-    parser.add_argument(
-        "--shards", type=int, default=0, help="the tenant's pacing shards (default: its default)"
-    )
+    parser.add_argument("--enqueue-workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--settle-timeout",
@@ -426,14 +418,13 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
             warehouse=deps.warehouse,
             queues=tasks,
         )
-        limits: dict[str, int] = {
-            "messages_per_minute": per_minute,
-            "messages_per_hour": per_minute * 60,
-            "messages_per_day": 10_000_000,
-        }
-        if args.shards:
-            limits["shards"] = args.shards
-        throttle = tenant.delivery.throttle.model_copy(update=limits)
+        throttle = tenant.delivery.throttle.model_copy(
+            update={
+                "messages_per_minute": per_minute,
+                "messages_per_hour": per_minute * 60,
+                "messages_per_day": 10_000_000,
+            }
+        )
         delivery = tenant.delivery.model_copy(
             update={"throttle": throttle, "frequency_cap_hours": 0}
         )
@@ -472,13 +463,6 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
             f"tenant {cnpj.value}: throttle {per_minute}/min (R = {rate:g}/s), ceiling "
             f"{throttle.number_ceiling_per_second:g}/s, {throttle.effective_shards} shards; "
             f"{n:,} targets created in {timings['create']:.1f} s, {len(faults)} with a fault"
-        )
-
-        warm_s = _warm_up(deps)
-        timings["warm_up"] = warm_s
-        print(
-            f"emulator warm-up: {WARM_UP_TRANSACTIONS:,} scratch transactions in {warm_s:.1f} s "
-            "(not reported)"
         )
 
         tasks.start()
@@ -521,27 +505,6 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
             send_cpu=send_cpu,
             timings=timings,
         )
-
-
-def _warm_up(deps: Container) -> float:
-    """Read-modify-write transactions on scratch documents (distinct ones, so they never wait
-    for each other), so the emulator's JIT is warm: a cold JVM plans at half the speed."""
-    client = deps.firestore_client
-
-    def one(index: int) -> None:
-        doc = client.document(WARM_UP, f"doc-{index % 500}-{index // 500}")
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> None:
-            seen = (doc.get(transaction=transaction).to_dict() or {}).get("n", 0)
-            transaction.set(doc, {"n": seen + 1, "at": datetime.now(UTC)})
-
-        run(client.transaction())
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(4, thread_name_prefix="warm-up") as pool:
-        list(pool.map(one, range(WARM_UP_TRANSACTIONS)))
-    return time.perf_counter() - started
 
 
 def _enqueue(ref: TargetRef, ports: DeliveryPorts) -> Enqueued:
@@ -620,8 +583,6 @@ def _settle(
 
 
 def _statuses(deps: Container, cnpj: Cnpj) -> dict[str, Status]:
-    import pickle  # DEBUG
-    Path("/tmp/dbench/docs.pkl").write_bytes(pickle.dumps(deps.targets.list(cnpj, CAMPAIGN)))  # DEBUG
     return {
         str(doc.get("phone")): Status(str(doc.get("status")))
         for doc in deps.targets.list(cnpj, CAMPAIGN)
