@@ -74,8 +74,11 @@ class Throttle(BaseModel):
         return int.from_bytes(digest[:8], "big") % self.effective_shards
 
 
-ShardState = dict[str, int]
-"""``m:YYYYMMDDHHMM`` / ``h:YYYYMMDDHH`` (UTC) and ``d:YYYY-MM-DD`` (tenant date) -> slots used."""
+ShardState = dict[str, int | list[int]]
+"""``m:YYYYMMDDHHMM`` -> slots of that minute used from its start (a high-water mark);
+``r:YYYYMMDDHHMM`` -> slot indices taken beyond the mark (a retry or deferral planned into
+a later part of the minute must not make the free slots before it unusable);
+``h:YYYYMMDDHH`` (UTC) and ``d:YYYY-MM-DD`` (tenant date) -> slots used in that hour / day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +115,10 @@ class Planner:
             moment = self.next_opening(moment)
             minute = moment.replace(second=0, microsecond=0)
             offset = (moment - minute) // timedelta(microseconds=1)
-            index = max(
-                state.get(_minute_key(minute), 0),
-                _first_at_or_after(offset, shard, shards, per_minute),
-            )
+            high, reserved = _minute_usage(state, minute)
+            index = max(high, _first_at_or_after(offset, shard, shards, per_minute))
+            while index in reserved:
+                index += 1
             if index >= minute_share:
                 moment = minute + timedelta(minutes=1)
                 continue
@@ -125,17 +128,17 @@ class Planner:
             if not self._in_window(send_at):
                 moment = send_at  # next_opening moves it to the next window
                 continue
-            if state.get(_hour_key(send_at), 0) >= hour_share:
+            if _count(state, _hour_key(send_at)) >= hour_share:
                 moment = send_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
                 continue
             day = send_at.astimezone(self.tenant_zone).date()
-            if state.get(_day_key(day), 0) >= day_share:
+            if _count(state, _day_key(day)) >= day_share:
                 moment = _start_of_day(day + timedelta(days=1), self.tenant_zone)
                 continue
             new_state = dict(state)
-            new_state[_minute_key(minute)] = index + 1
-            new_state[_hour_key(send_at)] = new_state.get(_hour_key(send_at), 0) + 1
-            new_state[_day_key(day)] = new_state.get(_day_key(day), 0) + 1
+            _take(new_state, minute, high, reserved | {index})
+            new_state[_hour_key(send_at)] = _count(state, _hour_key(send_at)) + 1
+            new_state[_day_key(day)] = _count(state, _day_key(day)) + 1
             return Slot(send_at, new_state)
         raise PlanningError(f"no send slot found after {earliest.isoformat()}")
 
@@ -150,6 +153,32 @@ class Planner:
     def _in_window(self, moment: datetime) -> bool:
         local_time = moment.astimezone(self.contact_zone).time()
         return self.window.start <= local_time < self.window.end
+
+
+def _count(state: ShardState, key: str) -> int:
+    value = state.get(key, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _minute_usage(state: ShardState, minute: datetime) -> tuple[int, set[int]]:
+    high = state.get(_minute_key(minute), 0)
+    reserved = state.get(_reserved_key(minute), [])
+    return (high if isinstance(high, int) else 0), set(
+        reserved if isinstance(reserved, list) else []
+    )
+
+
+def _take(state: ShardState, minute: datetime, high: int, taken: set[int]) -> None:
+    """Record the minute's taken slots compactly: raise the mark over contiguous ones."""
+    while high in taken:
+        taken.discard(high)
+        high += 1
+    state[_minute_key(minute)] = high
+    beyond = sorted(index for index in taken if index > high)
+    if beyond:
+        state[_reserved_key(minute)] = beyond
+    else:
+        state.pop(_reserved_key(minute), None)
 
 
 def _slot_offset(slot: int, per_minute: int) -> int:
@@ -176,6 +205,10 @@ def _minute_key(moment: datetime) -> str:
     return "m:" + moment.strftime("%Y%m%d%H%M")
 
 
+def _reserved_key(moment: datetime) -> str:
+    return "r:" + moment.strftime("%Y%m%d%H%M")
+
+
 def _hour_key(moment: datetime) -> str:
     return "h:" + moment.astimezone(UTC).strftime("%Y%m%d%H")
 
@@ -193,6 +226,7 @@ def _pruned(state: ShardState, now: datetime) -> ShardState:
     horizon = now.astimezone(UTC) - _STATE_RETENTION
     cutoff = {
         "m": _minute_key(horizon),
+        "r": _reserved_key(horizon),
         "h": _hour_key(horizon),
         "d": _day_key(horizon.date()),
     }
