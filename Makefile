@@ -42,6 +42,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/delivery.py
 
 clean:
 	-$(CAMPAIGNS) stack down

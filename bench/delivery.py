@@ -57,6 +57,10 @@ What runs, and why it is built this way:
   accepted message; ``timeout_after_accept`` gets no answer within the client's 15-s read
   timeout, so the target becomes UNKNOWN and is never re-sent (the sandbox did accept it, so
   its status webhooks may still settle it as DELIVERED/READ); ``undeliverable`` ends FAILED.
+* The tenant's send window opens a little after the bench has planned every target (sized
+  from a conservative planning rate), as in production where the 08:00 run creates the
+  targets and the window opens at 09:00. Planning while sending in this one process would
+  measure the planning rate of a single emulator-bound thread, not the pacing.
 * The sweeper is not run: nothing in this run is late enough for it (QUEUED grace is 15 min).
 
 Everything (the functions, the sandbox, the fake queue, the enqueue pool) shares one Python
@@ -87,7 +91,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -117,13 +122,14 @@ from shared.services.enqueue import enqueue_target
 from shared.services.tenants import register_tenant
 
 DEFAULT_RATE = 20.0
-SECONDS_OF_SENDING = 180
+SECONDS_OF_SENDING = 120
 """Default size: this many seconds of sends at R, so the whole run stays near five minutes."""
 FULL_COUNT = 10_000
 FAULT_KINDS = ("rate_limit", "server_error", "timeout_after_accept", "undeliverable")
 CAMPAIGN = "BIRTHDAY"
 """Its default template needs only the first name."""
-ALWAYS_OPEN = {"start": "00:00:00", "end": "23:59:00"}
+PLANNING_ESTIMATE_PER_SECOND = 25.0
+"""A conservative planning rate on a 2-core machine: it sizes the lead before the window opens."""
 RATE_GOAL = (0.95, 1.00)
 ENQUEUE_TRIES = 5
 ENQUEUE_WORKERS = 1
@@ -456,9 +462,10 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
         delivery = tenant.delivery.model_copy(
             update={"throttle": throttle, "frequency_cap_hours": 0}
         )
-        campaigns = {
-            p.campaign_type: {"send_window": dict(ALWAYS_OPEN)} for p in registered_processors()
-        }
+        window, opens_at = _window_opening_after(
+            n / PLANNING_ESTIMATE_PER_SECOND + 15, tenant.timezone
+        )
+        campaigns = {p.campaign_type: {"send_window": window} for p in registered_processors()}
         deps.tenants.save(tenant.model_copy(update={"campaigns": campaigns, "delivery": delivery}))
         timings["register"] = time.perf_counter() - started
 
@@ -514,7 +521,9 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
             f"({args.enqueue_workers} threads)"
         )
 
-        idle_s, docs = _settle(deps, cnpj, tasks, sandbox, n / rate + args.settle_timeout)
+        until_open = max(0.0, (opens_at - datetime.now(UTC)).total_seconds())
+        budget = until_open + n / rate + args.settle_timeout
+        idle_s, docs = _settle(deps, cnpj, tasks, sandbox, budget)
         send_cpu = (time.process_time() - cpu_started) / (time.perf_counter() - wall_started)
         progress.stop()
         tasks.close()
@@ -574,6 +583,23 @@ def _warm_up(deps: Container) -> float:
     with ThreadPoolExecutor(4, thread_name_prefix="warm-up") as pool:
         list(pool.map(one, range(WARM_UP_TRANSACTIONS)))
     return time.perf_counter() - started
+
+
+def _window_opening_after(seconds: float, timezone: str) -> tuple[dict[str, str], datetime]:
+    """A send window that opens at the first whole local minute ``seconds`` from now.
+
+    As in production (targets created by the 08:00 run, window opening at 09:00), every
+    target is planned before the first send, so the send rate measures the pacing and the
+    send path, not how fast one process can plan while it also sends.
+    """
+    opens = datetime.now(UTC).astimezone(zone(timezone)) + timedelta(seconds=seconds + 60)
+    if opens.date() != datetime.now(UTC).astimezone(zone(timezone)).date():
+        raise SystemExit("run the bench before 23:00 local time (the window must fit in the day)")
+    start = opens.replace(second=0, microsecond=0).time()
+    if start >= dt_time(23, 0):
+        raise SystemExit("run the bench before 23:00 local time (the window must fit in the day)")
+    window = {"start": start.isoformat(), "end": dt_time(23, 59, 59, 999999).isoformat()}
+    return window, opens.replace(second=0, microsecond=0).astimezone(UTC)
 
 
 def _enqueue(ref: TargetRef, ports: DeliveryPorts) -> Enqueued:
