@@ -9,8 +9,9 @@ transactions so a claim and the facts it depends on cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
@@ -32,6 +33,7 @@ _OVERDUE_CLOCK = {
 }
 """Each needs a composite index (status, [settled,] clock) in production: see infra/."""
 _MAX_ATTEMPTS = 25
+_T = TypeVar("_T")
 """Transaction retries: the emulator aborts contended transactions with a lock timeout."""
 
 
@@ -76,11 +78,8 @@ class FirestoreDeliveryStore:
         now: datetime,
         generation: int | None = None,
     ) -> TargetRecord | None:
-        doc = self._doc(ref)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> TargetRecord | None:
-            record = _record(ref, doc.get(transaction=transaction))
+        def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
+            record = target.record
             if record is None or record.status not in allowed:
                 return record
             if generation is not None and record.task_generation != generation:
@@ -91,20 +90,14 @@ class FirestoreDeliveryStore:
             slot = planner.plan(max(earliest, now), shard, state)
             transaction.set(shard_doc, {"slots": slot.state, "updatedAt": now})
             fields = {
-                "status": Status.QUEUED.value,
+                **_stamp(record, Status.QUEUED, now),
                 "plannedAt": slot.send_at,
                 "shard": shard,
                 "taskGeneration": record.task_generation + 1,
-                "leaseUntil": None,
-                f"statusTimes.{Status.QUEUED.value}": now,
-                "updatedAt": now,
-                "version": record.version + 1,
             }
-            transaction.update(doc, fields)
-            return _replace(record, fields)
+            return target.write(transaction, fields)
 
-        result: TargetRecord | None = self._run(run)
-        return result
+        return self._transact(ref, body)
 
     def claim(
         self,
@@ -114,11 +107,8 @@ class FirestoreDeliveryStore:
         lease_until: datetime,
         cap_hours: int,
     ) -> ClaimResult:
-        doc = self._doc(ref)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> ClaimResult:
-            record = _record(ref, doc.get(transaction=transaction))
+        def body(transaction: firestore.Transaction, target: _Target) -> ClaimResult:
+            record = target.record
             if (
                 record is None
                 or record.status not in CLAIMABLE
@@ -126,11 +116,9 @@ class FirestoreDeliveryStore:
             ):
                 return ClaimResult(Claim.NOT_CLAIMABLE, record)
             if self._optout(ref.cnpj, record.phone).get(transaction=transaction).exists:
-                fields = _change_fields(
-                    record, Change(Status.SKIPPED, error_reason="opted_out"), now
-                )
-                transaction.update(doc, fields)
-                return ClaimResult(Claim.OPTED_OUT, _replace(record, fields))
+                skipped = Change(Status.SKIPPED, error_reason="opted_out")
+                written = target.write(transaction, _change_fields(record, skipped, now))
+                return ClaimResult(Claim.OPTED_OUT, written)
             recent_doc = self._recent(ref.cnpj, record.phone)
             recent = recent_doc.get(transaction=transaction).to_dict() or {}
             last_at = recent.get("sentAt")
@@ -142,22 +130,17 @@ class FirestoreDeliveryStore:
             ):
                 return ClaimResult(Claim.CAPPED, record, last_at + timedelta(hours=cap_hours))
             fields = {
-                "status": Status.SENDING.value,
+                **_stamp(record, Status.SENDING, now),
                 "leaseUntil": lease_until,
                 "attempts": record.attempts + 1,
                 "sendNo": record.send_no + 1,
                 "receipts": {},
-                f"statusTimes.{Status.SENDING.value}": now,
-                "updatedAt": now,
-                "version": record.version + 1,
             }
-            transaction.update(doc, fields)
             if cap_hours > 0:
                 transaction.set(recent_doc, {"sentAt": now, "target": ref.path})
-            return ClaimResult(Claim.CLAIMED, _replace(record, fields))
+            return ClaimResult(Claim.CLAIMED, target.write(transaction, fields))
 
-        result: ClaimResult = self._run(run)
-        return result
+        return self._transact(ref, body)
 
     def transition(
         self,
@@ -167,21 +150,15 @@ class FirestoreDeliveryStore:
         change: Change,
         now: datetime,
     ) -> TargetRecord | None:
-        doc = self._doc(ref)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> TargetRecord | None:
-            record = _record(ref, doc.get(transaction=transaction))
+        def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
+            record = target.record
             if record is None or record.status not in expect:
                 return None
             if send_no is not None and record.send_no != send_no:
                 return None
-            fields = _change_fields(record, change, now)
-            transaction.update(doc, fields)
-            return _replace(record, fields)
+            return target.write(transaction, _change_fields(record, change, now))
 
-        result: TargetRecord | None = self._run(run)
-        return result
+        return self._transact(ref, body)
 
     def apply_receipt(
         self,
@@ -193,33 +170,24 @@ class FirestoreDeliveryStore:
         error_reason: str,
         now: datetime,
     ) -> TargetRecord | None:
-        doc = self._doc(ref)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> TargetRecord | None:
-            record = _record(ref, doc.get(transaction=transaction))
+        def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
+            record = target.record
             if record is None or record.send_no != send_no:
                 return None
             if receipt in record.receipts:
                 return record  # a duplicate webhook: nothing changes
             receipts = {**record.receipts, receipt: at}
             status = status_after_receipts(record.status, receipts)
-            fields: dict[str, Any] = {
-                f"receipts.{receipt}": at,
-                "updatedAt": now,
-                "version": record.version + 1,
-            }
-            if status is not record.status:
-                fields["status"] = status.value
-                fields[f"statusTimes.{status.value}"] = now
-                fields["leaseUntil"] = None
+            fields: dict[str, Any] = {"receipts": receipts, "updatedAt": now}
+            if status is record.status:
+                fields["version"] = record.version + 1
+            else:
+                fields |= _stamp(record, status, now)
             if receipt == "failed":
                 fields["error"] = {"code": error_code, "reason": error_reason[:500]}
-            transaction.update(doc, fields)
-            return _replace(record, {**fields, "receipts": receipts})
+            return target.write(transaction, fields)
 
-        result: TargetRecord | None = self._run(run)
-        return result
+        return self._transact(ref, body)
 
     # -- ledgers ---------------------------------------------------------------------------
 
@@ -243,10 +211,18 @@ class FirestoreDeliveryStore:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _run(self, function: Any) -> Any:
+    def _transact(self, ref: TargetRef, body: Callable[[firestore.Transaction, _Target], _T]) -> _T:
+        """Run ``body`` on the target's snapshot inside one transaction (retried on contention)."""
+        doc = self._doc(ref)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> _T:
+            return body(transaction, _Target(ref, doc, doc.get(transaction=transaction)))
+
         with translated("Firestore"):
             try:
-                return function(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
+                result: _T = run(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
+                return result
             except ValueError as error:
                 # The SDK wraps the last ABORTED of a transaction that never committed in a
                 # ValueError: that is contention, so retry later like any other ABORTED.
@@ -273,8 +249,25 @@ def _record(ref: TargetRef, snapshot: Any) -> TargetRecord | None:
     return TargetRecord.from_document(ref, snapshot.to_dict() or {})
 
 
-def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[str, Any]:
-    status = status_after_receipts(change.status, record.receipts)  # a webhook may be ahead
+class _Target:
+    """A target document as read inside a transaction, and how to write it there."""
+
+    def __init__(self, ref: TargetRef, doc: firestore.DocumentReference, snapshot: Any) -> None:
+        self._ref = ref
+        self._doc = doc
+        self._fields: dict[str, Any] = (snapshot.to_dict() or {}) if snapshot.exists else {}
+        self.record = _record(ref, snapshot)
+
+    def write(self, transaction: firestore.Transaction, fields: dict[str, Any]) -> TargetRecord:
+        """Update the document; the record as it is afterwards (dotted keys only touch maps
+        the record does not read, such as ``statusTimes``)."""
+        transaction.update(self._doc, fields)
+        plain = {key: value for key, value in fields.items() if "." not in key}
+        return TargetRecord.from_document(self._ref, {**self._fields, **plain})
+
+
+def _stamp(record: TargetRecord, status: Status, now: datetime) -> dict[str, Any]:
+    """The fields every status change writes: the status, when, and the next version."""
     fields: dict[str, Any] = {
         "status": status.value,
         f"statusTimes.{status.value}": now,
@@ -283,6 +276,12 @@ def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[
     }
     if status is not Status.SENDING:
         fields["leaseUntil"] = None
+    return fields
+
+
+def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[str, Any]:
+    status = status_after_receipts(change.status, record.receipts)  # a webhook may be ahead
+    fields = _stamp(record, status, now)
     if change.wamid is not None:
         fields["wamid"] = change.wamid
     if change.error_code is not None or change.error_reason is not None:
@@ -292,29 +291,3 @@ def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[
     elif status is Status.UNKNOWN:
         fields["settled"] = False  # the sweeper's query needs the field present
     return fields
-
-
-def _replace(record: TargetRecord, fields: dict[str, Any]) -> TargetRecord:
-    """The record as it is after ``fields`` were written (dotted map keys are skipped)."""
-    document = {key: value for key, value in fields.items() if "." not in key}
-    merged = {
-        "status": record.status.value,
-        "customerId": record.customer_id,
-        "name": record.name,
-        "phone": record.phone,
-        "data": record.data,
-        "timezone": record.timezone,
-        "plannedAt": record.planned_at,
-        "taskGeneration": record.task_generation,
-        "attempts": record.attempts,
-        "sendNo": record.send_no,
-        "leaseUntil": record.lease_until,
-        "wamid": record.wamid,
-        "receipts": record.receipts,
-        "error": {"code": record.error_code, "reason": record.error_reason},
-        "settled": record.settled,
-        "version": record.version,
-        "updatedAt": record.updated_at,
-        **document,
-    }
-    return TargetRecord.from_document(record.ref, merged)
