@@ -8,9 +8,7 @@ from collections.abc import Mapping
 import grpc
 import requests
 from google.api_core import exceptions as api
-from google.cloud import tasks_v2
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
-from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
@@ -18,7 +16,6 @@ from shared.manifest import FUNCTIONS, TOPICS
 
 PUSH_ACK_DEADLINE_SECONDS = 600
 """A tenant job may run for minutes; a shorter deadline makes Pub/Sub redeliver it meanwhile."""
-TASKS_LOCATION = "southamerica-east1"
 
 
 def create_all(
@@ -71,8 +68,3 @@ def _create_pubsub(project: str, pubsub_host: str, functions_port: int) -> None:
                         "ack_deadline_seconds": PUSH_ACK_DEADLINE_SECONDS,
                     }
                 )
-
-
-def tasks_client(host: str) -> tasks_v2.CloudTasksClient:
-    channel = grpc.insecure_channel(host)
-    return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))

@@ -8,7 +8,6 @@ that closes a gap fails that test and the note in local-stack.md gets updated.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -26,8 +25,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.bootstrap import Container
 from shared.domain.errors import PermanentError
-from shared.localstack import resources
 from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.ports import TaskQueue, TaskRequest
 
@@ -105,14 +104,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def emulator_queue(request: pytest.FixtureRequest) -> Iterator[CloudTasksQueue]:
-    """The real adapter on the session's emulator (which only this fixture starts)."""
-    request.getfixturevalue("stack")
-    client = resources.tasks_client(os.environ["CLOUD_TASKS_EMULATOR_HOST"])
-    try:
-        yield CloudTasksQueue(client, os.environ["GOOGLE_CLOUD_PROJECT"], resources.TASKS_LOCATION)
-    finally:
-        client.transport.close()  # type: ignore[no-untyped-call]
+def emulator_queue(request: pytest.FixtureRequest) -> CloudTasksQueue:
+    """The adapter the functions use, on the session's emulator (only this fixture starts it)."""
+    deps: Container = request.getfixturevalue("deps")
+    return deps.task_queue
 
 
 @pytest.fixture
@@ -356,16 +351,16 @@ def test_emulator_gap_duplicate_name_is_accepted_and_dispatched_twice(
 
 
 def test_emulator_gap_rate_limit_is_not_enforced(
-    emulator_queue: CloudTasksQueue, receiver: Receiver
+    emulator_queue: CloudTasksQueue, receiver: Receiver, deps: Container
 ) -> None:
     """A queue limited to 1 dispatch/s still gets a burst of due tasks at once here.
 
     Pacing must come from our planner (and be tested against the faithful fake), never from
     the emulator. The limit is tiny so the check does not depend on this machine's speed.
     """
-    client = resources.tasks_client(os.environ["CLOUD_TASKS_EMULATOR_HOST"])
+    client = deps.tasks_client
     queue = f"slow-{uuid.uuid4().hex[:8]}"
-    parent = f"projects/{os.environ['GOOGLE_CLOUD_PROJECT']}/locations/{resources.TASKS_LOCATION}"
+    parent = f"projects/{deps.settings.google_cloud_project}/locations/{deps.settings.region}"
     client.create_queue(
         parent=parent,
         queue=tasks_v2.Queue(
