@@ -79,7 +79,6 @@ import json
 import logging
 import math
 import os
-import platform
 import random
 import shlex
 import sys
@@ -98,6 +97,7 @@ from typing import Any
 from unittest import mock
 
 from google.cloud import firestore
+from reporting import machine, table
 
 from shared import delivery_entrypoints, logs
 from shared.adapters.cloud_tasks_queue import MAX_CONCURRENT_DISPATCHES, MAX_DISPATCHES_PER_SECOND
@@ -293,39 +293,6 @@ def _max_in_window(times: Sequence[float], width: float) -> tuple[int, float]:
         if end - start + 1 > best:
             best, best_at = end - start + 1, times[start]
     return best, best_at
-
-
-def _machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"nproc {os.cpu_count()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}" + (f", {cpu}" if cpu else "")
-    )
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = (
-        "|"
-        + "|".join(("-" * (w + 1)) + ":" if i else "-" * (w + 2) for i, w in enumerate(widths))
-        + "|"
-    )
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -797,7 +764,7 @@ def _report(run: Run, args: argparse.Namespace, command: str, total_started: flo
     print("## Delivery benchmark")
     print()
     print(f"- command: `{command}`")
-    print(f"- machine: {_machine()}")
+    print(f"- machine: {machine()}")
     print(
         f"- configured: R = {rate:g} msg/s ({run.per_minute}/min), number ceiling "
         f"{run.ceiling:g}/s; fake Cloud Tasks limit {max(MAX_DISPATCHES_PER_SECOND, 2 * rate):g}"
@@ -870,7 +837,7 @@ def _report(run: Run, args: argparse.Namespace, command: str, total_started: flo
             f"p95 {_pct(handler, 0.95) * 1000:.0f} ms",
         ],
     ]
-    print(_table(["figure", "measured", "ratio / detail"], rows))
+    print(table(["figure", "measured", "ratio / detail"], rows))
     print()
     print(
         "outcomes: "
@@ -879,7 +846,7 @@ def _report(run: Run, args: argparse.Namespace, command: str, total_started: flo
     )
     print()
     print(
-        _table(
+        table(
             [
                 "fault",
                 "targets",

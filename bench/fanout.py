@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -47,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from google.cloud import firestore
+from reporting import machine, table
 
 from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.bootstrap import Container
@@ -169,21 +169,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "0 = all (default 20000)",
     )
     return parser.parse_args(argv)
-
-
-def _machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"nproc {os.cpu_count()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}" + (f", {cpu}" if cpu else "")
-    )
 
 
 def _campaigns(deps: Container, ctx: RunContext) -> list[CampaignRow]:
@@ -309,24 +294,6 @@ def _interleaved(deps: Container, targets: list[Target], seed: int) -> Rounds:
                 f"{_rate(n, seconds):,.0f} docs/s (client CPU {cpu:.0%} of wall)"
             )
     return result
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = (
-        "|"
-        + "|".join(("-" * (w + 1)) + ":" if i else "-" * (w + 2) for i, w in enumerate(widths))
-        + "|"
-    )
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -470,7 +437,7 @@ def _bench(args: argparse.Namespace, temp: Path, command: str, total_started: fl
     print("## Fan-out benchmark")
     print()
     print(f"- command: `{command}`")
-    print(f"- machine: {_machine()}")
+    print(f"- machine: {machine()}")
     print(
         f"- data: {counts['clientes']:,} customers / {counts['vendas']:,} sales "
         f"(seed {args.seed}, as of {args.as_of}); generated in {gen_s:.1f} s, "
@@ -479,7 +446,7 @@ def _bench(args: argparse.Namespace, temp: Path, command: str, total_started: fl
     print(f"- tick: {args.instant.isoformat()} (local date {today}, {tenant.timezone})")
     print()
     print(
-        _table(
+        table(
             [
                 "campaign",
                 "query s",
@@ -499,7 +466,7 @@ def _bench(args: argparse.Namespace, temp: Path, command: str, total_started: fl
     print("run; targets/s = created / write s.")
     print()
     print(
-        _table(
+        table(
             [
                 f"writes of N={n:,}",
                 "raw docs/s",
