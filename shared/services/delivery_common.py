@@ -7,15 +7,17 @@ that agreement lives here once.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from shared import logs
 from shared.campaigns import registered_processors
 from shared.domain.calendar import zone
+from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
@@ -52,6 +54,45 @@ class DeliveryPorts:
     """Where Cloud Tasks deliver: the ``send_message`` function's URL."""
     default_phone_number_id: str = ""
     clock: Callable[[], datetime] = utc_now
+
+
+class _BatchTenants:
+    """Tenant reads memoised for one batch of work (a sweep, one webhook POST).
+
+    A sweep or a webhook with many statuses would otherwise read the same tenant document
+    once per target; its settings do not change meaningfully within one batch, and a write
+    through this wrapper forgets what it read.
+    """
+
+    def __init__(self, inner: TenantRepository) -> None:
+        self._inner = inner
+        self._get = functools.cache(inner.get)
+        self._active: list[Tenant] | None = None
+
+    def get(self, cnpj: Cnpj) -> Tenant | None:
+        return self._get(cnpj)
+
+    def list_active(self) -> list[Tenant]:
+        if self._active is None:
+            self._active = self._inner.list_active()
+        return self._active
+
+    def save(self, tenant: Tenant) -> None:
+        self._inner.save(tenant)
+        self._forget()
+
+    def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
+        self._inner.pause_campaign(cnpj, campaign_type, reason)
+        self._forget()
+
+    def _forget(self) -> None:
+        self._get.cache_clear()
+        self._active = None
+
+
+def for_one_batch(ports: DeliveryPorts) -> DeliveryPorts:
+    """The same ports, reading each tenant at most once (see :class:`_BatchTenants`)."""
+    return replace(ports, tenants=_BatchTenants(ports.tenants))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from shared.ports import Change
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
+    for_one_batch,
     history_row,
     schedule_send,
 )
@@ -39,6 +40,7 @@ BATCH = 500
 
 def sweep(ports: DeliveryPorts, limit: int = BATCH) -> Counter[str]:
     now = ports.clock()
+    ports = for_one_batch(ports)
     report: Counter[str] = Counter()
     overdue = [
         *ports.store.overdue(Status.PENDING, now - PENDING_GRACE, limit),

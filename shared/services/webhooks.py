@@ -25,6 +25,7 @@ from shared.services.delivery_common import (
     MAX_SEND_ATTEMPTS,
     DeliveryPorts,
     campaign_delivery,
+    for_one_batch,
     history_row,
     schedule_send,
 )
@@ -38,6 +39,7 @@ _FAILED = frozenset({Status.FAILED})
 def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str]:
     """Apply every status and inbound message of one webhook POST; counts what happened."""
     report: Counter[str] = Counter()
+    ports = for_one_batch(ports)
     if payload.get("object") != "whatsapp_business_account":
         report["ignored_object"] += 1
         return report
