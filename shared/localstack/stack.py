@@ -249,7 +249,9 @@ class Stack:
 
     def down(self, say: Callable[[str], None] = print) -> None:
         services = self._load()
-        for service in services:
+        # Reverse start order: the functions host and sandbox go first, so no task or webhook
+        # in flight waits on an emulator that is already gone.
+        for service in reversed(services):
             if _is_ours(service):
                 _terminate(service.pid)
                 say(f"  stopped {service.name} (pid {service.pid})")
