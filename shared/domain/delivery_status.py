@@ -47,10 +47,6 @@ _RECEIPT_STATUS = {
 }
 
 
-def receipt_rank(receipt: str | None) -> int:
-    return RECEIPTS.index(receipt) + 1 if receipt in RECEIPTS else 0
-
-
 def best_receipt(receipts: dict[str, str]) -> str | None:
     """The highest-ranked receipt among ``{receipt: timestamp}`` seen so far."""
     ranked = [name for name in RECEIPTS if name in receipts]

@@ -35,7 +35,6 @@ PAUSE_CODES = frozenset({131048})
 """Spam rate limit; every 132xxx (template configuration) code pauses too."""
 DEFER_CODE = 131049
 OPT_OUT_CODE = 131050
-INVALID_NUMBER = "invalid_phone"
 
 
 @dataclass(frozen=True, slots=True)
