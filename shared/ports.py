@@ -276,6 +276,9 @@ class HistoryRow:
     error_reason: str = ""
     attempt: int = 0
     message_content: str = ""
+    period: str = ""
+    """The target's period key: one occurrence of a recurrent campaign (analytics group on it)."""
+    voucher_code: str = ""
 
 
 class HistoryLog(Protocol):

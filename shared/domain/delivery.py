@@ -76,6 +76,7 @@ class TargetRecord:
     phone: str
     data: dict[str, Any]
     timezone: str | None = None
+    period: str = ""
     planned_at: datetime | None = None
     task_generation: int = 0
     attempts: int = 0
@@ -103,6 +104,7 @@ class TargetRecord:
             phone=str(doc.get("phone", "")),
             data=dict(doc.get("data") or {}),
             timezone=doc.get("timezone"),
+            period=str(doc.get("period", "")),
             planned_at=doc.get("plannedAt"),
             task_generation=int(doc.get("taskGeneration", 0)),
             attempts=int(doc.get("attempts", 0)),

@@ -20,6 +20,14 @@ class ValidationError(CampaignError, ValueError):
         self.reason = reason
 
 
+class NotFoundError(CampaignError):
+    """The thing asked for does not exist for this tenant (never says whether another has it)."""
+
+
+class ConflictError(CampaignError):
+    """The request is valid but the resource's state forbids it (an illegal status change)."""
+
+
 class TransientError(CampaignError):
     """A failure worth retrying later (network, quota, a service briefly unavailable)."""
 

@@ -165,4 +165,6 @@ def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow
         error_reason=record.error_reason,
         attempt=record.attempts,
         message_content=json.dumps(record.data, sort_keys=True, default=str)[:2000],
+        period=record.period,
+        voucher_code=str(record.data.get("voucherCode", "")),
     )

@@ -12,6 +12,7 @@ TABLE_DDL = (
     "ddl/raw_clientes.sql",
     "ddl/raw_vendas.sql",
     "ddl/campaign_message_history.sql",
+    "ddl/campaign_contacts.sql",
 )
 
 

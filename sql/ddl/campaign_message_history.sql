@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS `{campaign_dataset}.message_history` (
   variant STRING,
   error_code INT64,
   error_reason STRING,
-  attempt INT64
+  attempt INT64,
+  period STRING,
+  voucher_code STRING
 )
 PARTITION BY DATE(sent_at)
 CLUSTER BY campaign_type, user_id
