@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_APP_SECRET")
     whatsapp_verify_token: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_VERIFY_TOKEN")
 
+    api_jwt_secret: SecretStr = Field(
+        default=SecretStr(""),
+        alias="API_JWT_SECRET",
+        description="HS256 key of locally minted API tokens; unset in production (JWKS instead)",
+    )
+    api_jwks_url: str | None = Field(
+        default=None,
+        alias="API_JWKS_URL",
+        description="RS256 keys of the identity provider (e.g. Identity Platform); wins over the secret",
+    )
+    api_jwt_issuer: str | None = Field(default=None, alias="API_JWT_ISSUER")
+    api_jwt_audience: str | None = Field(default=None, alias="API_JWT_AUDIENCE")
+    api_requests_per_minute: int = Field(
+        default=120, ge=1, alias="API_REQUESTS_PER_MINUTE", description="per user (token subject)"
+    )
+
     @property
     def send_message_endpoint(self) -> str:
         return self.send_message_url or f"{self.functions_url.rstrip('/')}/send_message"

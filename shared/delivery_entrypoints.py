@@ -102,14 +102,16 @@ def handle_send_task(request: flask.Request) -> flask.typing.ResponseReturnValue
 
 
 def handle_api(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    """The public HTTP function. This issue serves the WhatsApp webhook; the REST API joins it."""
+    """The public HTTP function: the WhatsApp webhook here, everything else to the REST API."""
     if request.path.rstrip("/") == "/webhooks/whatsapp":
         if request.method == "GET":
             return _verify_subscription(request)
         if request.method == "POST":
             return _receive_webhook(request)
         return {"error": "method not allowed"}, 405
-    return {"error": f"no route for {request.path}"}, 404
+    from shared.api.bridge import serve  # imported on first use: the webhook needs no FastAPI
+
+    return serve(request)
 
 
 def _verify_subscription(request: flask.Request) -> flask.typing.ResponseReturnValue:

@@ -1,0 +1,1 @@
+"""The campaign REST API: a FastAPI app served by the ``api`` Cloud Function."""
