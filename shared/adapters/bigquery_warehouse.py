@@ -23,7 +23,10 @@ def _parameter(
     name: str, value: QueryValue
 ) -> bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter:
     if isinstance(value, list):
-        return bigquery.ArrayQueryParameter(name, "STRING", value)
+        numbers = bool(value) and all(
+            isinstance(item, int | float) and not isinstance(item, bool) for item in value
+        )
+        return bigquery.ArrayQueryParameter(name, "FLOAT64" if numbers else "STRING", value)
     # Order matters: bool is an int, datetime is a date.
     for python_type, bigquery_type in (
         (bool, "BOOL"),

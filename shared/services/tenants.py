@@ -13,6 +13,7 @@ TABLE_DDL = (
     "ddl/raw_vendas.sql",
     "ddl/campaign_message_history.sql",
     "ddl/campaign_contacts.sql",
+    "ddl/customer_profile_view.sql",
 )
 
 

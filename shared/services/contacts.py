@@ -1,0 +1,277 @@
+"""Contacts import and tag changes: what ``POST /contacts/import`` and ``/contacts/tags`` do.
+
+Production BigQuery runs only a couple of mutating DML statements per table at a time and
+queues a few more before failing the rest, and an import's plan (which contacts exist, what
+they hold) is only right if nobody changes them between the read and the MERGE. So every
+change of a tenant's contacts runs inside the tenant's contacts lease (:class:`ContactsLock`):
+read, plan and write happen one change at a time per tenant, while tenants never wait for each
+other. The plan itself is pure (:mod:`shared.domain.contacts`): a store only reads rows and
+writes the rows the plan computed.
+
+A route is a thin call: parse nothing itself, pass the body (or the uploaded bytes and
+filename) here and return the report, which is a pydantic model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from shared import logs
+from shared.domain.cnpj import Cnpj
+from shared.domain.contacts import (
+    MAX_REPORTED_REJECTIONS,
+    ImportOptions,
+    JsonImportRequest,
+    LineNumbering,
+    MergeStrategy,
+    ParsedImport,
+    Rejection,
+    RowOutcome,
+    SourceFormat,
+    StoredContact,
+    TagUpdateRequest,
+    contact_id_for,
+    is_contact_id,
+    parse_json_request,
+    parse_upload,
+    plan_import,
+    retagged,
+)
+from shared.domain.phones import normalize_br_mobile
+
+_log = logging.getLogger(__name__)
+
+
+class ContactStore(Protocol):
+    """``{CNPJ}_CAMPAIGN.contacts``. Callers hold the tenant's :class:`ContactsLock`."""
+
+    def find(self, cnpj: Cnpj, contact_ids: Sequence[str]) -> list[StoredContact]:
+        """The stored contacts among ``contact_ids`` (unknown ids are simply absent)."""
+        ...
+
+    def upsert(self, cnpj: Cnpj, contacts: Sequence[StoredContact]) -> None:
+        """Write these contacts as given, inserting new ids; one mutating statement.
+
+        Never changes ``is_opted_out``, ``is_blacklisted``, ``created_at`` or
+        ``last_interaction`` of a stored contact.
+        """
+        ...
+
+    def retag(
+        self,
+        cnpj: Cnpj,
+        contact_ids: Sequence[str],
+        add: Sequence[str],
+        remove: Sequence[str],
+        now: datetime,
+    ) -> int:
+        """Add/remove tags on these contacts (stamping ``updated_at``); rows changed."""
+        ...
+
+
+class Lease(Protocol):
+    def renew(self) -> None:
+        """Extend the lease before a long step; raises if it was lost (nothing written yet)."""
+        ...
+
+
+class ContactsLock(Protocol):
+    def hold(self, cnpj: Cnpj) -> AbstractContextManager[Lease]:
+        """Wait for and hold the tenant's contacts lease; released when the block exits.
+
+        Raises :class:`~shared.domain.contacts.ContactsBusy` if it stays taken too long.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPorts:
+    store: ContactStore
+    lock: ContactsLock
+
+
+class ImportReport(BaseModel):
+    """The answer of an import."""
+
+    format: SourceFormat
+    line_numbering: LineNumbering = Field(
+        description="what rejections[].line counts: data_index (0-based index in the JSON "
+        "data array), file_line (CSV line, header = 1) or sheet_row (Excel row)"
+    )
+    merge_strategy: MergeStrategy
+    group_name: str | None
+    received: int = Field(description="data rows read (blank CSV/Excel rows not counted)")
+    created: int
+    updated: int
+    skipped: int = Field(description="valid rows that wrote nothing (see skipped_by_reason)")
+    skipped_by_reason: dict[str, int] = Field(
+        description="unchanged: the contact already holds these values; "
+        "exists: the skip strategy kept a stored contact"
+    )
+    rejected: int
+    rejections: list[Rejection] = Field(
+        description=f"the first {MAX_REPORTED_REJECTIONS} rejected rows, in source order"
+    )
+    rejections_truncated: bool
+    ignored_columns: list[str] = Field(
+        default_factory=list, description="columns an import may not set (flags, ids, dates)"
+    )
+    encoding: str | None = Field(default=None, description="CSV: the encoding detected")
+    delimiter: str | None = Field(default=None, description="CSV: the delimiter detected")
+    duration_ms: int
+
+
+class TagReport(BaseModel):
+    """The answer of a tag change."""
+
+    add: list[str]
+    remove: list[str]
+    matched: int = Field(description="distinct stored contacts named by the request")
+    changed: int = Field(description="contacts whose tags changed (updated_at stamped)")
+    unchanged: int = Field(description="matched contacts that already had the asked tags")
+    unknown_ids: list[str] = Field(description="contact ids that are not this tenant's")
+    unknown_phones: list[str] = Field(description="valid phones (as given) with no contact")
+    invalid_phones: list[Rejection] = Field(
+        description="phones that are no Brazilian mobile: line = index in phone_numbers, "
+        "detail = the phone as given"
+    )
+
+
+def import_json(
+    cnpj: Cnpj, request: JsonImportRequest, ports: ContactPorts, now: datetime | None = None
+) -> ImportReport:
+    """``POST /contacts/import`` with a JSON body (rows, or CSV text with ``source: csv``)."""
+    return import_contacts(cnpj, parse_json_request(request), request, ports, now)
+
+
+def import_file(
+    cnpj: Cnpj,
+    content: bytes,
+    filename: str,
+    options: ImportOptions,
+    ports: ContactPorts,
+    now: datetime | None = None,
+) -> ImportReport:
+    """``POST /contacts/import`` with a multipart upload (.csv or .xlsx).
+
+    The route should read at most ``MAX_FILE_BYTES + 1`` bytes: a larger file raises
+    :class:`~shared.domain.contacts.ImportTooLarge` here.
+    """
+    return import_contacts(cnpj, parse_upload(content, filename), options, ports, now)
+
+
+def import_contacts(
+    cnpj: Cnpj,
+    parsed: ParsedImport,
+    options: ImportOptions,
+    ports: ContactPorts,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Write the valid rows of ``parsed`` by ``options.merge_strategy``; report every row."""
+    started = time.monotonic()
+    instant = now or datetime.now(UTC)
+    outcomes: dict[RowOutcome, int] = {}
+    if parsed.rows:
+        with ports.lock.hold(cnpj) as lease:
+            stored = ports.store.find(cnpj, [row.contact_id for row in parsed.rows])
+            plan = plan_import(parsed.rows, {c.contact_id: c for c in stored}, options, instant)
+            if plan.writes:
+                lease.renew()
+                ports.store.upsert(cnpj, plan.writes)
+        outcomes = dict(plan.outcomes)
+    skipped = {
+        "unchanged": outcomes.get(RowOutcome.UNCHANGED, 0),
+        "exists": outcomes.get(RowOutcome.EXISTS, 0),
+    }
+    report = ImportReport(
+        format=parsed.format,
+        line_numbering=parsed.line_numbering,
+        merge_strategy=options.merge_strategy,
+        group_name=options.group_name,
+        received=parsed.received,
+        created=outcomes.get(RowOutcome.CREATED, 0),
+        updated=outcomes.get(RowOutcome.UPDATED, 0),
+        skipped=sum(skipped.values()),
+        skipped_by_reason=skipped,
+        rejected=len(parsed.rejections),
+        rejections=list(parsed.rejections[:MAX_REPORTED_REJECTIONS]),
+        rejections_truncated=len(parsed.rejections) > MAX_REPORTED_REJECTIONS,
+        ignored_columns=list(parsed.ignored_columns),
+        encoding=parsed.encoding,
+        delimiter=parsed.delimiter,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    logs.log(
+        _log,
+        logging.INFO,
+        "contacts imported",
+        tenant=cnpj.value,
+        **report.model_dump(include={"format", "received", "created", "updated", "skipped"}),
+        rejected=report.rejected,
+        duration_ms=report.duration_ms,
+    )
+    return report
+
+
+def update_tags(
+    cnpj: Cnpj, request: TagUpdateRequest, ports: ContactPorts, now: datetime | None = None
+) -> TagReport:
+    """``POST /contacts/tags``: contacts are named by id or by phone (normalised like imports)."""
+    instant = now or datetime.now(UTC)
+    wanted: dict[str, str | None] = {}  # contact id -> the phone as given (None: named by id)
+    invalid: list[Rejection] = []
+    unknown_ids = [i for i in dict.fromkeys(request.contact_ids) if not is_contact_id(i)]
+    for contact_id in request.contact_ids:
+        if is_contact_id(contact_id):
+            wanted.setdefault(contact_id, None)
+    for index, raw in enumerate(request.phone_numbers):
+        check = normalize_br_mobile(raw)
+        if check.e164 is None:
+            reason = check.problem.value if check.problem else "invalid_phone"
+            invalid.append(
+                Rejection(line=index, field="phone_numbers", reason=reason, detail=raw[:40])
+            )
+        else:
+            wanted.setdefault(contact_id_for(check.e164), raw)
+    stored: list[StoredContact] = []
+    changing: list[str] = []
+    if wanted:
+        with ports.lock.hold(cnpj) as lease:
+            stored = ports.store.find(cnpj, list(wanted))
+            changing = [
+                contact.contact_id
+                for contact in stored
+                if retagged(contact.tags, request.add, request.remove) != contact.tags
+            ]
+            if changing:
+                lease.renew()
+                ports.store.retag(cnpj, changing, request.add, request.remove, instant)
+    found = {contact.contact_id for contact in stored}
+    missing = [contact_id for contact_id in wanted if contact_id not in found]
+    logs.log(
+        _log,
+        logging.INFO,
+        "contact tags changed",
+        tenant=cnpj.value,
+        matched=len(stored),
+        changed=len(changing),
+        unknown=len(missing),
+    )
+    return TagReport(
+        add=request.add,
+        remove=request.remove,
+        matched=len(stored),
+        changed=len(changing),
+        unchanged=len(stored) - len(changing),
+        unknown_ids=unknown_ids + [i for i in missing if wanted[i] is None],
+        unknown_phones=[phone for i in missing if (phone := wanted[i]) is not None],
+        invalid_phones=invalid,
+    )
