@@ -20,10 +20,14 @@ from shared.domain.pacing import Planner
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
+from shared.domain.vouchers import Voucher, VoucherConfig
 from shared.whatsapp.outcomes import SendResult
 
-QueryValue = str | int | float | bool | date | datetime | list[str]
-"""A BigQuery named parameter's value; its BigQuery type follows from the Python type."""
+QueryValue = str | int | float | bool | date | datetime | list[str] | list[float]
+"""A BigQuery named parameter's value; its BigQuery type follows from the Python type.
+
+A list is an ARRAY<FLOAT64> when it is non-empty and holds only numbers, else ARRAY<STRING>.
+"""
 
 MAX_BATCH_WRITES = 500
 """Firestore's production limit on writes per batch (the emulator accepts more)."""
@@ -63,6 +67,19 @@ class TargetStore(Protocol):
         self, cnpj: Cnpj, campaign_type: str, period_key: str
     ) -> set[str]:
         """Customer ids of targets whose period key is ``>= period_key`` (rolling periods)."""
+        ...
+
+
+class VoucherIssuer(Protocol):
+    def issue_many(
+        self,
+        cnpj: Cnpj,
+        campaign_id: str,
+        target_paths: Sequence[str],
+        config: VoucherConfig,
+        issued_at: datetime,
+    ) -> list[Voucher]:
+        """One new, never-used code per target path, in the same order."""
         ...
 
 

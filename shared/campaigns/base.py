@@ -9,6 +9,7 @@ the tenant job picks up a new type without another edit.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,12 +20,15 @@ from typing import Any, ClassVar, Generic
 from zoneinfo import ZoneInfo
 
 from shared import sqlfiles
+from shared.domain.delivery import TargetRef
+from shared.domain.errors import CampaignError
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, CampaignStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import CampaignSettings, SettingsT, TemplateRef, Tenant
-from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, Warehouse
+from shared.domain.vouchers import VoucherConfig
+from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, VoucherIssuer, Warehouse
 
 _REGISTRY: list[type[CampaignProcessor[Any]]] = []
 
@@ -46,14 +50,20 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
     default_template: ClassVar[TemplateRef]
     """The approved template used when the tenant configured none for this campaign."""
 
+    scheduled_daily: ClassVar[bool] = True
+    """Built-in kinds run once a day for every tenant; API campaigns follow their own schedule."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not getattr(cls, "__abstractmethods__", None):
+        if not getattr(cls, "__abstractmethods__", None) and cls.scheduled_daily:
             _REGISTRY.append(cls)
 
-    def __init__(self, warehouse: Warehouse, store: TargetStore) -> None:
+    def __init__(
+        self, warehouse: Warehouse, store: TargetStore, vouchers: VoucherIssuer | None = None
+    ) -> None:
         self._warehouse = warehouse
         self._store = store
+        self._vouchers = vouchers
 
     @classmethod
     def template(cls, settings: CampaignSettings) -> TemplateRef:
@@ -78,6 +88,10 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         """Why the campaign has nothing to do today, before any query is spent on it."""
         return None
 
+    def include(self, row: Mapping[str, Any], settings: SettingsT) -> bool:
+        """Whether this run targets the row now (an A/B rollout waits for its decision)."""
+        return True
+
     def target_data(self, row: Mapping[str, Any], settings: SettingsT) -> dict[str, Any]:
         """Campaign-specific fields for the message template."""
         return {}
@@ -101,6 +115,8 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         outcome = CampaignOutcome(self.campaign_type, CampaignStatus.DONE)
         targets = self._build_targets(ctx, settings, period, outcome)
         for chunk in _chunks(targets, MAX_BATCH_WRITES):
+            if settings.voucher is not None:
+                chunk = self._with_vouchers(ctx, settings.voucher, chunk)
             result = self._store.create_batch(ctx.tenant.id, chunk)
             outcome.created += result.created
             outcome.already_present += result.already_present
@@ -123,6 +139,9 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                 outcome.skipped[str(phone.problem)] += 1
                 continue
             customer_id = str(row["customer_id"])
+            if not self.include(row, settings):
+                outcome.skipped["waiting_for_ab_decision"] += 1
+                continue
             if customer_id in blocked:
                 outcome.skipped["recently_targeted"] += 1
                 continue
@@ -135,12 +154,32 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                 run_id=ctx.run_id,
                 local_date=ctx.today.isoformat(),
                 data=self.target_data(row, settings),
+                timezone=str(row.get("timezone") or "") or None,
             )
             if target.id in targets:
                 outcome.skipped["duplicate_customer_row"] += 1
                 continue
             targets[target.id] = target
         return list(targets.values())
+
+    def _with_vouchers(
+        self, ctx: RunContext, config: VoucherConfig, chunk: Sequence[Target]
+    ) -> list[Target]:
+        """Each target gets its own code. A code reserved for a target that already existed
+        (a re-run) is simply never used: codes are never reused, so losing one costs nothing."""
+        if self._vouchers is None:
+            raise CampaignError(f"{self.campaign_type} has a voucher but no voucher book")
+        issued = self._vouchers.issue_many(
+            ctx.tenant.id,
+            self.campaign_type,
+            [TargetRef(ctx.tenant.id, target.campaign_type, target.id).path for target in chunk],
+            config,
+            ctx.instant,
+        )
+        return [
+            dataclasses.replace(target, data={**target.data, **voucher.template_fields()})
+            for target, voucher in zip(chunk, issued, strict=True)
+        ]
 
 
 def _chunks(items: Sequence[Target], size: int) -> Iterator[Sequence[Target]]:
@@ -150,4 +189,5 @@ def _chunks(items: Sequence[Target], size: int) -> Iterator[Sequence[Target]]:
 
 
 def registered_processors() -> list[type[CampaignProcessor[Any]]]:
+    """The built-in kinds, which every tenant runs once a day."""
     return list(_REGISTRY)

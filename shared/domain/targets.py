@@ -38,6 +38,8 @@ class Target:
     run_id: str
     local_date: str
     data: dict[str, Any] = field(default_factory=dict)
+    timezone: str | None = None
+    """The contact's own zone (imported contacts may have one): sends respect its hours."""
 
     @property
     def id(self) -> str:
@@ -56,4 +58,5 @@ class Target:
             "attempts": 0,
             "runId": self.run_id,
             "localDate": self.local_date,
+            **({"timezone": self.timezone} if self.timezone else {}),
         }

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.domain.calendar import DEFAULT_TIMEZONE, zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.pacing import SendWindow, Throttle
+from shared.domain.vouchers import VoucherConfig
 
 
 class TemplateRef(BaseModel):
@@ -31,19 +32,57 @@ class TemplateRef(BaseModel):
     parameters: list[str] = Field(default_factory=lambda: ["first_name"], max_length=20)
 
 
+class CampaignThrottle(BaseModel):
+    """A campaign's own pace (PyTake's throttle_config); the tenant's throttle still caps it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages_per_minute: int = Field(default=4200, ge=1)
+    messages_per_hour: int = Field(default=252_000, ge=1)
+    messages_per_day: int = Field(default=1_000_000, ge=1)
+    delay_between_messages_seconds: float = Field(default=0.0, ge=0, le=3600)
+
+    def within(self, tenant: Throttle) -> Throttle:
+        return tenant.model_copy(
+            update={
+                "messages_per_minute": min(tenant.messages_per_minute, self.messages_per_minute),
+                "messages_per_hour": min(tenant.messages_per_hour, self.messages_per_hour),
+                "messages_per_day": min(tenant.messages_per_day, self.messages_per_day),
+                "delay_between_messages_seconds": max(
+                    tenant.delay_between_messages_seconds, self.delay_between_messages_seconds
+                ),
+            }
+        )
+
+
 class CampaignSettings(BaseModel):
-    """Settings every campaign kind has; kinds extend it with their thresholds."""
+    """Settings every campaign kind has; kinds extend it with their thresholds.
+
+    Written by the campaign API as the projection of a campaign (see
+    :meth:`shared.domain.campaign.Campaign.settings_map`); older tenants may still hold
+    hand-edited maps, which validate the same way.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
     paused: bool = Field(default=False, description="queued messages wait; nothing is dropped")
     paused_reason: str = Field(default="", max_length=500)
+    cancelled: bool = Field(default=False, description="queued messages are skipped, not sent")
     run_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily run")
     send_window: SendWindow = Field(default_factory=SendWindow)
     template: TemplateRef | None = Field(
         default=None, description="None: the campaign kind's default template"
     )
+    variant_templates: dict[str, TemplateRef] = Field(
+        default_factory=dict, description="A/B test: the template of each variant"
+    )
+    template_values: dict[str, str] = Field(
+        default_factory=dict, description="values of template variables no target field fills"
+    )
+    campaign_throttle: CampaignThrottle | None = None
+    timezone_per_contact: bool = True
+    voucher: VoucherConfig | None = None
 
 
 class DeliverySettings(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from shared import logs
-from shared.campaigns import registered_processors
+from shared.campaigns import processor_for
 from shared.domain.calendar import zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord
@@ -107,29 +107,34 @@ class CampaignDelivery:
     def paused(self) -> bool:
         return self.tenant.delivery.paused or self.settings.paused
 
+    def template_for(self, record: TargetRecord) -> TemplateRef:
+        """The A/B variant's template when the target has one, else the campaign's."""
+        variant = str(record.data.get("variant", ""))
+        return self.settings.variant_templates.get(variant, self.template)
+
     def planner(self, record: TargetRecord) -> Planner:
         tenant_zone = zone(self.tenant.timezone)
         contact_zone = tenant_zone
-        if record.timezone:
+        if record.timezone and self.settings.timezone_per_contact:
             try:
                 contact_zone = zone(record.timezone)
             except ValueError:
                 logs.log(
                     _log, logging.WARNING, "bad contact time zone ignored", target=record.ref.path
                 )
-        return Planner(
-            self.tenant.delivery.throttle, self.settings.send_window, contact_zone, tenant_zone
-        )
+        throttle = self.tenant.delivery.throttle
+        if self.settings.campaign_throttle is not None:
+            throttle = self.settings.campaign_throttle.within(throttle)
+        return Planner(throttle, self.settings.send_window, contact_zone, tenant_zone)
 
 
-def campaign_delivery(tenant: Tenant, campaign_type: str) -> CampaignDelivery:
-    for processor in registered_processors():
-        if processor.campaign_type == campaign_type:
-            settings = processor.settings_model.model_validate(
-                tenant.campaigns.get(campaign_type, {})
-            )
-            return CampaignDelivery(tenant, settings, processor.template(settings))
-    raise PermanentError(f"unknown campaign type {campaign_type!r}")
+def campaign_delivery(tenant: Tenant, campaign_id: str) -> CampaignDelivery:
+    """Built-in kinds and API campaigns alike: the settings map of the campaign's id."""
+    processor = processor_for(campaign_id)
+    if processor is None:
+        raise PermanentError(f"unknown campaign {campaign_id!r}")
+    settings = processor.settings_model.model_validate(tenant.campaigns.get(campaign_id, {}))
+    return CampaignDelivery(tenant, settings, processor.template(settings))
 
 
 def schedule_send(ports: DeliveryPorts, record: TargetRecord) -> bool:

@@ -49,7 +49,9 @@ def enqueue_target(ref: TargetRef, ports: DeliveryPorts) -> Status | None:
         if queued is None:
             return None
         if queued.version != record.version:
-            ports.history.append(ref.cnpj, [history_row(queued, delivery.template.name, now)])
+            ports.history.append(
+                ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
+            )
         record = queued
     if record.status is Status.QUEUED:
         created = schedule_send(ports, record)

@@ -20,11 +20,14 @@ import pydantic
 from shared import logs
 from shared.campaigns import CampaignProcessor, RunContext, registered_processors
 from shared.domain.calendar import local_date, zone
+from shared.domain.campaign_ids import SEGMENT, kind_of
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, TransientError
 from shared.domain.runs import CampaignOutcome, CampaignStatus, RunStatus
+from shared.domain.tenant import Tenant
 from shared.messages import TenantJob
 from shared.ports import CampaignMarker, RunLedger, TargetStore, TenantRepository, Warehouse
+from shared.services.campaigns import CampaignPorts, run_due_occurrence
 
 _log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class TenantPorts:
     runs: RunLedger
     warehouse: Warehouse
     targets: TargetStore
+    campaigns: CampaignPorts | None = None
+    """API campaigns (and vouchers); None runs the built-in kinds only (some tests)."""
 
 
 def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
@@ -60,10 +65,17 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
     ctx = RunContext(tenant=tenant, zone=tz, instant=job.instant, today=today, run_id=job.tick_id)
     outcomes = []
     for processor_class in registered_processors():
-        processor = processor_class(ports.warehouse, ports.targets)
+        vouchers = ports.campaigns.vouchers if ports.campaigns else None
+        processor = processor_class(ports.warehouse, ports.targets, vouchers)
         outcome = _run_campaign(processor, ctx, job.force, ports.runs)
         ports.runs.record(cnpj, job.tick_id, outcome)
         outcomes.append(outcome)
+    if ports.campaigns is not None:
+        for campaign_id in _live_segments(tenant):
+            segment_outcome = _run_segment(ports.campaigns, ctx, campaign_id)
+            if segment_outcome is not None:
+                ports.runs.record(cnpj, job.tick_id, segment_outcome)
+                outcomes.append(segment_outcome)
     duration_ms = int((time.monotonic() - started) * 1000)
     retries = [o for o in outcomes if o.status is CampaignStatus.RETRY]
     if retries:
@@ -72,6 +84,38 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
         raise TransientError(error)
     ports.runs.finish(cnpj, job.tick_id, RunStatus.FINISHED, duration_ms)
     return outcomes
+
+
+def _live_segments(tenant: Tenant) -> list[str]:
+    return sorted(
+        campaign_id
+        for campaign_id, settings in tenant.campaigns.items()
+        if kind_of(campaign_id) == SEGMENT
+        and (settings.get("segment") or {}).get("status") in ("scheduled", "running")
+    )
+
+
+def _run_segment(ports: CampaignPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
+    """An API campaign's due occurrence; its failure is its own, like any campaign's."""
+    try:
+        return run_due_occurrence(ports, ctx.tenant.id, campaign_id, ctx.instant, ctx.run_id)
+    except TransientError as error:
+        return CampaignOutcome(campaign_id, CampaignStatus.RETRY, detail=str(error))
+    except (CampaignError, pydantic.ValidationError) as error:
+        logs.log(
+            _log,
+            logging.ERROR,
+            "campaign failed",
+            tenant=ctx.tenant.cnpj,
+            campaign=campaign_id,
+            error=str(error),
+        )
+        return CampaignOutcome(campaign_id, CampaignStatus.FAILED, detail=str(error))
+    except Exception as error:  # a bug must not stop the other campaigns either
+        _log.exception("campaign crashed", extra={"fields": {"campaign": campaign_id}})
+        return CampaignOutcome(
+            campaign_id, CampaignStatus.FAILED, detail=f"internal error: {error!r}"
+        )
 
 
 def _run_campaign(

@@ -65,6 +65,9 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
     if record.status is not Status.QUEUED or record.task_generation != generation:
         _reappend(ports, record, delivery)  # a retried task: make sure its history row landed
         return SendOutcome("not_claimable", record.status)
+    if delivery.settings.cancelled:
+        change = Change(Status.SKIPPED, error_reason="campaign_cancelled")
+        return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     if delivery.paused:
         return _requeue(ports, record, delivery, now + PAUSE_RECHECK, _QUEUED, "paused")
     if normalize_br_mobile(record.phone).e164 is None:
@@ -81,7 +84,7 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
         assert claim.capped_until is not None
         return _requeue(ports, claim.record, delivery, claim.capped_until, _QUEUED, "capped")
     record = claim.record
-    ports.history.append(ref.cnpj, [history_row(record, delivery.template.name, now)])
+    ports.history.append(ref.cnpj, [history_row(record, delivery.template_for(record).name, now)])
     return _call_whatsapp(ports, record, delivery)
 
 
@@ -90,15 +93,15 @@ def _call_whatsapp(
 ) -> SendOutcome:
     ref = record.ref
     try:
-        values = parameter_values(delivery.template, record.name, record.data)
+        template = delivery.template_for(record)
+        data = {**delivery.settings.template_values, **record.data}
+        values = parameter_values(template, record.name, data)
     except ValidationError as error:
         change = Change(Status.FAILED, error_reason=str(error))
         return _write(
             ports, delivery, ports.store.transition(ref, _SENDING, None, change, ports.clock())
         )
-    body = template_message(
-        record.phone, delivery.template, values, ref.callback_data(record.send_no)
-    )
+    body = template_message(record.phone, template, values, ref.callback_data(record.send_no))
     number = delivery.tenant.delivery.phone_number_id or ports.default_phone_number_id
     result = ports.sender.send(number, body)
     return _settle(ports, record, delivery, result)
@@ -175,7 +178,9 @@ def _requeue(
     )
     if queued is None or queued.status is not Status.QUEUED or queued.version == record.version:
         return SendOutcome("not_claimable", queued.status if queued else None)
-    ports.history.append(record.ref.cnpj, [history_row(queued, delivery.template.name, now)])
+    ports.history.append(
+        record.ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
+    )
     schedule_send(ports, queued)
     return SendOutcome(label, Status.QUEUED)
 
@@ -189,11 +194,15 @@ def _write(
     if record is None:
         return SendOutcome("not_claimable", None)
     now = ports.clock()
-    ports.history.append(record.ref.cnpj, [history_row(record, delivery.template.name, now)])
+    ports.history.append(
+        record.ref.cnpj, [history_row(record, delivery.template_for(record).name, now)]
+    )
     return SendOutcome(label or record.status.value.lower(), record.status)
 
 
 def _reappend(ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery) -> None:
     if record.status is not Status.PENDING:
         at = record.updated_at or ports.clock()
-        ports.history.append(record.ref.cnpj, [history_row(record, delivery.template.name, at)])
+        ports.history.append(
+            record.ref.cnpj, [history_row(record, delivery.template_for(record).name, at)]
+        )

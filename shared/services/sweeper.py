@@ -114,5 +114,9 @@ def _append(ports: DeliveryPorts, record: TargetRecord | None) -> None:
     if record is None:
         return
     tenant = ports.tenants.get(record.ref.cnpj)
-    template = campaign_delivery(tenant, record.ref.campaign_type).template.name if tenant else ""
+    template = (
+        campaign_delivery(tenant, record.ref.campaign_type).template_for(record).name
+        if tenant
+        else ""
+    )
     ports.history.append(record.ref.cnpj, [history_row(record, template, ports.clock())])

@@ -21,6 +21,7 @@ from shared.domain.errors import ValidationError
 from shared.domain.optout import is_opt_out
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.tenant import Tenant
+from shared.ports import HistoryRow
 from shared.services.delivery_common import (
     MAX_SEND_ATTEMPTS,
     DeliveryPorts,
@@ -87,7 +88,7 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
     if tenant is None:
         return "unknown_tenant"
     delivery = campaign_delivery(tenant, ref.campaign_type)
-    ports.history.append(ref.cnpj, [history_row(record, delivery.template.name, now)])
+    ports.history.append(ref.cnpj, [history_row(record, delivery.template_for(record).name, now)])
     if receipt == "failed" and record.status is Status.FAILED:
         action = classify_code(code)
         if action is Action.DEFER and record.attempts < MAX_SEND_ATTEMPTS:
@@ -95,7 +96,9 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
                 ref, delivery.planner(record), now + DEFER_MARKETING_LIMIT, _FAILED, now
             )
             if queued is not None and queued.status is Status.QUEUED:
-                ports.history.append(ref.cnpj, [history_row(queued, delivery.template.name, now)])
+                ports.history.append(
+                    ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
+                )
                 schedule_send(ports, queued)
                 return "deferred"
         if action is Action.OPT_OUT:
@@ -124,6 +127,22 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
         wamid = str(_dict(message.get("context")).get("id", ""))
         for tenant in tenants:
             ports.store.record_click(tenant.id, str(message["id"]), phone, payload, now, wamid)
+            if wamid:
+                # For analytics (sql/analytics/campaign_metrics.sql): the click belongs to the
+                # target whose history has this wamid. A reply quoting no message of ours
+                # belongs to nobody. A redelivered webhook repeats the event id.
+                click = HistoryRow(
+                    event_id=f"click#{message['id']}",
+                    user_id="",
+                    campaign_type="",
+                    campaign_id="",
+                    target_id="",
+                    sent_at=now,
+                    status="CLICKED",
+                    phone=phone,
+                    wamid=wamid,
+                )
+                ports.history.append(tenant.id, [click])
         return "click"
     return "inbound_other"
 

@@ -48,6 +48,8 @@ HISTORY = [
     "error_code",
     "error_reason",
     "attempt",
+    "period",
+    "voucher_code",
 ]
 
 CLIENTE_ROWS = [
@@ -81,6 +83,8 @@ HISTORY_ROWS = [
         "",
         "",
         "1",
+        "",
+        "",
     ],
     [
         "c2",
@@ -98,6 +102,8 @@ HISTORY_ROWS = [
         "",
         "",
         "1",
+        "",
+        "",
     ],
 ]
 

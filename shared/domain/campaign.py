@@ -1,0 +1,438 @@
+"""One campaign model for every kind: the four automatic campaigns and API-created segments.
+
+A campaign is the PyTake payload (name, objective, schedule, recurrence, throttle,
+segmentation, templates, A/B test) plus what the pipeline needs to run it. The pipeline
+itself reads a campaign through its *settings projection* (:meth:`Campaign.settings_map`),
+the per-campaign map of the tenant document that processors and delivery have always read,
+so an API campaign and a birthday campaign go through the same targeting and delivery code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.domain.abtest import ABTestConfig
+from shared.domain.campaign_ids import SEGMENT
+from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.segmentation import Segmentation
+from shared.domain.vouchers import VoucherConfig
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
+
+TARGET_FIELDS = ("name", "first_name")
+"""Template variables every target can fill, besides its campaign data."""
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+_LEGAL: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.DRAFT: frozenset(
+        {CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.SCHEDULED: frozenset(
+        {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.RUNNING: frozenset(
+        {CampaignStatus.PAUSED, CampaignStatus.COMPLETED, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.PAUSED: frozenset(
+        {CampaignStatus.RUNNING, CampaignStatus.SCHEDULED, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.COMPLETED: frozenset(),
+    CampaignStatus.CANCELLED: frozenset(),
+}
+
+
+def check_transition(current: CampaignStatus, new: CampaignStatus) -> None:
+    if new not in _LEGAL[current]:
+        allowed = ", ".join(sorted(s.value for s in _LEGAL[current])) or "none (final)"
+        raise ConflictError(
+            f"a {current.value} campaign cannot become {new.value}; allowed: {allowed}"
+        )
+
+
+class Objective(StrEnum):
+    PROMOTIONAL = "promotional"
+    ENGAGEMENT = "engagement"
+    CONVERSIONS = "conversions"
+    RETENTION = "retention"
+
+
+class Recurrence(BaseModel):
+    """Repeat the campaign; each occurrence targets its audience again (in the tenant's zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frequency: Literal["daily", "weekly", "monthly"]
+    interval: int = Field(default=1, ge=1, le=365, description="every N days/weeks/months")
+    end_type: Literal["never", "after", "on_date"] = "never"
+    max_occurrences: int | None = Field(default=None, ge=1, le=10_000)
+    end_date: date | None = None
+    hour: int = Field(default=9, ge=0, le=23, description="local hour of each occurrence")
+    minute: int = Field(default=0, ge=0, le=59)
+
+    @model_validator(mode="after")
+    def _end_is_complete(self) -> Recurrence:
+        if self.end_type == "after" and self.max_occurrences is None:
+            raise ValueError("end_type 'after' needs max_occurrences")
+        if self.end_type == "on_date" and self.end_date is None:
+            raise ValueError("end_type 'on_date' needs end_date")
+        return self
+
+    def occurrence(self, first_day: date, n: int) -> date:
+        """The local day of the n-th occurrence (0-based) counted from ``first_day``."""
+        if self.frequency == "daily":
+            return first_day + timedelta(days=n * self.interval)
+        if self.frequency == "weekly":
+            return first_day + timedelta(weeks=n * self.interval)
+        months = first_day.month - 1 + n * self.interval
+        year, month = first_day.year + months // 12, months % 12 + 1
+        for day in (first_day.day, 30, 29, 28):  # the 31st of a short month: its last day
+            try:
+                return date(year, month, day)
+            except ValueError:
+                continue
+        raise AssertionError("unreachable")
+
+    def is_over(self, n: int, day: date) -> bool:
+        """Whether occurrence ``n`` (0-based) on ``day`` lies beyond the recurrence's end."""
+        if self.end_type == "after" and self.max_occurrences is not None:
+            return n >= self.max_occurrences
+        if self.end_type == "on_date" and self.end_date is not None:
+            return day > self.end_date
+        return False
+
+
+class ThrottleConfig(BaseModel):
+    """PyTake's throttle_config: the campaign's own pace, never faster than the tenant's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages_per_minute: int = Field(default=60, ge=1, le=4200)
+    messages_per_hour: int = Field(default=1000, ge=1, le=252_000)
+    messages_per_day: int = Field(default=1000, ge=1, le=1_000_000)
+    delay_between_messages_ms: int = Field(default=0, ge=0, le=3_600_000)
+    respect_business_hours: bool = True
+    business_hours_start: int = Field(default=9, ge=0, le=23)
+    business_hours_end: int = Field(default=18, ge=1, le=24)
+    timezone_per_contact: bool = Field(
+        default=True, description="business hours in each contact's zone (else the tenant's)"
+    )
+
+    @model_validator(mode="after")
+    def _hours_ordered(self) -> ThrottleConfig:
+        if self.business_hours_end <= self.business_hours_start:
+            raise ValueError("business_hours_end must be after business_hours_start")
+        return self
+
+
+class WhatsAppTemplate(BaseModel):
+    """The approved WhatsApp template a message template is sent as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field(default="pt_BR", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+class MessageTemplate(BaseModel):
+    """The seed's template: readable ``content`` with ``{{variables}}``, sent as an approved one.
+
+    Named variables map, in order, to the approved template's body parameters. A variable is
+    filled from the target (``name``, ``first_name``, campaign data such as ``voucherCode``)
+    or, failing that, from ``variable_values`` (the same text for every contact).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(
+        default=None, max_length=100, description="referenced by ab_test_config variants"
+    )
+    name: str = Field(min_length=1, max_length=200)
+    content: str = Field(min_length=1, max_length=1024)
+    template_type: Literal["text"] = "text"
+    variables: list[str] | None = Field(
+        default=None, max_length=20, description="default: the {{variables}} of content, in order"
+    )
+    variable_values: dict[str, str] = Field(default_factory=dict, max_length=20)
+    ab_variant: str | None = Field(default=None, max_length=20)
+    whatsapp_template: WhatsAppTemplate | None = Field(
+        default=None, description="required to start: marketing messages must be approved"
+    )
+
+    @property
+    def parameters(self) -> list[str]:
+        if self.variables is not None:
+            return list(self.variables)
+        return list(dict.fromkeys(_VARIABLE.findall(self.content)))
+
+    def render(self, values: dict[str, str]) -> str:
+        """The message as a contact would read it (previews and the sandbox)."""
+        merged = {**self.variable_values, **values}
+        return _VARIABLE.sub(lambda m: merged.get(m.group(1), m.group(0)), self.content)
+
+
+class AnalyticsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attribution_window_days: int = Field(default=7, ge=1, le=90)
+    cost_per_message: float = Field(default=0.35, ge=0, le=100, description="BRL per message")
+
+
+class CampaignFields(BaseModel):
+    """What a client may set: the seed's payload fields, plus vouchers and analytics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    objective: Objective = Objective.PROMOTIONAL
+    scheduled_at: datetime | None = Field(default=None, description="first run (UTC if naive)")
+    recurrence: Recurrence | None = None
+    throttle_config: ThrottleConfig = Field(default_factory=ThrottleConfig)
+    segmentation: Segmentation | None = Field(
+        default=None, description="the audience (SEGMENT campaigns); built-in kinds have none"
+    )
+    templates: list[MessageTemplate] = Field(default_factory=list, max_length=10)
+    ab_test_config: ABTestConfig | None = None
+    voucher: VoucherConfig | None = None
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    thresholds: dict[str, Any] = Field(
+        default_factory=dict,
+        description="built-in kinds only: their own settings (e.g. inactive_days)",
+    )
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def check_consistent(self) -> None:
+        """Cross-field rules, raised with the exact field so a client can fix its payload."""
+        ids = [t.id for t in self.templates if t.id]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("templates", "template ids must be unique")
+        config = self.ab_test_config
+        if config is not None and config.enabled:
+            for index, variant in enumerate(config.variants):
+                if self.variant_template(variant.name, variant.template_id) is None:
+                    wanted = variant.template_id or variant.name
+                    raise ValidationError(
+                        f"ab_test_config.variants[{index}].template_id",
+                        f"variant {variant.name!r} points to template {wanted!r}, which is not "
+                        f"in templates (give a template that id, or ab_variant {variant.name!r})",
+                    )
+        if self.thresholds and self.segmentation is not None:
+            raise ValidationError("thresholds", "only built-in campaigns have thresholds")
+
+    def variant_template(self, variant: str, template_id: str | None) -> MessageTemplate | None:
+        """The template with the variant's ``template_id``, else the one marked ``ab_variant``."""
+        by_id = [t for t in self.templates if template_id is not None and t.id == template_id]
+        by_variant = [t for t in self.templates if t.ab_variant == variant]
+        found = by_id or by_variant
+        return found[0] if found else None
+
+
+class CampaignCreate(CampaignFields):
+    """``POST /api/v1/campaigns``: creates a draft (or a scheduled campaign, once started)."""
+
+
+class CampaignPatch(BaseModel):
+    """``PATCH``: any subset of the fields; allowed while the campaign is draft or paused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    objective: Objective | None = None
+    scheduled_at: datetime | None = None
+    recurrence: Recurrence | None = None
+    throttle_config: ThrottleConfig | None = None
+    segmentation: Segmentation | None = None
+    templates: list[MessageTemplate] | None = Field(default=None, max_length=10)
+    ab_test_config: ABTestConfig | None = None
+    voucher: VoucherConfig | None = None
+    analytics: AnalyticsSettings | None = None
+    thresholds: dict[str, Any] | None = None
+
+
+class ABState(BaseModel):
+    """Where a campaign's A/B test stands: decided once, then the rest of the audience goes."""
+
+    status: Literal["collecting", "winner", "no_winner"] = "collecting"
+    rollout_variant: str | None = None
+    p_value: float | None = None
+    confidence_level: float | None = None
+    decided_at: datetime | None = None
+
+
+class Campaign(CampaignFields):
+    id: str
+    kind: str = SEGMENT
+    status: CampaignStatus = CampaignStatus.DRAFT
+    status_reason: str = ""
+    created_at: datetime
+    updated_at: datetime
+    created_by: str = ""
+    started_at: datetime | None = None
+    paused_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    occurrences_run: int = Field(default=0, description="occurrences materialised so far")
+    last_occurrence: str | None = Field(default=None, description="period key of the last one")
+    ab_state: ABState | None = None
+
+    @property
+    def ab_undecided(self) -> bool:
+        config = self.ab_test_config
+        return (
+            config is not None
+            and config.enabled
+            and (self.ab_state is None or self.ab_state.status == "collecting")
+        )
+
+    @property
+    def editable(self) -> bool:
+        return self.status in (CampaignStatus.DRAFT, CampaignStatus.PAUSED)
+
+    def approved_template(self) -> MessageTemplate:
+        """The template sent when there is no A/B test (or the variant has none)."""
+        for template in self.templates:
+            if template.whatsapp_template is not None:
+                return template
+        raise ValidationError(
+            "templates",
+            "no template maps to an approved WhatsApp template (whatsapp_template {name, "
+            "language}); marketing messages outside the 24-hour window must be approved "
+            "templates",
+        )
+
+    def check_startable(self) -> None:
+        if self.kind == SEGMENT and self.segmentation is None:
+            raise ValidationError("segmentation", "a segment campaign needs a segmentation")
+        self.approved_template()
+        config = self.ab_test_config
+        if config is not None and config.enabled:
+            for index, variant in enumerate(config.variants):
+                template = self.variant_template(variant.name, variant.template_id)
+                if template is None or template.whatsapp_template is None:
+                    raise ValidationError(
+                        f"ab_test_config.variants[{index}]",
+                        f"variant {variant.name!r} has no approved WhatsApp template",
+                    )
+
+    # -- the settings projection the pipeline reads ---------------------------------------
+
+    def settings_map(self) -> dict[str, Any]:
+        """The tenant document's ``campaigns.<id>`` map: what targeting and delivery read."""
+        throttle = self.throttle_config
+        settings: dict[str, Any] = {
+            **self.thresholds,
+            "enabled": self.status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
+            "paused": self.status == CampaignStatus.PAUSED,
+            "cancelled": self.status == CampaignStatus.CANCELLED,
+            "paused_reason": self.status_reason[:500],
+            "send_window": {
+                "start": f"{throttle.business_hours_start:02d}:00",
+                "end": "23:59"
+                if throttle.business_hours_end == 24
+                else (f"{throttle.business_hours_end:02d}:00"),
+            }
+            if throttle.respect_business_hours
+            else {"start": "00:00", "end": "23:59"},
+            "campaign_throttle": {
+                "messages_per_minute": throttle.messages_per_minute,
+                "messages_per_hour": throttle.messages_per_hour,
+                "messages_per_day": throttle.messages_per_day,
+                "delay_between_messages_seconds": throttle.delay_between_messages_ms / 1000,
+            },
+            "timezone_per_contact": throttle.timezone_per_contact,
+        }
+        if self.recurrence is not None:
+            settings["run_hour"] = self.recurrence.hour
+        try:
+            template = self.approved_template()
+        except ValidationError:
+            template = None
+        if template is not None and template.whatsapp_template is not None:
+            settings["template"] = _template_ref(template)
+        variants = {}
+        config = self.ab_test_config
+        if config is not None and config.enabled:
+            for variant in config.variants:
+                chosen = self.variant_template(variant.name, variant.template_id)
+                if chosen is not None and chosen.whatsapp_template is not None:
+                    variants[variant.name] = _template_ref(chosen)
+        settings["variant_templates"] = variants
+        settings["template_values"] = _template_values(self.templates)
+        if self.voucher is not None:
+            settings["voucher"] = self.voucher.model_dump(mode="json")
+        if self.kind == SEGMENT:
+            settings["segment"] = self.model_dump(
+                mode="json",
+                include={
+                    "segmentation",
+                    "scheduled_at",
+                    "recurrence",
+                    "ab_test_config",
+                    "voucher",
+                    "created_at",
+                    "occurrences_run",
+                    "ab_state",
+                    "status",
+                },
+            )
+            settings["segment"]["rollout_variant"] = (
+                self.ab_state.rollout_variant if self.ab_state is not None else None
+            )
+        return settings
+
+
+def _template_ref(template: MessageTemplate) -> dict[str, Any]:
+    assert template.whatsapp_template is not None
+    return {
+        "name": template.whatsapp_template.name,
+        "language": template.whatsapp_template.language,
+        "parameters": template.parameters,
+    }
+
+
+def _template_values(templates: list[MessageTemplate]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for template in templates:
+        values.update(template.variable_values)
+    return values
+
+
+def occurrence_due(
+    recurrence: Recurrence | None, first_run: datetime, n: int, zone: ZoneInfo
+) -> tuple[datetime, date] | None:
+    """When occurrence ``n`` (0-based) is due and its local day; None once the series ended.
+
+    The first occurrence is the start (or ``scheduled_at``); later ones fall on the
+    recurrence's days at its local hour and minute.
+    """
+    first_day = first_run.astimezone(zone).date()
+    if n == 0:
+        return first_run, first_day
+    if recurrence is None:
+        return None
+    day = recurrence.occurrence(first_day, n)
+    if recurrence.is_over(n, day):
+        return None
+    return datetime.combine(day, time(recurrence.hour, recurrence.minute), zone), day
