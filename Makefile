@@ -43,6 +43,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/api.py
 
 clean:
 	-$(CAMPAIGNS) stack down

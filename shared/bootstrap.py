@@ -16,15 +16,21 @@ from google.cloud import bigquery, firestore, tasks_v2
 from google.cloud.pubsub_v1 import PublisherClient
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
+from shared.adapters.bigquery_contacts import BigQueryContactStore
 from shared.adapters.bigquery_history import BigQueryHistoryLog
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
+from shared.adapters.firestore_locks import FirestoreContactsLock
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
 from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
+from shared.adapters.firestore_vouchers import FirestoreVoucherBook
 from shared.adapters.pubsub_publisher import PubSubPublisher
 from shared.config import Settings, get_settings
+from shared.services.campaigns import CampaignPorts
+from shared.services.contacts import ContactPorts
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.process_tenant import TenantPorts
 from shared.whatsapp.client import WhatsAppClient
@@ -115,6 +121,28 @@ class Container:
             settings.whatsapp_access_token.get_secret_value(),
         )
 
+    @cached_property
+    def campaigns(self) -> FirestoreCampaignRepository:
+        return FirestoreCampaignRepository(self.firestore_client)
+
+    @cached_property
+    def vouchers(self) -> FirestoreVoucherBook:
+        return FirestoreVoucherBook(self.firestore_client)
+
+    def campaign_ports(self) -> CampaignPorts:
+        return CampaignPorts(
+            campaigns=self.campaigns,
+            tenants=self.tenants,
+            warehouse=self.warehouse,
+            targets=self.targets,
+            vouchers=self.vouchers,
+        )
+
+    def contact_ports(self) -> ContactPorts:
+        return ContactPorts(
+            BigQueryContactStore(self.bigquery_client), FirestoreContactsLock(self.firestore_client)
+        )
+
     def delivery_ports(self) -> DeliveryPorts:
         return DeliveryPorts(
             tenants=self.tenants,
@@ -128,7 +156,11 @@ class Container:
 
     def tenant_ports(self) -> TenantPorts:
         return TenantPorts(
-            tenants=self.tenants, runs=self.runs, warehouse=self.warehouse, targets=self.targets
+            tenants=self.tenants,
+            runs=self.runs,
+            warehouse=self.warehouse,
+            targets=self.targets,
+            campaigns=self.campaign_ports(),
         )
 
 

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     api_jwks_url: str | None = Field(
         default=None,
         alias="API_JWKS_URL",
-        description="RS256 keys of the identity provider (e.g. Identity Platform); wins over the secret",
+        description="RS256 key set of the identity provider; wins over the secret",
     )
     api_jwt_issuer: str | None = Field(default=None, alias="API_JWT_ISSUER")
     api_jwt_audience: str | None = Field(default=None, alias="API_JWT_AUDIENCE")

@@ -1,23 +1,34 @@
-"""The FastAPI application: routers, error mapping and the generated OpenAPI document.
+"""The FastAPI application: routers, error mapping, rate limiting and the generated docs.
 
 The OpenAPI document is generated from the request and response models (never written by
-hand) and served at the seed's paths.
+hand) and served at the seed's paths, with Swagger UI at ``/docs`` and ReDoc at ``/redoc``
+(:mod:`shared.api.docs`). One app, hence one rate limiter, per process (see
+:mod:`shared.api.ratelimit` for why that is per instance).
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shared.api import problems
-from shared.api.routes import health
+from shared.api import docs, problems
+from shared.api.ratelimit import RateLimiter
+from shared.api.routes import audit, campaigns, contacts, health, segments
+from shared.config import Settings, get_settings
 
 OPENAPI_PATH = "/api-docs/openapi.json"
 
-ROUTERS = (health.router,)
+ROUTERS = (
+    health.router,
+    audit.router,
+    campaigns.router,
+    segments.router,
+    contacts.router,
+)
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = docs.DocumentedApi(
         title="Campaigns API",
         version="1.0.0",
         description="WhatsApp marketing campaigns for small businesses (one tenant per CNPJ).",
@@ -25,7 +36,9 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.rate_limiter = RateLimiter(settings.api_requests_per_minute)
     problems.install(app)
+    docs.install(app, OPENAPI_PATH)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -11,12 +11,18 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 import jwt
 
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import CampaignError, ValidationError
+from shared.domain.errors import (
+    CampaignError,
+    PermanentError,
+    TransientError,
+    ValidationError,
+)
 
 _LEEWAY_SECONDS = 30
 
@@ -42,50 +48,86 @@ class AuthenticationError(CampaignError):
     """No token, or one we cannot trust (bad signature, expired, wrong issuer or audience)."""
 
 
+_MAX_SUBJECT_LENGTH = 256
+_JWKS_TIMEOUT_SECONDS = 5.0
+
+
 class Verifier:
+    """Checks a bearer token and turns its claims into a :class:`Principal`.
+
+    Exactly one algorithm is accepted per deployment and it is decided by configuration, never
+    by the token: RS256 against the JWKS keys when ``API_JWKS_URL`` is set, else HS256 with the
+    local secret. So ``alg: none`` and the classic key confusion (an HS256 token "signed" with
+    the public RSA key) are refused before any key is looked up. A JWKS without issuer and
+    audience would accept every token the identity provider ever signed, for any app, so that
+    configuration is refused outright.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        if settings.api_jwks_url and not (settings.api_jwt_issuer and settings.api_jwt_audience):
+            raise PermanentError(
+                "API_JWKS_URL needs API_JWT_ISSUER and API_JWT_AUDIENCE, or tokens minted "
+                "for other apps of the same identity provider would be accepted"
+            )
+        self.algorithm = "RS256" if settings.api_jwks_url else "HS256"
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
         url = self._settings.api_jwks_url
-        return jwt.PyJWKClient(url, cache_keys=True) if url else None
+        # The key set is cached for 5 minutes; no per-key cache, whose entries never expire
+        # and would keep trusting a revoked key.
+        return jwt.PyJWKClient(url, timeout=_JWKS_TIMEOUT_SECONDS) if url else None
+
+    def _key(self, token: str) -> Any:
+        if self._jwks is None:
+            secret = self._settings.api_jwt_secret.get_secret_value()
+            if not secret:
+                raise PermanentError("API_JWT_SECRET is not configured (nor API_JWKS_URL)")
+            return secret
+        try:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as error:
+            raise TransientError(f"identity provider keys unavailable: {error}") from error
 
     def verify(self, token: str) -> Principal:
         settings = self._settings
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(f"malformed token: {error}") from error
+        if algorithm != self.algorithm:
+            raise AuthenticationError(
+                f"token algorithm {algorithm!r} is not accepted (expected {self.algorithm})"
+            )
         options: dict[str, bool | list[str]] = {"require": ["exp", "sub", "cnpj", "role"]}
         try:
-            if self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["RS256"],
-                    issuer=settings.api_jwt_issuer,
-                    audience=settings.api_jwt_audience,
-                    options=options,  # type: ignore[arg-type]
-                    leeway=_LEEWAY_SECONDS,
-                )
-            else:
-                secret = settings.api_jwt_secret.get_secret_value()
-                if not secret:
-                    raise AuthenticationError("API_JWT_SECRET is not configured")
-                claims = jwt.decode(
-                    token,
-                    secret,
-                    algorithms=["HS256"],
-                    options=options,  # type: ignore[arg-type]
-                    leeway=_LEEWAY_SECONDS,
-                    audience=settings.api_jwt_audience,
-                )
+            claims = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=[self.algorithm],
+                issuer=settings.api_jwt_issuer,
+                audience=settings.api_jwt_audience,
+                options=options,  # type: ignore[arg-type]
+                leeway=_LEEWAY_SECONDS,
+            )
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"invalid token: {error}") from error
-        try:
-            cnpj = Cnpj.parse(str(claims["cnpj"]))
-            role = Role(str(claims["role"]))
-        except (ValidationError, ValueError) as error:
-            raise AuthenticationError(f"invalid token claims: {error}") from error
-        return Principal(cnpj=cnpj, subject=str(claims["sub"]), role=role)
+        return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    subject, cnpj, role = claims["sub"], claims["cnpj"], claims["role"]
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > _MAX_SUBJECT_LENGTH:
+        raise AuthenticationError(
+            f"invalid token claims: sub must be 1-{_MAX_SUBJECT_LENGTH} chars"
+        )
+    if not isinstance(cnpj, str) or not isinstance(role, str):
+        raise AuthenticationError("invalid token claims: cnpj and role must be strings")
+    try:
+        return Principal(cnpj=Cnpj.parse(cnpj), subject=subject, role=Role(role))
+    except (ValidationError, ValueError) as error:
+        raise AuthenticationError(f"invalid token claims: {error}") from error
 
 
 def mint(
@@ -95,6 +137,7 @@ def mint(
     subject: str = "local-user",
     ttl_seconds: int = 3600,
     audience: str | None = None,
+    issuer: str | None = None,
 ) -> str:
     """A local HS256 token, for trying the API and for tests (production tokens come from IdP)."""
     now = int(time.time())
@@ -107,4 +150,6 @@ def mint(
     }
     if audience:
         claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException
 from shared import logs
 from shared.api.auth import AuthenticationError
 from shared.api.deps import ForbiddenError
+from shared.api.ratelimit import RateLimitedError
+from shared.domain.contacts import ImportTooLarge
 from shared.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -87,6 +89,12 @@ def install(app: FastAPI) -> None:
             422, "Invalid request", str(error), [{"field": error.field, "reason": error.reason}]
         )
 
+    @app.exception_handler(ImportTooLarge)
+    async def _too_large(_: Request, error: ImportTooLarge) -> JSONResponse:
+        return problem(
+            413, "Too large", str(error), [{"field": error.field, "reason": error.reason}]
+        )
+
     @app.exception_handler(AuthenticationError)
     async def _unauthenticated(_: Request, error: AuthenticationError) -> JSONResponse:
         return problem(401, "Unauthenticated", str(error), headers={"WWW-Authenticate": "Bearer"})
@@ -94,6 +102,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ForbiddenError)
     async def _forbidden(_: Request, error: ForbiddenError) -> JSONResponse:
         return problem(403, "Forbidden", str(error))
+
+    @app.exception_handler(RateLimitedError)
+    async def _throttled(_: Request, error: RateLimitedError) -> JSONResponse:
+        headers = {"Retry-After": str(error.retry_after)}
+        return problem(429, "Too many requests", str(error), headers=headers)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, error: NotFoundError) -> JSONResponse:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 from google.auth.exceptions import DefaultCredentialsError
 
+from shared.api.auth import Role, mint
 from shared.bootstrap import Container
 from shared.campaigns import registered_processors
 from shared.config import Settings
@@ -220,6 +221,44 @@ def _send_window(text: str) -> tuple[time, time]:
     return start, end
 
 
+# -- API tokens -------------------------------------------------------------------------------
+
+
+def _token(args: argparse.Namespace) -> int:
+    """A local HS256 API token, signed with the stack's secret (production tokens come from
+    the identity provider; with ``API_JWKS_URL`` set the API would refuse this one)."""
+    cnpj = Cnpj.parse(args.cnpj)
+    env = os.environ if "API_JWT_SECRET" in os.environ else load_env(args.state_dir)
+    secret = env.get("API_JWT_SECRET", "")
+    if not secret:
+        raise CampaignError(
+            "API_JWT_SECRET is not set and no local stack runs here: run `campaigns stack up`"
+        )
+    if env.get("API_JWKS_URL"):
+        raise CampaignError("API_JWKS_URL is set: the API accepts only the identity provider's")
+    token = mint(
+        secret,
+        cnpj,
+        Role(args.role),
+        args.subject,
+        ttl_seconds=args.ttl_minutes * 60,
+        audience=env.get("API_JWT_AUDIENCE") or None,
+        issuer=env.get("API_JWT_ISSUER") or None,
+    )
+    print(token)
+    return 0
+
+
+def _minutes(text: str) -> int:
+    try:
+        minutes = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("expected whole minutes, e.g. 60") from error
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise argparse.ArgumentTypeError("between 1 and 10080 minutes (7 days)")
+    return minutes
+
+
 # -- parsing ----------------------------------------------------------------------------------
 
 
@@ -310,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     targets.add_argument("--campaign", choices=[p.campaign_type for p in registered_processors()])
     targets.add_argument("--json", action="store_true")
     targets.set_defaults(run=_targets)
+
+    token = commands.add_parser("token", help="mint a local API token (HS256, the stack's secret)")
+    token.add_argument("--cnpj", required=True, help="the tenant the token is for")
+    token.add_argument("--role", choices=[role.value for role in Role], default=Role.ADMIN.value)
+    token.add_argument("--subject", default="local-user", help="the token's `sub` (the user)")
+    token.add_argument("--ttl-minutes", type=_minutes, default=60, help="validity (default 60)")
+    token.set_defaults(run=_token)
     return parser
 
 

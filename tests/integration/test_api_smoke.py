@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 from shared.api.auth import Role
 from shared.domain.cnpj import Cnpj
-from tests.integration.api_fixtures import ApiClient, api_as, api_url  # noqa: F401
+from tests.integration import api_fixtures
+from tests.integration.api_fixtures import ApiClient
+
+api_url = api_fixtures.api_url
+api_as = api_fixtures.api_as
 
 
 def test_whoami_is_the_token_s_tenant(api_as: Callable[..., ApiClient], new_cnpj: Cnpj) -> None:
