@@ -29,8 +29,11 @@ demo: setup
 	$(CAMPAIGNS) sample-data --tenants 3 --customers 500 --as-of $(DEMO_DATE) \
 		--send-window 00:00-23:59 --messages-per-minute 600 --messages-per-day 5000; \
 	$(CAMPAIGNS) tick --now $(DEMO_INSTANT); \
+	echo; $(CAMPAIGNS) try-api; \
 	echo; echo "delivery (tasks -> WhatsApp sandbox -> status webhooks):"; \
-	$(CAMPAIGNS) deliveries --timeout 240
+	$(CAMPAIGNS) deliveries --timeout 240; \
+	echo; echo "analytics of the API campaign (GET /api/v1/campaigns/{id}/analytics):"; \
+	$(CAMPAIGNS) analytics
 
 test: setup
 	$(BIN)/python -m pytest

@@ -30,8 +30,10 @@ def delivery_counts(deps: Container, cnpjs: list[Cnpj]) -> Counts:
     now = datetime.now(UTC)
     counts: Counts = {}
     for cnpj in cnpjs:
-        for processor in registered_processors():
-            kind = processor.campaign_type
+        tenant = deps.tenants.get(cnpj)
+        api_campaigns = sorted(tenant.campaigns) if tenant is not None else []
+        built_in = [processor.campaign_type for processor in registered_processors()]
+        for kind in dict.fromkeys([*built_in, *api_campaigns]):
             counter: Counter[str] = Counter()
             for target in deps.targets.list(cnpj, kind):
                 counter[_column(target, now)] += 1

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -249,6 +250,44 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace, cnpj: Cnpj) -> Any:
+    from shared.cli.api_demo import Api
+
+    settings = _deps(args).settings
+    secret = settings.api_jwt_secret.get_secret_value()
+    if not secret:
+        raise CampaignError("API_JWT_SECRET is not set: run `campaigns stack up` first")
+    return Api(f"{settings.functions_url.rstrip('/')}/api", secret, cnpj)
+
+
+def _demo_tenant(args: argparse.Namespace) -> Cnpj:
+    if args.cnpj:
+        return Cnpj.parse(args.cnpj)
+    tenants = sorted(_deps(args).tenants.list_active(), key=lambda tenant: tenant.cnpj)
+    if not tenants:
+        raise CampaignError("no active tenant: run `campaigns sample-data` first")
+    return tenants[0].id
+
+
+def _try_api(args: argparse.Namespace) -> int:
+    from shared.cli.api_demo import run_try_api
+
+    cnpj = _demo_tenant(args)
+    print(f"campaign API as tenant {cnpj.value} (admin token minted with the stack's secret):")
+    for line in run_try_api(_api(args, cnpj), args.seed):
+        print(f"  {line}")
+    return 0
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    from shared.cli.api_demo import analytics_table
+
+    cnpj = _demo_tenant(args)
+    lines = analytics_table(_api(args, cnpj), cnpj)
+    print("\n".join(lines) if lines else f"tenant {cnpj.value} has no API campaign yet")
+    return 0
+
+
 def _minutes(text: str) -> int:
     try:
         minutes = int(text)
@@ -356,6 +395,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--subject", default="local-user", help="the token's `sub` (the user)")
     token.add_argument("--ttl-minutes", type=_minutes, default=60, help="validity (default 60)")
     token.set_defaults(run=_token)
+
+    try_api = commands.add_parser(
+        "try-api", help="import contacts, size a segment, create and start a campaign (HTTP)"
+    )
+    try_api.add_argument("--cnpj", help="default: the first active tenant")
+    try_api.add_argument("--seed", type=int, default=7)
+    try_api.set_defaults(run=_try_api)
+
+    analytics = commands.add_parser("analytics", help="the API campaigns' analytics (HTTP)")
+    analytics.add_argument("--cnpj", help="default: the first active tenant")
+    analytics.set_defaults(run=_analytics)
     return parser
 
 
