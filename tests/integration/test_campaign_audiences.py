@@ -190,3 +190,22 @@ def test_every_target_gets_its_own_voucher(api_as: Client, tenant: Cnpj, deps: C
     assert {t["data"]["voucherValue"] for t in targets} == {"10%"}
     voucher = deps.vouchers.lookup(tenant, codes[0])
     assert voucher is not None and voucher.campaign_id == campaign["id"]
+
+
+def test_a_built_in_campaign_gets_vouchers_through_the_api(
+    api_as: Client, tenant: Cnpj, deps: Container
+) -> None:
+    client = api_as(tenant)
+    assert client.post("/api/v1/campaigns/REACTIVATION/pause").status_code == 200
+    voucher = {"kind": "amount", "value": 15, "validity_days": 10}
+    patched = client.patch("/api/v1/campaigns/REACTIVATION", json={"voucher": voucher})
+    assert patched.status_code == 200, patched.text
+    assert client.post("/api/v1/campaigns/REACTIVATION/resume").status_code == 200
+    tick = TenantJob(
+        cnpj=tenant.value, instant=datetime(2026, 11, 20, 11, 30, tzinfo=UTC), tick_id="t-bi"
+    )
+    process_tenant(tick, deps.tenant_ports())
+    targets = targets_of(deps, tenant, "REACTIVATION")
+    assert targets
+    assert {t["data"]["voucherValue"] for t in targets} == {"R$ 15,00"}
+    assert len({t["data"]["voucherCode"] for t in targets}) == len(targets)
