@@ -7,7 +7,7 @@ enforce production rules the emulators do not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -81,6 +81,46 @@ class VoucherIssuer(Protocol):
     ) -> list[Voucher]:
         """One new, never-used code per target path, in the same order."""
         ...
+
+
+CampaignDocument = dict[str, Any]
+CampaignMutation = Callable[
+    [CampaignDocument | None], tuple[CampaignDocument, CampaignDocument | None]
+]
+"""campaign document or None -> (new document, its settings map, or None to remove the map)."""
+
+
+class CampaignRepository(Protocol):
+    """API campaigns: ``users/{cnpj}/campaigns/{id}`` and the projection the pipeline reads."""
+
+    def get(self, cnpj: Cnpj, campaign_id: str) -> CampaignDocument | None: ...
+
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, CampaignDocument]: ...
+
+    def page(
+        self,
+        cnpj: Cnpj,
+        *,
+        equals: dict[str, str],
+        created_from: datetime | None,
+        created_until: datetime | None,
+        order_by: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> list[CampaignDocument]:
+        """One page (fields and order whitelisted by the caller)."""
+        ...
+
+    def mutate(
+        self, cnpj: Cnpj, campaign_id: str, mutation: CampaignMutation
+    ) -> tuple[CampaignDocument | None, CampaignDocument]:
+        """Apply ``mutation`` to the campaign and its projection atomically; (before, after)."""
+        ...
+
+    def has_open_targets(self, cnpj: Cnpj, campaign_id: str) -> bool: ...
+
+    def opted_out_phones(self, cnpj: Cnpj) -> list[str]: ...
 
 
 class TenantRepository(Protocol):

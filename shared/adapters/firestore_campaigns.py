@@ -8,7 +8,6 @@ senders with their next tenant read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +19,10 @@ from shared.adapters.errors import translated
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
 from shared.domain.errors import TransientError
-
-Document = dict[str, Any]
-Mutation = Callable[[Document | None], tuple[Document, Document | None]]
-"""campaign document or None -> (new document, its settings map, or None to remove the map)."""
+from shared.ports import CampaignDocument, CampaignMutation
 
 _MAX_ATTEMPTS = 10
+_BeforeAfter = tuple[CampaignDocument | None, CampaignDocument]
 _OPEN = (Status.PENDING, Status.QUEUED, Status.SENDING)
 
 
@@ -36,12 +33,12 @@ class FirestoreCampaignRepository:
     def _collection(self, cnpj: Cnpj) -> firestore.CollectionReference:
         return self._client.collection("users", cnpj.value, "campaigns")
 
-    def get(self, cnpj: Cnpj, campaign_id: str) -> Document | None:
+    def get(self, cnpj: Cnpj, campaign_id: str) -> CampaignDocument | None:
         with translated("Firestore"):
             snapshot = self._collection(cnpj).document(campaign_id).get()
         return snapshot.to_dict() if snapshot.exists else None
 
-    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Document]:
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, CampaignDocument]:
         refs = [self._collection(cnpj).document(i) for i in campaign_ids]
         with translated("Firestore"):
             snapshots = list(self._client.get_all(refs))
@@ -58,7 +55,7 @@ class FirestoreCampaignRepository:
         descending: bool,
         offset: int,
         limit: int,
-    ) -> list[Document]:
+    ) -> list[CampaignDocument]:
         """One page of campaign documents (fields and order are whitelisted by the caller)."""
         query: Any = self._collection(cnpj)
         for field, value in equals.items():
@@ -73,14 +70,14 @@ class FirestoreCampaignRepository:
             return [snapshot.to_dict() or {} for snapshot in query.stream()]
 
     def mutate(
-        self, cnpj: Cnpj, campaign_id: str, mutation: Mutation
-    ) -> tuple[Document | None, Document]:
+        self, cnpj: Cnpj, campaign_id: str, mutation: CampaignMutation
+    ) -> tuple[CampaignDocument | None, CampaignDocument]:
         """Apply ``mutation`` to the campaign and its projection atomically; (before, after)."""
         doc = self._collection(cnpj).document(campaign_id)
         tenant = self._client.document("users", cnpj.value)
 
         @firestore.transactional
-        def run(transaction: firestore.Transaction) -> tuple[Document | None, Document]:
+        def run(transaction: firestore.Transaction) -> _BeforeAfter:
             snapshot = doc.get(transaction=transaction)
             current = snapshot.to_dict() if snapshot.exists else None
             new_doc, projection = mutation(current)
@@ -92,9 +89,7 @@ class FirestoreCampaignRepository:
 
         with translated("Firestore"):
             try:
-                result: tuple[Document | None, Document] = run(
-                    self._client.transaction(max_attempts=_MAX_ATTEMPTS)
-                )
+                result: _BeforeAfter = run(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
                 return result
             except ValueError as error:
                 if isinstance(error.__cause__, api.Aborted):

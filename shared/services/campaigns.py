@@ -1,7 +1,7 @@
 """The campaign lifecycle behind the API: create, edit, start, pause, resume, cancel, list.
 
 Every change goes through one repository transaction that rewrites the campaign document
-and its settings projection together (see :mod:`shared.adapters.firestore_campaigns`). The
+and its settings projection together (see :class:`shared.ports.CampaignRepository`). The
 four built-in kinds are campaigns too: until someone edits one, it is presented from the
 tenant's existing settings, and its first edit stores it like any other campaign.
 """
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.adapters.firestore_campaigns import Document, FirestoreCampaignRepository
 from shared.campaigns import CampaignProcessor, RunContext, SegmentProcessor, processor_for
 from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import (
@@ -41,7 +40,14 @@ from shared.domain.errors import ConflictError, NotFoundError, ValidationError
 from shared.domain.runs import CampaignOutcome
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import CampaignSettings, Tenant
-from shared.ports import TargetStore, TenantRepository, VoucherIssuer, Warehouse
+from shared.ports import (
+    CampaignDocument,
+    CampaignRepository,
+    TargetStore,
+    TenantRepository,
+    VoucherIssuer,
+    Warehouse,
+)
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
 from shared.services.segments import estimate
 
@@ -58,7 +64,7 @@ _BASE_SETTINGS = set(CampaignSettings.model_fields)
 
 @dataclass(frozen=True, slots=True)
 class CampaignPorts:
-    campaigns: FirestoreCampaignRepository
+    campaigns: CampaignRepository
     tenants: TenantRepository
     warehouse: Warehouse
     targets: TargetStore
@@ -90,8 +96,8 @@ def ensure_built_ins(ports: CampaignPorts, cnpj: Cnpj) -> None:
         campaign = built_in_campaign(tenant, kind)
 
         def store(
-            current: Document | None, campaign: Campaign = campaign
-        ) -> tuple[Document, Document]:
+            current: CampaignDocument | None, campaign: Campaign = campaign
+        ) -> tuple[CampaignDocument, CampaignDocument]:
             if current is not None:  # stored meanwhile by another request
                 return current, Campaign.model_validate(current).settings_map()
             return _document(campaign), campaign.settings_map()
@@ -194,7 +200,7 @@ def create_campaign(
         created_by=subject,
     )
 
-    def create(current: Document | None) -> tuple[Document, Document]:
+    def create(current: CampaignDocument | None) -> tuple[CampaignDocument, CampaignDocument]:
         if current is not None:
             raise ConflictError(f"campaign {campaign.id} exists already")
         return _document(campaign), campaign.settings_map()
@@ -433,7 +439,7 @@ def _tenant(ports: CampaignPorts, cnpj: Cnpj) -> Tenant:
     return tenant
 
 
-def _document(campaign: Campaign) -> Document:
+def _document(campaign: Campaign) -> CampaignDocument:
     document = campaign.model_dump(mode="json")
     for field in ("created_at", "updated_at"):  # real timestamps: range filters and sorting
         document[field] = getattr(campaign, field)
@@ -451,7 +457,7 @@ def _mutate(
     tenant = _tenant(ports, cnpj)
     seen: dict[str, Campaign] = {}
 
-    def mutation(current: Document | None) -> tuple[Document, Document]:
+    def mutation(current: CampaignDocument | None) -> tuple[CampaignDocument, CampaignDocument]:
         if current is not None:
             campaign = Campaign.model_validate(current)
         elif campaign_id in BUILT_IN_KINDS:
