@@ -336,6 +336,8 @@ class HistoryRow:
     period: str = ""
     """The target's period key: one occurrence of a recurrent campaign (analytics group on it)."""
     voucher_code: str = ""
+    ab_group: str = ""
+    """A/B tests: ``test`` or ``rollout`` (only the test group measures the variants)."""
 
 
 class HistoryLog(Protocol):

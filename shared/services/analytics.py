@@ -39,8 +39,8 @@ The rules, and why:
 * **Performance by tag** uses each contact's current tags (joined on the E.164 phone); a target
   with two tags counts in both.
 * **Occurrences**: one entry per ``period`` (the occurrence key of a recurrent campaign).
-* **A/B test**: only the test group's targets (the rollout group also carries a variant name,
-  the winner's, but it is not an experiment); the decision is :func:`abtest.decide`'s.
+* **A/B test**: only the test group's targets (history ``ab_group = 'test'``; the rollout group
+  also carries a variant name, the winner's, but it is not an experiment); the decision is :func:`abtest.decide`'s.
 """
 
 from __future__ import annotations

@@ -172,4 +172,5 @@ def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow
         message_content=json.dumps(record.data, sort_keys=True, default=str)[:2000],
         period=record.period,
         voucher_code=str(record.data.get("voucherCode", "")),
+        ab_group=str(record.data.get("abGroup", "")),
     )

@@ -23,7 +23,7 @@ WITH events AS (
     ANY_VALUE(status) AS status,
     ANY_VALUE(wamid) AS wamid,
     -- The rollout group of an A/B test carries the winner's variant but is no test data.
-    LOGICAL_OR(STRPOS(message_content, '"abGroup": "rollout"') > 0) AS rollout,
+    LOGICAL_OR(ab_group = 'rollout') AS rollout,
     MIN(sent_at) AS at
   FROM `{campaign_dataset}.message_history`
   WHERE campaign_id = @campaign_id

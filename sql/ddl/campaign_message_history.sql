@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS `{campaign_dataset}.message_history` (
   error_reason STRING,
   attempt INT64,
   period STRING,
-  voucher_code STRING
+  voucher_code STRING,
+  ab_group STRING
 )
 PARTITION BY DATE(sent_at)
 CLUSTER BY campaign_type, user_id

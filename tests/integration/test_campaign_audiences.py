@@ -119,6 +119,7 @@ def history(target: dict[str, Any], campaign_id: str, status: str, at: datetime)
         template="oferta_" + target["data"]["variant"].lower(),
         variant=target["data"]["variant"],
         period=target["period"],
+        ab_group=target["data"]["abGroup"],
     )
 
 

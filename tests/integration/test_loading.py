@@ -50,6 +50,7 @@ HISTORY = [
     "attempt",
     "period",
     "voucher_code",
+    "ab_group",
 ]
 
 CLIENTE_ROWS = [
@@ -85,6 +86,7 @@ HISTORY_ROWS = [
         "1",
         "",
         "",
+        "",
     ],
     [
         "c2",
@@ -102,6 +104,7 @@ HISTORY_ROWS = [
         "",
         "",
         "1",
+        "",
         "",
         "",
     ],

@@ -93,6 +93,7 @@ class History:
             "wamid": wamid,
             "variant": str((data or {}).get("variant", "")),
             "message_content": json.dumps(data or {}, sort_keys=True),
+            "ab_group": str((data or {}).get("abGroup", "")),
             "period": period,
             "voucher_code": voucher,
             "attempt": 1,
