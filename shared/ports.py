@@ -78,8 +78,11 @@ class VoucherIssuer(Protocol):
         target_paths: Sequence[str],
         config: VoucherConfig,
         issued_at: datetime,
+        *,
+        timezone: str,
     ) -> list[Voucher]:
-        """One new, never-used code per target path, in the same order."""
+        """One new, never-used code per target path, in the same order; ``timezone`` is the
+        tenant's, in which the last valid day is counted."""
         ...
 
 

@@ -8,6 +8,7 @@ log, and reading it raises a PermanentError that the entry points acknowledge.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pydantic
@@ -56,9 +57,24 @@ class FirestoreTenantRepository:
             self._users.document(tenant.cnpj).set(tenant.model_dump(mode="json"), merge=True)
 
     def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
+        """Pause the projection senders read and, when the API stores the campaign, the
+        campaign itself: otherwise its next edit would rewrite the projection unpaused."""
         fields = {
             f"campaigns.{campaign_type}.paused": True,
             f"campaigns.{campaign_type}.paused_reason": reason[:500],
         }
+        campaign = self._users.document(cnpj.value).collection("campaigns").document(campaign_type)
         with translated("Firestore"):
             self._users.document(cnpj.value).update(fields)
+            if campaign.get(["status"]).exists:
+                campaign.update(
+                    {
+                        "status": "paused",
+                        "status_reason": reason[:500],
+                        "paused_at": datetime.now(UTC).isoformat(),
+                    }
+                )
+                if campaign_type.startswith("SEG_"):
+                    self._users.document(cnpj.value).update(
+                        {f"campaigns.{campaign_type}.segment.status": "paused"}
+                    )

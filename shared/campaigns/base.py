@@ -175,6 +175,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             [TargetRef(ctx.tenant.id, target.campaign_type, target.id).path for target in chunk],
             config,
             ctx.instant,
+            timezone=ctx.tenant.timezone,
         )
         return [
             dataclasses.replace(target, data={**target.data, **voucher.template_fields()})

@@ -20,13 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shared.domain.abtest import ABTestConfig
 from shared.domain.campaign_ids import SEGMENT
 from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.pacing import SendWindow
 from shared.domain.segmentation import Segmentation
 from shared.domain.vouchers import VoucherConfig
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 
 TARGET_FIELDS = ("name", "first_name")
-"""Template variables every target can fill, besides its campaign data."""
+"""Template variables every target can fill."""
+VOUCHER_FIELDS = ("voucherCode", "voucherValue", "voucherExpiresAt")
+"""Template variables a campaign with a voucher fills (see Voucher.template_fields)."""
 
 
 class CampaignStatus(StrEnum):
@@ -203,6 +206,10 @@ class CampaignFields(BaseModel):
     scheduled_at: datetime | None = Field(default=None, description="first run (UTC if naive)")
     recurrence: Recurrence | None = None
     throttle_config: ThrottleConfig = Field(default_factory=ThrottleConfig)
+    send_window: SendWindow | None = Field(
+        default=None,
+        description="an exact local window (minutes too); overrides the business hours",
+    )
     segmentation: Segmentation | None = Field(
         default=None, description="the audience (SEGMENT campaigns); built-in kinds have none"
     )
@@ -263,6 +270,7 @@ class CampaignPatch(BaseModel):
     scheduled_at: datetime | None = None
     recurrence: Recurrence | None = None
     throttle_config: ThrottleConfig | None = None
+    send_window: SendWindow | None = None
     segmentation: Segmentation | None = None
     templates: list[MessageTemplate] | None = Field(default=None, max_length=10)
     ab_test_config: ABTestConfig | None = None
@@ -279,6 +287,9 @@ class ABState(BaseModel):
     p_value: float | None = None
     confidence_level: float | None = None
     decided_at: datetime | None = None
+    rolled_out_period: str | None = Field(
+        default=None, description="the occurrence whose remaining audience has been created"
+    )
 
 
 class Campaign(CampaignFields):
@@ -307,6 +318,20 @@ class Campaign(CampaignFields):
         )
 
     @property
+    def ab_pending(self) -> bool:
+        """Undecided, or decided but the rest of the latest occurrence is not created yet."""
+        if self.ab_undecided:
+            return True
+        state = self.ab_state
+        config = self.ab_test_config
+        return (
+            config is not None
+            and config.enabled
+            and state is not None
+            and state.rolled_out_period != self.last_occurrence
+        )
+
+    @property
     def editable(self) -> bool:
         return self.status in (CampaignStatus.DRAFT, CampaignStatus.PAUSED)
 
@@ -326,6 +351,8 @@ class Campaign(CampaignFields):
         if self.kind == SEGMENT and self.segmentation is None:
             raise ValidationError("segmentation", "a segment campaign needs a segmentation")
         self.approved_template()
+        if self.kind == SEGMENT:
+            self._check_variables_fillable()
         config = self.ab_test_config
         if config is not None and config.enabled:
             for index, variant in enumerate(config.variants):
@@ -334,6 +361,20 @@ class Campaign(CampaignFields):
                     raise ValidationError(
                         f"ab_test_config.variants[{index}]",
                         f"variant {variant.name!r} has no approved WhatsApp template",
+                    )
+
+    def _check_variables_fillable(self) -> None:
+        """Every variable of a sent template has a value, or every message would fail."""
+        known = set(TARGET_FIELDS) | (set(VOUCHER_FIELDS) if self.voucher else set())
+        for index, template in enumerate(self.templates):
+            if template.whatsapp_template is None:
+                continue
+            for name in template.parameters:
+                if name not in known and name not in template.variable_values:
+                    raise ValidationError(
+                        f"templates[{index}].variable_values",
+                        f"nothing fills {{{{{name}}}}}: give it in variable_values, or use "
+                        f"{', '.join(sorted(known))}",
                     )
 
     # -- the settings projection the pipeline reads ---------------------------------------
@@ -347,7 +388,9 @@ class Campaign(CampaignFields):
             "paused": self.status == CampaignStatus.PAUSED,
             "cancelled": self.status == CampaignStatus.CANCELLED,
             "paused_reason": self.status_reason[:500],
-            "send_window": {
+            "send_window": self.send_window.model_dump(mode="json")
+            if self.send_window is not None
+            else {
                 "start": f"{throttle.business_hours_start:02d}:00",
                 "end": "23:59"
                 if throttle.business_hours_end == 24
@@ -355,14 +398,15 @@ class Campaign(CampaignFields):
             }
             if throttle.respect_business_hours
             else {"start": "00:00", "end": "23:59"},
-            "campaign_throttle": {
+            "timezone_per_contact": throttle.timezone_per_contact,
+        }
+        if self.kind == SEGMENT:  # built-in kinds keep the tenant's pace, as they always had
+            settings["campaign_throttle"] = {
                 "messages_per_minute": throttle.messages_per_minute,
                 "messages_per_hour": throttle.messages_per_hour,
                 "messages_per_day": throttle.messages_per_day,
                 "delay_between_messages_seconds": throttle.delay_between_messages_ms / 1000,
-            },
-            "timezone_per_contact": throttle.timezone_per_contact,
-        }
+            }
         if self.recurrence is not None:
             settings["run_hour"] = self.recurrence.hour
         try:

@@ -678,7 +678,10 @@ def _delimiter(text: str) -> str:
     first = next((line for line in text.splitlines() if line.strip()), "")
 
     def score(delimiter: str) -> tuple[bool, int]:
-        titles = next(csv.reader([first], delimiter=delimiter), [])
+        try:
+            titles = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:  # e.g. a header cell over the csv module's field limit
+            return False, 0
         has_phone = any(COLUMN_ALIASES.get(fold(t)) is ContactField.PHONE for t in titles)
         return has_phone, len(titles)
 

@@ -43,13 +43,22 @@ class CampaignThrottle(BaseModel):
     delay_between_messages_seconds: float = Field(default=0.0, ge=0, le=3600)
 
     def within(self, tenant: Throttle) -> Throttle:
+        """The tenant's throttle, slowed to the campaign's. Never below the tenant's shard
+        count: the pacing shards are shared by the tenant's campaigns, and a different count
+        would split the tenant's minute, hour and day between them differently."""
+        floor = tenant.effective_shards
         return tenant.model_copy(
             update={
-                "messages_per_minute": min(tenant.messages_per_minute, self.messages_per_minute),
-                "messages_per_hour": min(tenant.messages_per_hour, self.messages_per_hour),
-                "messages_per_day": min(tenant.messages_per_day, self.messages_per_day),
-                "delay_between_messages_seconds": max(
-                    tenant.delay_between_messages_seconds, self.delay_between_messages_seconds
+                "messages_per_minute": max(
+                    floor, min(tenant.messages_per_minute, self.messages_per_minute)
+                ),
+                "messages_per_hour": max(
+                    floor, min(tenant.messages_per_hour, self.messages_per_hour)
+                ),
+                "messages_per_day": max(floor, min(tenant.messages_per_day, self.messages_per_day)),
+                "delay_between_messages_seconds": min(
+                    max(tenant.delay_between_messages_seconds, self.delay_between_messages_seconds),
+                    max(tenant.delay_between_messages_seconds, 60 / floor),
                 ),
             }
         )

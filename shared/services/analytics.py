@@ -40,7 +40,8 @@ The rules, and why:
   with two tags counts in both.
 * **Occurrences**: one entry per ``period`` (the occurrence key of a recurrent campaign).
 * **A/B test**: only the test group's targets (history ``ab_group = 'test'``; the rollout group
-  also carries a variant name, the winner's, but it is not an experiment); the decision is :func:`abtest.decide`'s.
+  also carries a variant name, the winner's, but it is not an experiment); the decision is
+  :func:`abtest.decide`'s.
 """
 
 from __future__ import annotations

@@ -8,10 +8,12 @@ tenant's existing settings, and its first edit stores it like any other campaign
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from shared import logs
 from shared.campaigns import CampaignProcessor, RunContext, SegmentProcessor, processor_for
 from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import (
@@ -36,7 +38,7 @@ from shared.domain.campaign_ids import (
     new_segment_id,
 )
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ConflictError, NotFoundError, ValidationError
+from shared.domain.errors import CampaignError, ConflictError, NotFoundError, ValidationError
 from shared.domain.runs import CampaignOutcome
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import CampaignSettings, Tenant
@@ -52,6 +54,8 @@ from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campa
 from shared.services.segments import estimate
 
 Action = Literal["start", "pause", "resume", "cancel"]
+
+_log = logging.getLogger(__name__)
 
 _BUILT_IN_OBJECTIVES = {
     "BIRTHDAY": Objective.ENGAGEMENT,
@@ -142,6 +146,7 @@ def built_in_campaign(tenant: Tenant, kind: str) -> Campaign:
             )
         ],
         voucher=settings.voucher,
+        send_window=settings.send_window,
         recurrence=Recurrence(frequency="daily", hour=settings.run_hour),
         thresholds=thresholds,
     )
@@ -270,7 +275,17 @@ def change_status(
     before, after = _mutate(ports, cnpj, campaign_id, act)
     outcome = None
     if after.kind == SEGMENT and after.status == CampaignStatus.RUNNING:
-        outcome = run_due_occurrence(ports, cnpj, after.id, now, run_id=f"api-{action}")
+        try:
+            outcome = run_due_occurrence(ports, cnpj, after.id, now, run_id=f"api-{action}")
+        except CampaignError as error:  # the status change stands; the next tick materialises
+            logs.log(
+                _log,
+                logging.WARNING,
+                "audience not materialised at start; the next tick will",
+                tenant=cnpj.value,
+                campaign=after.id,
+                error=str(error),
+            )
     return before, after, outcome
 
 
@@ -329,23 +344,29 @@ def run_due_occurrence(
             return None
     elif campaign.status != CampaignStatus.RUNNING:
         return None
-    if campaign.ab_undecided and campaign.last_occurrence is not None:
+    if campaign.ab_pending and campaign.last_occurrence is not None:
         return _decide_ab_test(ports, tenant, campaign, instant, run_id)
     first_run = campaign.scheduled_at or campaign.started_at or instant
-    n = campaign.occurrences_run
+    done = campaign.occurrences_run
+    n = done
     due = occurrence_due(campaign.recurrence, first_run, n, tz)
+    while due is not None and due[0] <= instant:  # missed ones (a pause, a past start) lapse:
+        following = occurrence_due(campaign.recurrence, first_run, n + 1, tz)  # only the latest
+        if following is None or following[0] > instant:  # due one goes, never a backlog
+            break
+        n, due = n + 1, following
     if due is None:  # every occurrence is materialised: complete once nothing is in flight
         if campaign.status == CampaignStatus.RUNNING and not ports.campaigns.has_open_targets(
             cnpj, campaign_id
         ):
-            _advance(ports, cnpj, campaign_id, n, None, instant, complete=True)
+            _advance(ports, cnpj, campaign_id, done, done, None, instant, complete=True)
         return None
     due_at, day = due
     if due_at > instant:
         return None
     period = day.isoformat() if campaign.recurrence is not None else "once"
     outcome = _materialise(ports, tenant, campaign_id, period, instant, run_id)
-    _advance(ports, cnpj, campaign_id, n, period, instant, complete=False)
+    _advance(ports, cnpj, campaign_id, done, n + 1, period, instant, complete=False)
     return outcome
 
 
@@ -381,47 +402,68 @@ def _decide_ab_test(
     (its p-value and confidence with it) and the same occurrence is then materialised again:
     the test group's targets exist already, so only the remaining audience is created.
     """
-    assert campaign.ab_test_config is not None and campaign.last_occurrence is not None
-    request = _analytics_request(campaign, tenant, campaign.last_occurrence)
-    results = campaign_analytics(ports.warehouse, tenant.id, request).ab_test_results
-    if results is None or results.decision == "collecting":
-        return None
-    state = ABState(
-        status=results.decision,
-        rollout_variant=results.rollout_variant,
-        p_value=results.p_value,
-        confidence_level=results.confidence_level,
-        decided_at=instant,
-    )
+    config, period = campaign.ab_test_config, campaign.last_occurrence
+    assert config is not None and period is not None
+    if campaign.ab_undecided:
+        request = _analytics_request(campaign, tenant, period)
+        results = campaign_analytics(ports.warehouse, tenant.id, request).ab_test_results
+        if results is None:
+            return None
+        decision, rollout = results.decision, results.rollout_variant
+        if decision == "collecting":
+            if ports.campaigns.has_open_targets(tenant.id, campaign.id):
+                return None
+            # Every test message has settled and the sample is still short: it never will
+            # be, so the rest of the audience gets the fallback rather than nothing.
+            decision, rollout = "no_winner", config.fallback
+        state = ABState(
+            status=decision,
+            rollout_variant=rollout,
+            p_value=results.p_value,
+            confidence_level=results.confidence_level,
+            decided_at=instant,
+        )
 
-    def decide(current: Campaign) -> Campaign:
-        if not current.ab_undecided:
-            return current
-        return current.model_copy(update={"ab_state": state, "updated_at": instant})
+        def decide(current: Campaign) -> Campaign:
+            if not current.ab_undecided:
+                return current
+            return current.model_copy(update={"ab_state": state, "updated_at": instant})
 
-    _mutate(ports, tenant.id, campaign.id, decide)
+        _mutate(ports, tenant.id, campaign.id, decide)
     fresh = _tenant(ports, tenant.id)  # its projection now carries the rollout variant
-    return _materialise(ports, fresh, campaign.id, campaign.last_occurrence, instant, run_id)
+    outcome = _materialise(ports, fresh, campaign.id, period, instant, run_id)
+
+    def rolled_out(current: Campaign) -> Campaign:  # only now: a failed rollout is redone
+        if current.ab_state is None:
+            return current
+        marked = current.ab_state.model_copy(update={"rolled_out_period": period})
+        return current.model_copy(update={"ab_state": marked, "updated_at": instant})
+
+    _mutate(ports, tenant.id, campaign.id, rolled_out)
+    return outcome
 
 
 def _advance(
     ports: CampaignPorts,
     cnpj: Cnpj,
     campaign_id: str,
-    n: int,
+    expected: int,
+    count: int,
     period: str | None,
     now: datetime,
     complete: bool,
 ) -> None:
+    """Record ``count`` occurrences done, if nobody advanced it past ``expected`` meanwhile."""
+
     def advance(campaign: Campaign) -> Campaign:
-        if campaign.occurrences_run != n or campaign.status not in (
+        if campaign.occurrences_run != expected or campaign.status not in (
             CampaignStatus.SCHEDULED,
             CampaignStatus.RUNNING,
         ):
             return campaign  # another run advanced it, or a person paused it meanwhile
         update: dict[str, Any] = {"updated_at": now, "status": CampaignStatus.RUNNING}
         if period is not None:
-            update.update(occurrences_run=n + 1, last_occurrence=period)
+            update.update(occurrences_run=count, last_occurrence=period)
         if complete:
             update.update(status=CampaignStatus.COMPLETED, completed_at=now)
         return campaign.model_copy(update=update)

@@ -220,3 +220,44 @@ def test_viewers_read_but_do_not_write(api_as: Client, tenant: Cnpj) -> None:
     viewer = api_as(tenant, Role.VIEWER)
     assert viewer.get("/api/v1/campaigns").status_code == 200
     assert viewer.post("/api/v1/campaigns", json=SIMPLE).status_code == 403
+
+
+def test_missed_occurrences_lapse_instead_of_piling_up(
+    api_as: Client, tenant: Cnpj, deps: Container
+) -> None:
+    client = api_as(tenant)
+    body = {
+        **approved(SIMPLE),
+        "scheduled_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+        "recurrence": {"frequency": "daily", "end_type": "after", "max_occurrences": 10,
+                       "hour": 0, "minute": 0},
+    }  # fmt: skip
+    campaign = client.post("/api/v1/campaigns", json=body).json()
+    started = client.post(f"/api/v1/campaigns/{campaign['id']}/start").json()
+    assert started["campaign"]["status"] == "running"
+    after_start = client.get(f"/api/v1/campaigns/{campaign['id']}").json()
+    assert after_start["occurrences_run"] == 4  # three missed days lapsed; today's went
+    periods = {t["period"] for t in targets_of(deps, tenant, campaign["id"])}
+    assert periods == {after_start["last_occurrence"]}
+    again = TenantJob(
+        cnpj=tenant.value, instant=datetime.now(UTC) + timedelta(minutes=1), tick_id="t-again"
+    )
+    process_tenant(again, deps.tenant_ports())
+    assert {t["period"] for t in targets_of(deps, tenant, campaign["id"])} == periods
+
+
+def test_a_pause_by_whatsapp_sticks_to_the_campaign(
+    api_as: Client, tenant: Cnpj, deps: Container
+) -> None:
+    client = api_as(tenant)
+    campaign = client.post("/api/v1/campaigns", json=approved(SIMPLE)).json()
+    client.post(f"/api/v1/campaigns/{campaign['id']}/start")
+    deps.tenants.pause_campaign(tenant, campaign["id"], "WhatsApp error 131048: spam")
+    paused = client.get(f"/api/v1/campaigns/{campaign['id']}").json()
+    assert (paused["status"], paused["status_reason"]) == (
+        "paused",
+        "WhatsApp error 131048: spam",
+    )
+    assert client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"name": "x"}).ok
+    settings = deps.tenants.get(tenant).campaigns[campaign["id"]]  # type: ignore[union-attr]
+    assert settings["paused"] is True  # the edit did not unpause what WhatsApp paused

@@ -21,7 +21,8 @@ from shared.domain.campaign import (
 )
 from shared.domain.campaign_ids import is_campaign_id, kind_of, new_segment_id
 from shared.domain.errors import ConflictError, ValidationError
-from shared.domain.tenant import CampaignSettings
+from shared.domain.pacing import Throttle
+from shared.domain.tenant import CampaignSettings, CampaignThrottle
 
 SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -191,3 +192,50 @@ def test_campaign_ids() -> None:
     assert is_campaign_id("BIRTHDAY") and kind_of("BIRTHDAY") == "BIRTHDAY"
     for bad in ("SEG_short", "seg_0123456789ABCDEF", "USERS", "../x", ""):
         assert not is_campaign_id(bad)
+
+
+@pytest.mark.parametrize(
+    "campaign_pace",
+    [
+        {"messages_per_minute": 5},
+        {"messages_per_minute": 1, "messages_per_hour": 1, "messages_per_day": 1},
+        {"delay_between_messages_seconds": 3600},
+    ],
+)
+def test_a_campaign_pace_keeps_the_tenant_s_shards(campaign_pace: dict[str, Any]) -> None:
+    """The shards are shared by the tenant's campaigns: a campaign's slower pace must not
+    change how many there are, or the tenant's daily cap would be split differently."""
+    tenant = Throttle()
+    slowed = CampaignThrottle(**campaign_pace).within(tenant)
+    assert slowed.effective_shards == tenant.effective_shards
+    assert slowed.per_minute <= tenant.per_minute
+    assert slowed.messages_per_day <= tenant.messages_per_day
+
+
+def test_start_needs_a_value_for_every_variable() -> None:
+    with pytest.raises(ValidationError) as error:
+        campaign().check_startable()  # {{voucherCode}} without a voucher
+    assert error.value.field == "templates[0].variable_values"
+    assert "voucherCode" in error.value.reason
+    campaign(voucher={"kind": "percentage", "value": 10}).check_startable()
+    unfilled = {
+        "name": "Oferta",
+        "content": "Olá {{first_name}}, até {{date}}",
+        "whatsapp_template": {"name": "oferta"},
+    }
+    with pytest.raises(ValidationError):
+        campaign(templates=[unfilled]).check_startable()
+    campaign(templates=[{**unfilled, "variable_values": {"date": "30/11"}}]).check_startable()
+
+
+def test_a_built_in_projection_keeps_its_exact_window_and_the_tenant_s_pace() -> None:
+    birthday = campaign(
+        id="BIRTHDAY",
+        kind="BIRTHDAY",
+        segmentation=None,
+        send_window={"start": "10:30", "end": "23:59"},
+    )
+    settings = birthday.settings_map()
+    assert settings["send_window"] == {"start": "10:30:00", "end": "23:59:00"}
+    assert "campaign_throttle" not in settings
+    assert "campaign_throttle" in campaign().settings_map()
