@@ -12,15 +12,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from shared.domain.abtest import ABTestConfig
 from shared.domain.campaign_ids import SEGMENT
 from shared.domain.errors import ConflictError, ValidationError
-from shared.domain.pacing import SendWindow
 from shared.domain.segmentation import Segmentation
 from shared.domain.vouchers import VoucherConfig
 
@@ -30,6 +36,29 @@ TARGET_FIELDS = ("name", "first_name")
 """Template variables every target can fill."""
 VOUCHER_FIELDS = ("voucherCode", "voucherValue", "voucherExpiresAt")
 """Template variables a campaign with a voucher fills (see Voucher.template_fields)."""
+
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+"""A template variable or a threshold: also a Firestore field name, so nothing exotic."""
+Scalar = int | float | bool | str | None
+Threshold = Scalar | Annotated[list[dict[Name, Scalar]], Field(max_length=20)]
+"""A built-in kind's setting: a number, a text, or a short list of records (loyalty tiers)."""
+_HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class LocalWindow(BaseModel):
+    """An exact local send window, ``HH:MM`` to ``HH:MM`` (the same day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(pattern=_HOUR_MINUTE, examples=["09:30"])
+    end: str = Field(pattern=_HOUR_MINUTE, examples=["18:00"])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LocalWindow:
+        if self.end <= self.start:
+            raise ValueError("end must be after start (a window within one day)")
+        return self
 
 
 class CampaignStatus(StrEnum):
@@ -170,7 +199,9 @@ class MessageTemplate(BaseModel):
     variables: list[str] | None = Field(
         default=None, max_length=20, description="default: the {{variables}} of content, in order"
     )
-    variable_values: dict[str, str] = Field(default_factory=dict, max_length=20)
+    variable_values: dict[Name, Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=dict, max_length=20
+    )
     ab_variant: str | None = Field(default=None, max_length=20)
     whatsapp_template: WhatsAppTemplate | None = Field(
         default=None, description="required to start: marketing messages must be approved"
@@ -206,7 +237,7 @@ class CampaignFields(BaseModel):
     scheduled_at: datetime | None = Field(default=None, description="first run (UTC if naive)")
     recurrence: Recurrence | None = None
     throttle_config: ThrottleConfig = Field(default_factory=ThrottleConfig)
-    send_window: SendWindow | None = Field(
+    send_window: LocalWindow | None = Field(
         default=None,
         description="an exact local window (minutes too); overrides the business hours",
     )
@@ -217,8 +248,9 @@ class CampaignFields(BaseModel):
     ab_test_config: ABTestConfig | None = None
     voucher: VoucherConfig | None = None
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
-    thresholds: dict[str, Any] = Field(
+    thresholds: dict[Name, Threshold] = Field(
         default_factory=dict,
+        max_length=50,
         description="built-in kinds only: their own settings (e.g. inactive_days)",
     )
 
@@ -270,13 +302,13 @@ class CampaignPatch(BaseModel):
     scheduled_at: datetime | None = None
     recurrence: Recurrence | None = None
     throttle_config: ThrottleConfig | None = None
-    send_window: SendWindow | None = None
+    send_window: LocalWindow | None = None
     segmentation: Segmentation | None = None
     templates: list[MessageTemplate] | None = Field(default=None, max_length=10)
     ab_test_config: ABTestConfig | None = None
     voucher: VoucherConfig | None = None
     analytics: AnalyticsSettings | None = None
-    thresholds: dict[str, Any] | None = None
+    thresholds: dict[Name, Threshold] | None = Field(default=None, max_length=50)
 
 
 class ABState(BaseModel):

@@ -22,6 +22,7 @@ from shared.domain.campaign import (
     CampaignCreate,
     CampaignPatch,
     CampaignStatus,
+    LocalWindow,
     MessageTemplate,
     Objective,
     Recurrence,
@@ -146,7 +147,10 @@ def built_in_campaign(tenant: Tenant, kind: str) -> Campaign:
             )
         ],
         voucher=settings.voucher,
-        send_window=settings.send_window,
+        send_window=LocalWindow(
+            start=settings.send_window.start.strftime("%H:%M"),
+            end=settings.send_window.end.strftime("%H:%M"),
+        ),
         recurrence=Recurrence(frequency="daily", hour=settings.run_hour),
         thresholds=thresholds,
     )
