@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 
@@ -97,25 +98,11 @@ def _live_segments(tenant: Tenant) -> list[str]:
 
 def _run_segment(ports: CampaignPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
     """An API campaign's due occurrence; its failure is its own, like any campaign's."""
-    try:
-        return run_due_occurrence(ports, ctx.tenant.id, campaign_id, ctx.instant, ctx.run_id)
-    except TransientError as error:
-        return CampaignOutcome(campaign_id, CampaignStatus.RETRY, detail=str(error))
-    except (CampaignError, pydantic.ValidationError) as error:
-        logs.log(
-            _log,
-            logging.ERROR,
-            "campaign failed",
-            tenant=ctx.tenant.cnpj,
-            campaign=campaign_id,
-            error=str(error),
-        )
-        return CampaignOutcome(campaign_id, CampaignStatus.FAILED, detail=str(error))
-    except Exception as error:  # a bug must not stop the other campaigns either
-        _log.exception("campaign crashed", extra={"fields": {"campaign": campaign_id}})
-        return CampaignOutcome(
-            campaign_id, CampaignStatus.FAILED, detail=f"internal error: {error!r}"
-        )
+    return _contained(
+        ctx,
+        campaign_id,
+        lambda: run_due_occurrence(ports, ctx.tenant.id, campaign_id, ctx.instant, ctx.run_id),
+    )
 
 
 def _run_campaign(
@@ -125,40 +112,54 @@ def _run_campaign(
     runs: RunLedger,
 ) -> CampaignOutcome:
     kind = processor.campaign_type
+    return _contained(ctx, kind, lambda: _run_if_due(processor, ctx, force, runs))
+
+
+def _run_if_due(
+    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, runs: RunLedger
+) -> CampaignOutcome:
+    kind = processor.campaign_type
+    cnpj = ctx.tenant.id
+    settings = processor.settings(ctx.tenant)
+    if not settings.enabled:
+        return CampaignOutcome(kind, CampaignStatus.DISABLED)
+    marker = runs.marker(cnpj, kind)
+    if marker is not None and marker.local_date == ctx.today.isoformat() and not force:
+        if marker.run_id == ctx.run_id:  # a redelivery of the run that completed it
+            return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(
+                kind, CampaignStatus.DONE
+            )
+        return CampaignOutcome(kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}")
+    if not force and ctx.instant.astimezone(ctx.zone).hour < settings.run_hour:
+        return CampaignOutcome(
+            kind, CampaignStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
+        )
+    reason = processor.not_due_reason(ctx, settings)
+    if reason is not None:
+        return CampaignOutcome(kind, CampaignStatus.NOT_DUE, detail=reason)
+    outcome = processor.run(ctx)
+    runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
+    logs.log(
+        _log,
+        logging.INFO,
+        "campaign targeted",
+        tenant=cnpj.value,
+        campaign=kind,
+        run=ctx.run_id,
+        created=outcome.created,
+        candidates=outcome.candidates,
+    )
+    return outcome
+
+
+_Outcome = TypeVar("_Outcome", CampaignOutcome, CampaignOutcome | None)
+
+
+def _contained(ctx: RunContext, kind: str, body: Callable[[], _Outcome]) -> _Outcome:
+    """Run one campaign so that its failure is recorded as its own outcome, never raised."""
     cnpj = ctx.tenant.id
     try:
-        settings = processor.settings(ctx.tenant)
-        if not settings.enabled:
-            return CampaignOutcome(kind, CampaignStatus.DISABLED)
-        marker = runs.marker(cnpj, kind)
-        if marker is not None and marker.local_date == ctx.today.isoformat() and not force:
-            if marker.run_id == ctx.run_id:  # a redelivery of the run that completed it
-                return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(
-                    kind, CampaignStatus.DONE
-                )
-            return CampaignOutcome(
-                kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}"
-            )
-        if not force and ctx.instant.astimezone(ctx.zone).hour < settings.run_hour:
-            return CampaignOutcome(
-                kind, CampaignStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
-            )
-        reason = processor.not_due_reason(ctx, settings)
-        if reason is not None:
-            return CampaignOutcome(kind, CampaignStatus.NOT_DUE, detail=reason)
-        outcome = processor.run(ctx)
-        runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
-        logs.log(
-            _log,
-            logging.INFO,
-            "campaign targeted",
-            tenant=cnpj.value,
-            campaign=kind,
-            run=ctx.run_id,
-            created=outcome.created,
-            candidates=outcome.candidates,
-        )
-        return outcome
+        return body()
     except TransientError as error:
         logs.log(
             _log,
