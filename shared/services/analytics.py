@@ -268,6 +268,15 @@ class _Counts:
             revenue=float(row["revenue"] or 0.0),
         )
 
+    def rates(self) -> dict[str, float]:
+        """The seed's rates: delivery over sent, the others over delivered."""
+        return {
+            "delivery_rate": rate(self.delivered, self.sent),
+            "open_rate": rate(self.read, self.delivered),
+            "click_through_rate": rate(self.clicked, self.delivered),
+            "conversion_rate": rate(self.converted, self.delivered),
+        }
+
     @property
     def funnel(self) -> abtest.Funnel:
         return abtest.Funnel(self.sent, self.delivered, self.read, self.clicked, self.converted)
@@ -392,10 +401,7 @@ def _metrics(counts: _Counts, cost_per_message: float) -> Metrics:
         messages_read=counts.read,
         clicks=counts.clicked,
         conversions=counts.converted,
-        delivery_rate=rate(counts.delivered, counts.sent),
-        open_rate=rate(counts.read, counts.delivered),
-        click_through_rate=rate(counts.clicked, counts.delivered),
-        conversion_rate=rate(counts.converted, counts.delivered),
+        **counts.rates(),
         roi=roi(counts.revenue, _cost(counts, cost_per_message)),
     )
 
@@ -430,10 +436,7 @@ def _tag(tag: str, counts: _Counts) -> TagPerformance:
         read=counts.read,
         clicks=counts.clicked,
         conversions=counts.converted,
-        delivery_rate=rate(counts.delivered, counts.sent),
-        open_rate=rate(counts.read, counts.delivered),
-        click_through_rate=rate(counts.clicked, counts.delivered),
-        conversion_rate=rate(counts.converted, counts.delivered),
+        **counts.rates(),
     )
 
 
