@@ -33,7 +33,7 @@ class SegmentState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    segmentation: dict[str, Any]
+    segmentation: Segmentation
     ab_test_config: ABTestConfig | None = None
     voucher: VoucherConfig | None = None
     rollout_variant: str | None = Field(
@@ -65,9 +65,13 @@ class SegmentProcessor(CampaignProcessor[SegmentSettings]):
         self.campaign_type = campaign_id  # type: ignore[misc]  # one processor per campaign
         self._period_key = period_key
         self._opted_out = opted_out_phones or []
+        self._state: tuple[SegmentSettings, SegmentState] | None = None
 
     def state(self, settings: SegmentSettings) -> SegmentState:
-        return SegmentState.model_validate(settings.segment)
+        """Validated once per run: ``include`` and ``target_data`` ask for it on every row."""
+        if self._state is None or self._state[0] is not settings:
+            self._state = (settings, SegmentState.model_validate(settings.segment))
+        return self._state[1]
 
     def period(self, ctx: RunContext, settings: SegmentSettings) -> Period:
         return Period(key=self._period_key, history_since=ctx.instant)
@@ -80,7 +84,7 @@ class SegmentProcessor(CampaignProcessor[SegmentSettings]):
     ) -> tuple[str, dict[str, QueryValue]]:
         return audience_query(
             ctx.tenant.id,
-            Segmentation.model_validate(self.state(settings).segmentation),
+            self.state(settings).segmentation,
             as_of=ctx.instant,
             opted_out_phones=self._opted_out,
             zone=ctx.zone,
