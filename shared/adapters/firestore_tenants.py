@@ -17,6 +17,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import logs
 from shared.adapters.errors import translated
+from shared.domain.campaign_ids import SEGMENT, kind_of
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import PermanentError, ValidationError
 from shared.domain.tenant import Tenant
@@ -74,7 +75,7 @@ class FirestoreTenantRepository:
                         "paused_at": datetime.now(UTC).isoformat(),
                     }
                 )
-                if campaign_type.startswith("SEG_"):
+                if kind_of(campaign_type) == SEGMENT:
                     self._users.document(cnpj.value).update(
                         {f"campaigns.{campaign_type}.segment.status": "paused"}
                     )

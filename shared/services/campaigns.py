@@ -9,6 +9,7 @@ tenant's existing settings, and its first edit stores it like any other campaign
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -496,7 +497,7 @@ def _mutate(
     ports: CampaignPorts,
     cnpj: Cnpj,
     campaign_id: str,
-    change: Any,
+    change: Callable[[Campaign], Campaign],
 ) -> tuple[Campaign, Campaign]:
     if not is_campaign_id(campaign_id):
         raise NotFoundError(f"no campaign {campaign_id[:60]!r}")
