@@ -5,6 +5,7 @@ BIN         := $(VENV)/bin
 CAMPAIGNS   := $(BIN)/campaigns
 STAMP       := $(VENV)/.installed
 TASKS_VENV  := $(VENV)/tasks-emulator
+CHECKOV_VENV := $(VENV)/checkov
 # The demo's fixed targeting instant: Friday 20 Nov 2026, 08:30 in São Paulo. Day 20 opens the
 # reactivation window; the sample data is generated "as of" that local date. Delivery runs on
 # the real clock, so the demo tenants' send window is the whole day and their pace 600/min.
@@ -21,6 +22,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	# gcloud-tasks-emulator pins protobuf 4; it gets a virtualenv of its own.
 	$(PYTHON) -m venv $(TASKS_VENV)
 	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check gcloud-tasks-emulator==0.6.2
+	# checkov pins dozens of packages (and its own HCL parser): a virtualenv of its own too.
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30
 	touch $(STAMP)
 
 demo: setup

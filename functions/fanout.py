@@ -4,9 +4,10 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared import logs
+from shared.config import get_settings
 from shared.entrypoints import handle_tick
 
-logs.configure()
+logs.configure(get_settings().log_level)
 
 
 @functions_framework.cloud_event

@@ -4,9 +4,10 @@ import flask
 import functions_framework
 
 from shared import logs
+from shared.config import get_settings
 from shared.delivery_entrypoints import handle_send_task
 
-logs.configure()
+logs.configure(get_settings().log_level)
 
 
 @functions_framework.http

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +69,19 @@ class Settings(BaseSettings):
     api_requests_per_minute: int = Field(
         default=120, ge=1, alias="API_REQUESTS_PER_MINUTE", description="per user (token subject)"
     )
+
+    @field_validator(
+        "send_message_url",
+        "tasks_invoker_service_account",
+        "api_jwks_url",
+        "api_jwt_issuer",
+        "api_jwt_audience",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """Terraform sets every variable a function may use; an empty one means "not used"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def send_message_endpoint(self) -> str:

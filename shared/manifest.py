@@ -1,7 +1,8 @@
-"""What the pipeline is made of: functions, their triggers, topics and queues.
+"""What the pipeline is made of: functions, their triggers and configuration, topics, queues.
 
 The local stack creates exactly these resources, the local functions host serves exactly
-these functions, and the Terraform in ``infra/`` must declare the same ones (a test checks).
+these functions, and the Terraform in ``infra/`` declares the same ones with the same
+environment variables and secrets (``tests/infra/test_consistency.py`` checks both ways).
 Each function's entry point is ``functions/<name>.py`` defining a function of the same name.
 """
 
@@ -24,6 +25,21 @@ TARGET_CREATED = "google.cloud.firestore.document.v1.created"
 WEBHOOK_PATH = "/webhooks/whatsapp"
 """Served by the ``api`` function; Meta's webhook URL is <api url> + this path."""
 
+# Settings (shared/config.py) each function is given in production. Everything the code
+# reads from the environment is either given to some function here or local-only.
+_BASE = ("GOOGLE_CLOUD_PROJECT", "LOG_LEVEL")
+_CREATES_SEND_TASKS = ("CAMPAIGNS_REGION", "SEND_MESSAGE_URL", "TASKS_INVOKER_SERVICE_ACCOUNT")
+LOCAL_ONLY_SETTINGS = frozenset(
+    {
+        "FIRESTORE_EMULATOR_HOST",
+        "PUBSUB_EMULATOR_HOST",
+        "BIGQUERY_EMULATOR_HOST",
+        "CLOUD_TASKS_EMULATOR_HOST",
+        "CAMPAIGNS_FUNCTIONS_URL",  # production gives SEND_MESSAGE_URL instead
+        "WHATSAPP_API_BASE_URL",  # the sandbox's address; production keeps the default
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
@@ -34,6 +50,15 @@ class FunctionSpec:
     document: str | None = None
     """Firestore document pattern whose creation triggers the function (Eventarc)."""
     event_type: str | None = None
+    environment: tuple[str, ...] = _BASE
+    """Plain settings the function is deployed with."""
+    secrets: tuple[str, ...] = ()
+    """Secret settings, read from Secret Manager when an instance starts."""
+
+    @property
+    def deployed_name(self) -> str:
+        """Cloud Functions (gen2) names allow hyphens, not underscores."""
+        return self.name.replace("_", "-")
 
     @property
     def source(self) -> Path:
@@ -48,11 +73,40 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("fanout", "cloudevent", topic=TICK_TOPIC),
     FunctionSpec("process_tenant", "cloudevent", topic=TENANT_TOPIC),
     FunctionSpec(
-        "enqueue_target", "cloudevent", document=TARGET_DOCUMENT, event_type=TARGET_CREATED
+        "enqueue_target",
+        "cloudevent",
+        document=TARGET_DOCUMENT,
+        event_type=TARGET_CREATED,
+        environment=(*_BASE, *_CREATES_SEND_TASKS),
     ),
-    FunctionSpec("send_message", "http"),
-    FunctionSpec("api", "http"),
-    FunctionSpec("sweeper", "cloudevent", topic=SWEEP_TOPIC),
+    FunctionSpec(
+        "send_message",
+        "http",
+        environment=(
+            *_BASE,
+            *_CREATES_SEND_TASKS,
+            "WHATSAPP_PHONE_NUMBER_ID",
+            "WHATSAPP_API_VERSION",
+        ),
+        secrets=("WHATSAPP_ACCESS_TOKEN",),
+    ),
+    FunctionSpec(
+        "api",
+        "http",
+        environment=(
+            *_BASE,
+            *_CREATES_SEND_TASKS,  # the webhook re-plans a target WhatsApp asked to defer
+            "WHATSAPP_PHONE_NUMBER_ID",  # the webhook finds a tenant by its number
+            "API_JWKS_URL",
+            "API_JWT_ISSUER",
+            "API_JWT_AUDIENCE",
+            "API_REQUESTS_PER_MINUTE",
+        ),
+        secrets=("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "API_JWT_SECRET"),
+    ),
+    FunctionSpec(
+        "sweeper", "cloudevent", topic=SWEEP_TOPIC, environment=(*_BASE, *_CREATES_SEND_TASKS)
+    ),
 )
 TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC, SWEEP_TOPIC)
 

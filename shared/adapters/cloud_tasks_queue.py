@@ -16,14 +16,16 @@ from google.api_core import exceptions as api
 from google.cloud import tasks_v2
 
 from shared.adapters.errors import translated
+from shared.domain.retry import SEND_RETRY
 from shared.ports import TaskRequest
 
 MAX_DISPATCHES_PER_SECOND = 70.0
 """A second safety net under WhatsApp's per-number 80/s; the planner is the first."""
 MAX_CONCURRENT_DISPATCHES = 20
-TASK_MAX_ATTEMPTS = 5
+QUEUE_RETRY = SEND_RETRY
 """Retries of a task whose handler failed (infrastructure errors only: WhatsApp outcomes are
-handled by the code and answered 2xx). The handler's claim makes every retry harmless."""
+handled by the code and answered 2xx) follow the send's own policy. The handler's claim
+makes every retry harmless."""
 
 
 class CloudTasksQueue:
@@ -72,9 +74,10 @@ class CloudTasksQueue:
                 max_concurrent_dispatches=MAX_CONCURRENT_DISPATCHES,
             ),
             retry_config=tasks_v2.RetryConfig(
-                max_attempts=TASK_MAX_ATTEMPTS,
-                min_backoff=timedelta(seconds=10),
-                max_backoff=timedelta(seconds=300),
+                max_attempts=QUEUE_RETRY.max_attempts,
+                min_backoff=QUEUE_RETRY.min_backoff,
+                max_backoff=QUEUE_RETRY.max_backoff,
+                max_doublings=QUEUE_RETRY.max_doublings,
             ),
         )
         with translated("Cloud Tasks"), contextlib.suppress(api.AlreadyExists):

@@ -3,11 +3,15 @@
 ``users/{cnpj}/runs/{runId}``       what one tenant job did (read by ``campaigns tick``)
 ``users/{cnpj}/campaigns/{TYPE}``   the last local date the campaign completed, and by which run
 ``ticks/{tickId}``                  which tenants a tick fanned out to
+
+Run and tick documents carry ``expireAt``: production's TTL policies (infra/, declared in
+:mod:`shared.adapters.firestore_schema`) delete them once nobody needs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as api
@@ -15,6 +19,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_schema import RUN_RETENTION, TICK_RETENTION, TTL_FIELD
 from shared.domain.cnpj import Cnpj
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.ports import CampaignMarker
@@ -37,6 +42,7 @@ class FirestoreRunLedger:
             "status": RunStatus.RUNNING.value,
             "startedAt": firestore.SERVER_TIMESTAMP,
             "campaigns": {},
+            TTL_FIELD: datetime.now(UTC) + RUN_RETENTION,
         }
         with translated("Firestore"):
             try:
@@ -108,5 +114,10 @@ class FirestoreTickLog:
     def record_fanout(self, tick_id: str, info: Mapping[str, Any]) -> None:
         with translated("Firestore"):
             self._ticks.document(tick_id).set(
-                {**info, "fannedOutAt": firestore.SERVER_TIMESTAMP}, merge=True
+                {
+                    **info,
+                    "fannedOutAt": firestore.SERVER_TIMESTAMP,
+                    TTL_FIELD: datetime.now(UTC) + TICK_RETENTION,
+                },
+                merge=True,
             )

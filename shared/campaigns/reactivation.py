@@ -2,6 +2,11 @@
 
 Sent from the 20th of each month (the seed's "after the 20th"), at most once per calendar
 month, so a customer who stays away hears from us once a month, not every day.
+
+Only sales of the last ``lookback_days`` (a year by default) are read: ``vendas`` is
+partitioned by day, so the query scans a year of partitions however old the tenant's history
+is. A customer whose last sale is older than that is considered lost, and is no longer
+written to every month.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
@@ -22,7 +27,14 @@ from shared.ports import QueryValue
 class ReactivationSettings(CampaignSettings):
     min_day_of_month: int = Field(default=20, ge=1, le=28)
     inactive_days: int = Field(default=30, ge=1, le=365)
+    lookback_days: int = Field(default=365, ge=2, le=3650)
     voucher_code: str | None = None
+
+    @model_validator(mode="after")
+    def _lookback_covers_inactivity(self) -> ReactivationSettings:
+        if self.lookback_days <= self.inactive_days:
+            raise ValueError("lookback_days must be greater than inactive_days")
+        return self
 
 
 class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
@@ -41,7 +53,8 @@ class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
     def parameters(self, ctx: RunContext, settings: ReactivationSettings) -> dict[str, QueryValue]:
         # Last local purchase date < today - N days  <=>  last purchase < that day's local midnight.
         inactive_before = start_of_day(ctx.today - timedelta(days=settings.inactive_days), ctx.zone)
-        return {"inactive_before": inactive_before}
+        active_since = start_of_day(ctx.today - timedelta(days=settings.lookback_days), ctx.zone)
+        return {"inactive_before": inactive_before, "active_since": active_since}
 
     def target_data(self, row: Mapping[str, Any], settings: ReactivationSettings) -> dict[str, Any]:
         data: dict[str, Any] = {"lastPurchaseAt": row["last_purchase_at"].isoformat()}

@@ -12,12 +12,13 @@ refuses and paces, retries and drops what production paces, retries and drops:
   schedule more than 30 days ahead INVALID_ARGUMENT (all :class:`ValueError` here);
 - each queue dispatches through a token bucket (``max_dispatches_per_second``, ``max_burst``)
   with at most ``max_concurrent`` requests in flight;
-- a non-2xx answer, a connection error or a timeout is retried after ``min_backoff * 2**n``
-  seconds (capped at ``max_backoff``) until ``max_attempts`` dispatches, then dropped.
+- a non-2xx answer, a connection error or a timeout is retried after production's backoff
+  (:meth:`RetryPolicy.delay_after`: doubling ``max_doublings`` times, then linear, capped at
+  ``max_backoff``) until ``max_attempts`` dispatches, then dropped.
 
 Every queue gets the same settings (the real adapter's, by default): ours all share one
-configuration in Terraform too. Not modelled: OIDC tokens, task deletion, pausing, fairness
-between queues, and production's ``max_doublings`` (backoff here doubles until capped).
+configuration in Terraform too. Not modelled: OIDC tokens, task deletion, pausing and fairness
+between queues.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 import requests
@@ -40,8 +41,9 @@ import requests
 from shared.adapters.cloud_tasks_queue import (
     MAX_CONCURRENT_DISPATCHES,
     MAX_DISPATCHES_PER_SECOND,
-    TASK_MAX_ATTEMPTS,
+    QUEUE_RETRY,
 )
+from shared.domain.retry import RetryPolicy
 from shared.ports import TaskRequest
 
 TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,500}")
@@ -115,9 +117,10 @@ class FaithfulCloudTasks:
         max_dispatches_per_second: float = MAX_DISPATCHES_PER_SECOND,
         max_burst: int | None = None,
         max_concurrent: int = MAX_CONCURRENT_DISPATCHES,
-        max_attempts: int = TASK_MAX_ATTEMPTS,
-        min_backoff: float = 10.0,
-        max_backoff: float = 300.0,
+        max_attempts: int = QUEUE_RETRY.max_attempts,
+        min_backoff: float = QUEUE_RETRY.min_backoff.total_seconds(),
+        max_backoff: float = QUEUE_RETRY.max_backoff.total_seconds(),
+        max_doublings: int = QUEUE_RETRY.max_doublings,
         name_retention_seconds: float = 3600.0,
         clock: Callable[[], float] = time.time,
         dispatch_timeout: float = 30.0,
@@ -133,8 +136,12 @@ class FaithfulCloudTasks:
             raise ValueError("max_burst must be at least 1")
         self.max_concurrent = max_concurrent
         self.max_attempts = max_attempts
-        self.min_backoff = min_backoff
-        self.max_backoff = max_backoff
+        self.retry = RetryPolicy(
+            max_attempts,
+            timedelta(seconds=min_backoff),
+            timedelta(seconds=max_backoff),
+            max_doublings,
+        )
         self.name_retention_seconds = name_retention_seconds
         self.dispatch_timeout = dispatch_timeout
         self._clock = clock
@@ -350,7 +357,7 @@ class FaithfulCloudTasks:
                 if self._pending == 0:
                     self._idle.notify_all()
             else:
-                backoff = min(self.min_backoff * 2 ** (task.attempts - 1), self.max_backoff)
+                backoff = self.retry.delay_after(task.attempts).total_seconds()
                 heapq.heappush(state.due, (done + backoff, next(self._sequence), task))
             self._schedule.notify()
 

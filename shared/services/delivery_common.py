@@ -22,6 +22,7 @@ from shared.domain.delivery import TargetRecord
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
 from shared.domain.tenant import CampaignSettings, TemplateRef, Tenant
+from shared.domain.retry import SEND_RETRY
 from shared.manifest import send_queue
 from shared.ports import (
     DeliveryStore,
@@ -35,8 +36,7 @@ from shared.ports import (
 
 _log = logging.getLogger(__name__)
 
-MAX_SEND_ATTEMPTS = 3
-"""The seed: at most three attempts per target."""
+MAX_SEND_ATTEMPTS = SEND_RETRY.max_attempts
 
 
 def utc_now() -> datetime:

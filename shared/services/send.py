@@ -21,6 +21,7 @@ from shared.domain.delivery_status import Status
 from shared.domain.errors import ValidationError
 from shared.domain.phones import normalize_br_mobile
 from shared.ports import Change, Claim
+from shared.domain.retry import SEND_RETRY
 from shared.services.delivery_common import (
     MAX_SEND_ATTEMPTS,
     CampaignDelivery,
@@ -40,7 +41,6 @@ PAUSE_RECHECK = timedelta(minutes=15)
 """A paused campaign's messages wait this long before looking again (resume re-plans sooner)."""
 DEFER_MARKETING_LIMIT = timedelta(hours=24, minutes=5)
 """131049: Meta says not to retry within 24 h."""
-_RETRY_BASE = timedelta(seconds=30)
 
 _QUEUED = frozenset({Status.QUEUED})
 _SENDING = frozenset({Status.SENDING})
@@ -126,7 +126,7 @@ def _settle(
         delay = (
             DEFER_MARKETING_LIMIT
             if action is Action.DEFER
-            else _RETRY_BASE * 4 ** (record.attempts - 1)
+            else SEND_RETRY.delay_after(record.attempts)
         )
         return _requeue(ports, record, delivery, now + delay, _SENDING, action.value.lower())
     if action is Action.OPT_OUT:

@@ -1,6 +1,9 @@
 -- REACTIVATION: customers with at least one COMPLETED sale whose last one happened before
 -- inactive_before, not reached by this campaign since history_since (this month).
+-- Only sales since active_since are read (the partitions of the look-back window): a
+-- customer whose last sale is older than that is lost, not lapsed.
 --   inactive_before  TIMESTAMP  local midnight of (today - inactive_days)
+--   active_since     TIMESTAMP  local midnight of (today - lookback_days)
 --   as_of            TIMESTAMP  the tick's instant: a replayed tick ignores later sales
 --   campaign_type  STRING, history_since TIMESTAMP (common to every campaign)
 WITH last_purchase AS (
@@ -9,6 +12,7 @@ WITH last_purchase AS (
     MAX(data) AS last_purchase_at
   FROM `{raw_dataset}.vendas`
   WHERE status = 'COMPLETED'
+    AND data >= @active_since
     AND data < @as_of
   GROUP BY cpfCliente
 ),

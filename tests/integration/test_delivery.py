@@ -45,8 +45,8 @@ functions_log = delivery_fixtures.functions_log
 
 ROOT = Path(__file__).resolve().parents[2]
 RETRYABLE = ("rate_limit", "pair_rate", "server_error", "unavailable")
-RETRY_DELAYS = {2: timedelta(seconds=30), 3: timedelta(seconds=120)}
-"""When the n-th attempt is planned after the previous one failed: 30 s * 4^(n-2)."""
+RETRY_DELAYS = {2: timedelta(seconds=30), 3: timedelta(seconds=60)}
+"""When the n-th attempt is planned after the previous one failed (SEND_RETRY): 30 s, then 60 s."""
 
 
 def _code(kind: str) -> int:

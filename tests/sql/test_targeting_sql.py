@@ -293,6 +293,8 @@ def test_reactivation_targets_last_completed_sale_before_local_cutoff(
         "reached-last-month",
         "other-campaign",
         "sale-after-tick",
+        "lost",
+        "oldest-in-window",
     ]
     insert(
         deps,
@@ -320,6 +322,11 @@ def test_reactivation_targets_last_completed_sale_before_local_cutoff(
             # in: the sale at the tick's instant is outside [.., as_of): a replay ignores it.
             sale("cpf-sale-after-tick", old),
             sale("cpf-sale-after-tick", TICK),
+            # out: the last sale is older than the 365-day look-back (20 Nov 2025 00:00 local):
+            # a lost customer, and the partitions it lies in are never read.
+            sale("cpf-lost", local(2025, 11, 19, 23, 59)),
+            # in: the first instant of the look-back window.
+            sale("cpf-oldest-in-window", local(2025, 11, 20, 0, 0)),
         ],
         history=[
             # out: 1 Nov 00:00 local, the first instant of this month's period.
@@ -339,6 +346,7 @@ def test_reactivation_targets_last_completed_sale_before_local_cutoff(
         "reached-last-month",
         "other-campaign",
         "sale-after-tick",
+        "oldest-in-window",
     }
     assert rows["lapsed"]["last_purchase_at"] == lapsed_at
     assert rows["cancelled-recent"]["last_purchase_at"] == old

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pydantic
 import pytest
 
 from shared.campaigns import (
@@ -120,16 +121,28 @@ def test_reactivation() -> None:
     settings = processor.settings(ctx.tenant)
     assert processor.period(ctx, settings) == Period("2026-11", utc(2026, 11, 1, 3))
     # 20 Nov - 30 days = 21 Oct, whose local midnight is 03:00Z.
-    assert processor.parameters(ctx, settings) == {"inactive_before": utc(2026, 10, 21, 3)}
+    # 20 Nov 2026 - 365 days = 20 Nov 2025: sales before it are not read.
+    assert processor.parameters(ctx, settings) == {
+        "inactive_before": utc(2026, 10, 21, 3),
+        "active_since": utc(2025, 11, 20, 3),
+    }
 
 
 def test_reactivation_inactive_days_override() -> None:
-    ctx = context(campaigns={"REACTIVATION": {"inactive_days": 60}})
+    ctx = context(campaigns={"REACTIVATION": {"inactive_days": 60, "lookback_days": 90}})
     processor = ReactivationProcessor(None, None)  # type: ignore[arg-type]
-    # 20 Nov - 60 days = 21 Sep.
+    # 20 Nov - 60 days = 21 Sep; 20 Nov - 90 days = 22 Aug.
     assert processor.parameters(ctx, processor.settings(ctx.tenant)) == {
-        "inactive_before": utc(2026, 9, 21, 3)
+        "inactive_before": utc(2026, 9, 21, 3),
+        "active_since": utc(2026, 8, 22, 3),
     }
+
+
+def test_reactivation_lookback_must_cover_the_inactivity() -> None:
+    ctx = context(campaigns={"REACTIVATION": {"inactive_days": 60, "lookback_days": 60}})
+    processor = ReactivationProcessor(None, None)  # type: ignore[arg-type]
+    with pytest.raises(pydantic.ValidationError, match="lookback_days must be greater"):
+        processor.settings(ctx.tenant)
 
 
 @pytest.mark.parametrize(

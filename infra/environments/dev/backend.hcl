@@ -1,0 +1,2 @@
+bucket = "laundry-campaigns-dev-tfstate"
+prefix = "campaigns/dev"

@@ -1,0 +1,37 @@
+# The dev environment: the same pipeline as prod, cheaper and easy to tear down.
+
+module "pipeline" {
+  source                   = "../../modules/pipeline"
+  project_id               = var.project_id
+  region                   = var.region
+  environment              = "dev"
+  build_dir                = abspath("${path.root}/../../../build/functions")
+  log_level                = "DEBUG"
+  whatsapp_phone_number_id = var.whatsapp_phone_number_id
+  api_jwks_url             = var.api_jwks_url
+  api_jwt_issuer           = var.api_jwt_issuer
+  api_jwt_audience         = var.api_jwt_audience
+  api_min_instances        = 0
+  alert_emails             = var.alert_emails
+  deletion_protection      = false
+}
+
+module "tenants" {
+  source                    = "../../modules/tenant"
+  for_each                  = toset(var.tenants)
+  project_id                = var.project_id
+  region                    = var.region
+  cnpj                      = each.value
+  function_service_accounts = module.pipeline.function_service_accounts
+  deletion_protection       = false
+}
+
+output "function_urls" {
+  description = "HTTPS endpoint of each function."
+  value       = module.pipeline.function_urls
+}
+
+output "webhook_url" {
+  description = "The callback URL to give Meta (WhatsApp > Configuration > Webhook)."
+  value       = "${module.pipeline.function_urls["api"]}/webhooks/whatsapp"
+}

@@ -1,0 +1,2 @@
+bucket = "laundry-campaigns-prod-tfstate"
+prefix = "campaigns/prod"

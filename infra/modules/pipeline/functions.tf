@@ -1,0 +1,192 @@
+# Every function of functions/ (shared/manifest.py), its sizing, its configuration and its caller.
+# tests/infra/test_consistency.py checks this table against the manifest and shared/config.py.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  # Cloud Run's deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app): known before
+  # the function exists, so send_message can be told its own address (it re-enqueues retries).
+  send_message_url = "https://send-message-${data.google_project.this.number}.${var.region}.run.app"
+
+  functions = {
+    fanout = {
+      description      = "Hourly tick (Pub/Sub) -> one job per active tenant."
+      memory           = "256Mi"
+      cpu              = "0.167"
+      timeout          = 120
+      min              = 0
+      max              = 3
+      concurrency      = 1
+      topic            = "campaign-tick"
+      public           = false
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT = var.project_id
+        LOG_LEVEL            = var.log_level
+      }
+      secrets = {}
+    }
+    process_tenant = {
+      description      = "One tenant's job (Pub/Sub) -> targeting queries in BigQuery -> targets in Firestore."
+      memory           = "1Gi"
+      cpu              = "1"
+      timeout          = 540
+      min              = 0
+      max              = 10
+      concurrency      = 1
+      topic            = "tenant-campaigns"
+      public           = false
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT = var.project_id
+        LOG_LEVEL            = var.log_level
+      }
+      secrets = {}
+    }
+    enqueue_target = {
+      description = "A target was created (Firestore, Eventarc) -> plan it and create its named Cloud Task."
+      memory      = "512Mi"
+      cpu         = "1"
+      timeout     = 60
+      min         = 0
+      max         = 20
+      concurrency = 16
+      topic       = null
+      public      = false
+      # Eventarc delivers the creation of each target document. (The two trigger fields are
+      # flat strings: Terraform cannot compare a null object with an object in one map.)
+      trigger_event    = "google.cloud.firestore.document.v1.created"
+      trigger_document = "users/{cnpj}/campaigns/{campaign_type}/targets/{target_id}"
+      environment = {
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        SEND_MESSAGE_URL              = local.send_message_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      }
+      secrets = {}
+    }
+    send_message = {
+      description      = "A Cloud Task (HTTP, OIDC) -> at most one WhatsApp template message."
+      memory           = "512Mi"
+      cpu              = "1"
+      timeout          = 60
+      min              = 0
+      max              = 20
+      concurrency      = 16
+      topic            = null
+      public           = false
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        SEND_MESSAGE_URL              = local.send_message_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
+        WHATSAPP_API_VERSION          = var.whatsapp_api_version
+      }
+      secrets = {
+        WHATSAPP_ACCESS_TOKEN = module.secrets.ids["whatsapp-access-token"]
+      }
+    }
+    api = {
+      description      = "The campaign REST API and the WhatsApp status/inbound webhook (public HTTPS)."
+      memory           = "1Gi"
+      cpu              = "1"
+      timeout          = 300
+      min              = var.api_min_instances
+      max              = 10
+      concurrency      = 20
+      topic            = null
+      public           = true
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        SEND_MESSAGE_URL              = local.send_message_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
+        API_JWKS_URL                  = var.api_jwks_url
+        API_JWT_ISSUER                = var.api_jwt_issuer
+        API_JWT_AUDIENCE              = var.api_jwt_audience
+        API_REQUESTS_PER_MINUTE       = tostring(var.api_requests_per_minute)
+      }
+      secrets = {
+        WHATSAPP_APP_SECRET   = module.secrets.ids["whatsapp-app-secret"]
+        WHATSAPP_VERIFY_TOKEN = module.secrets.ids["whatsapp-verify-token"]
+        API_JWT_SECRET        = module.secrets.ids["api-jwt-secret"]
+      }
+    }
+    sweeper = {
+      description      = "Every few minutes (Pub/Sub) -> repair targets a crash left behind."
+      memory           = "512Mi"
+      cpu              = "1"
+      timeout          = 300
+      min              = 0
+      max              = 1
+      concurrency      = 1
+      topic            = "delivery-sweep"
+      public           = false
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        SEND_MESSAGE_URL              = local.send_message_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      }
+      secrets = {}
+    }
+  }
+
+  # Who calls each function: Pub/Sub pushes, Eventarc, Cloud Tasks; the api is public.
+  invokers = {
+    fanout         = [google_service_account.pubsub_push.email]
+    process_tenant = [google_service_account.pubsub_push.email]
+    enqueue_target = [google_service_account.eventarc_trigger.email]
+    send_message   = [google_service_account.tasks_invoker.email]
+    api            = []
+    sweeper        = [google_service_account.pubsub_push.email]
+  }
+}
+
+module "functions" {
+  source   = "../function"
+  for_each = local.functions
+
+  project_id      = var.project_id
+  region          = var.region
+  name            = each.key
+  description     = each.value.description
+  source_dir      = "${var.build_dir}/${each.key}"
+  source_bucket   = google_storage_bucket.sources.name
+  memory          = each.value.memory
+  cpu             = each.value.cpu
+  timeout_seconds = each.value.timeout
+  min_instances   = each.value.min
+  max_instances   = each.value.max
+  concurrency     = each.value.concurrency
+  environment     = each.value.environment
+  secrets         = each.value.secrets
+  public          = each.value.public
+  invokers        = local.invokers[each.key]
+  labels          = { environment = var.environment }
+
+  firestore_trigger = each.value.trigger_document == null ? null : {
+    event_type      = each.value.trigger_event
+    document        = each.value.trigger_document
+    database        = module.firestore.database
+    service_account = google_service_account.eventarc_trigger.email
+  }
+
+  depends_on = [google_project_service.enabled]
+}

@@ -1,0 +1,19 @@
+output "function_urls" {
+  description = "HTTPS endpoint of each function; Meta's webhook URL is the api's plus /webhooks/whatsapp."
+  value       = { for name, fn in module.functions : name => fn.url }
+}
+
+output "send_message_url" {
+  description = "The URL every send task targets (and the audience of its OIDC token)."
+  value       = local.send_message_url
+}
+
+output "function_service_accounts" {
+  description = "The identity of each function, for the tenant module's dataset and queue grants."
+  value       = { for name, fn in module.functions : name => fn.service_account_email }
+}
+
+output "source_objects" {
+  description = "Content-named source archive of each function (what a rollback pins)."
+  value       = { for name, fn in module.functions : name => fn.source_object }
+}
