@@ -12,7 +12,9 @@ CHECKOV_VENV := $(VENV)/checkov
 DEMO_DATE    := 2026-11-20
 DEMO_INSTANT := 2026-11-20T11:30:00Z
 
-.PHONY: setup demo test lint bench clean
+ENV          ?= dev
+
+.PHONY: setup demo test lint bench build deploy clean
 
 setup: $(STAMP)
 
@@ -52,6 +54,16 @@ bench: setup
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/api.py
 
+# Each function's deployable source in build/functions/<name> (main.py and requirements.txt
+# at its root, shared/, sql/); Terraform zips each one under its content hash.
+build: setup
+	$(BIN)/python -m shared.deploy.build --out build/functions
+
+# Documented, never run by CI: needs gcloud credentials and the state bucket (README: deployment).
+deploy: build
+	terraform -chdir=infra/environments/$(ENV) init -input=false -backend-config=backend.hcl
+	terraform -chdir=infra/environments/$(ENV) apply
+
 clean:
 	-$(CAMPAIGNS) stack down
-	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache *.egg-info build

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import timedelta
 
 from google.api_core import exceptions as api
 from google.cloud import tasks_v2

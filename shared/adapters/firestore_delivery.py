@@ -18,6 +18,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_schema import TTL_FIELD
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
@@ -137,7 +138,9 @@ class FirestoreDeliveryStore:
                 "receipts": {},
             }
             if cap_hours > 0:
-                transaction.set(recent_doc, {"sentAt": now, "target": ref.path})
+                # Only read within the cap: production's TTL deletes it once the cap has passed.
+                expires = now + timedelta(hours=cap_hours)
+                transaction.set(recent_doc, {"sentAt": now, "target": ref.path, TTL_FIELD: expires})
             return ClaimResult(Claim.CLAIMED, target.write(transaction, fields))
 
         return self._transact(ref, body)

@@ -74,7 +74,8 @@ def required_index(shape: QueryShape) -> CompositeIndex | None:
     if len(orders) >= 2 and orders[-1][0] == "__name__" and orders[-1][1] == orders[-2][1]:
         orders.pop()
     ordered = {name for name, _ in orders}
-    sort_fields = orders + [(name, _ASC) for name in shape.inequalities if name not in ordered]
+    ranged = [name for name in dict.fromkeys(shape.inequalities) if name not in ordered]
+    sort_fields = orders + [(name, _ASC) for name in ranged]
     fields: list[tuple[str, Direction]] = [(name, _ASC) for name in equalities] + sort_fields
     if shape.scope == "COLLECTION" and (not sort_fields or len({n for n, _ in fields}) == 1):
         return None
@@ -145,5 +146,6 @@ def composite_indexes() -> list[CompositeIndex]:
 TTL_POLICIES = (
     TtlPolicy("runs", TTL_FIELD),
     TtlPolicy("ticks", TTL_FIELD),
+    TtlPolicy("recentSends", TTL_FIELD),  # a send counts for the frequency cap until then
     TtlPolicy("locks", "expiresAt"),  # a lease's own expiry: an expired lease is a free lock
 )

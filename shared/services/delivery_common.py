@@ -21,8 +21,8 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
-from shared.domain.tenant import CampaignSettings, TemplateRef, Tenant
 from shared.domain.retry import SEND_RETRY
+from shared.domain.tenant import CampaignSettings, TemplateRef, Tenant
 from shared.manifest import send_queue
 from shared.ports import (
     DeliveryStore,

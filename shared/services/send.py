@@ -20,8 +20,8 @@ from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.errors import ValidationError
 from shared.domain.phones import normalize_br_mobile
-from shared.ports import Change, Claim
 from shared.domain.retry import SEND_RETRY
+from shared.ports import Change, Claim
 from shared.services.delivery_common import (
     MAX_SEND_ATTEMPTS,
     CampaignDelivery,
