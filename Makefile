@@ -14,13 +14,14 @@ DEMO_INSTANT := 2026-11-20T11:30:00Z
 
 ENV          ?= dev
 
-.PHONY: setup demo test lint bench build deploy clean
+.PHONY: setup demo test lint bench build deploy lock clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	# The lock (what `make build` deploys) constrains the tested environment too.
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock -e .
 	# gcloud-tasks-emulator pins protobuf 4; it gets a virtualenv of its own.
 	$(PYTHON) -m venv $(TASKS_VENV)
 	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check gcloud-tasks-emulator==0.6.2
@@ -58,6 +59,10 @@ bench: setup
 # at its root, shared/, sql/); Terraform zips each one under its content hash.
 build: setup
 	$(BIN)/python -m shared.deploy.build --out build/functions
+
+# Re-pin every runtime package after changing requirements.txt (needs PyPI; about 40 s).
+lock: setup
+	$(BIN)/python -m shared.deploy.lock
 
 # Documented, never run by CI: needs gcloud credentials and the state bucket (README: deployment).
 deploy: build

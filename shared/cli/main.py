@@ -73,13 +73,16 @@ def _tenant_add(args: argparse.Namespace) -> int:
         name=args.name,
         timezone=args.timezone,
         tenants=deps.tenants,
-        warehouse=deps.warehouse,
-        queues=deps.task_queue,
+        warehouse=None if args.document_only else deps.warehouse,
+        queues=None if args.document_only else deps.task_queue,
     )
-    print(
-        f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered; "
-        f"datasets {tenant.id.raw_dataset} and {tenant.id.campaign_dataset} ready"
-    )
+    registered = f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered"
+    if args.document_only:
+        print(f"{registered}; its datasets and queue are Terraform's")
+    else:
+        print(
+            f"{registered}; datasets {tenant.id.raw_dataset} and {tenant.id.campaign_dataset} ready"
+        )
     return 0
 
 
@@ -330,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("cnpj")
     add.add_argument("--name")
     add.add_argument("--timezone", help=f"IANA time zone (default {DEFAULT_TIMEZONE})")
+    add.add_argument(
+        "--document-only",
+        action="store_true",
+        help="write only users/{cnpj} (production: Terraform creates datasets, tables and queue)",
+    )
     add.set_defaults(run=_tenant_add)
 
     load = commands.add_parser("load", help="replace a tenant's tables with files")

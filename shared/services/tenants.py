@@ -23,10 +23,14 @@ def register_tenant(
     name: str | None,
     timezone: str | None,
     tenants: TenantRepository,
-    warehouse: Warehouse,
+    warehouse: Warehouse | None,
     queues: TaskQueue | None,
 ) -> Tenant:
-    """Idempotent: re-registering keeps the tenant's campaign settings and data."""
+    """Idempotent: re-registering keeps the tenant's campaign settings and data.
+
+    Without a warehouse or queues only the tenant document is written: in production
+    Terraform's tenant module owns the datasets, tables, view and send queue.
+    """
     existing = tenants.get(cnpj)
     fields = existing.model_dump() if existing else {"cnpj": cnpj.value}
     if name is not None:
@@ -34,10 +38,11 @@ def register_tenant(
     if timezone is not None:
         fields["timezone"] = timezone
     tenant = Tenant.model_validate(fields)
-    warehouse.ensure_dataset(cnpj.raw_dataset)
-    warehouse.ensure_dataset(cnpj.campaign_dataset)
-    for ddl in TABLE_DDL:
-        warehouse.run_ddl(sqlfiles.render(ddl, cnpj))
+    if warehouse is not None:
+        warehouse.ensure_dataset(cnpj.raw_dataset)
+        warehouse.ensure_dataset(cnpj.campaign_dataset)
+        for ddl in TABLE_DDL:
+            warehouse.run_ddl(sqlfiles.render(ddl, cnpj))
     if queues is not None:  # None: a targeting-only setup (some tests) sends nothing
         queues.ensure_queue(send_queue(cnpj.value))
     tenants.save(tenant)

@@ -90,7 +90,22 @@ def test_each_function_is_deployed_with_its_entry_point(tree: Tree) -> None:
     assert all(spec.deployed_name == spec.name.replace("_", "-") for spec in FUNCTIONS)
     [call] = [body for _, name, body in modules(tree) if name == "functions"]
     assert call["name"] == "${each.key}"
-    assert call["source_dir"] == "${var.build_dir}/${each.key}"
+    [(_, _, archive)] = [block for block in _data(tree, "archive_file") if block[1] == "sources"]
+    assert archive["source_dir"] == "${var.build_dir}/${each.key}"
+    assert call["source_archive"]["sha256"] == (
+        "${data.archive_file.sources[each.key].output_sha256}"
+    )
+    object_name = resource(tree, "google_storage_bucket_object", "source")["name"]
+    assert object_name == "${var.name}/${var.source_archive.sha256}.zip"
+
+
+def _data(tree: Tree, kind: str) -> list[tuple[Path, str, dict[str, Any]]]:
+    return [
+        (path, name, body)
+        for path, document in tree.items()
+        for block in document.get("data", [])
+        for name, body in block.get(kind, {}).items()
+    ]
 
 
 def decorated_signature(spec: FunctionSpec) -> str:
@@ -176,14 +191,17 @@ def test_functions_that_create_tasks_may_and_only_they(tree: Tree) -> None:
 def test_send_message_url_names_the_send_message_service(tree: Tree) -> None:
     url = local(tree, PIPELINE, "send_message_url")
     assert url.startswith(f"https://{SPECS['send_message'].deployed_name}-")
-    assert local(tree, PIPELINE, "invokers")["send_message"] == [
-        "${google_service_account.tasks_invoker.email}"
-    ]
+    assert local(tree, PIPELINE, "invokers")["send_message"] == {
+        "tasks": "${google_service_account.tasks_invoker.email}"
+    }
+    invoker = local(tree, PIPELINE, "tasks_invoker_email")
+    assert invoker.startswith("${google_service_account.tasks_invoker.account_id}@")
 
 
 def test_only_the_api_is_public(tree: Tree) -> None:
     assert {name for name, fn in functions(tree).items() if fn["public"]} == {"api"}
-    assert local(tree, PIPELINE, "invokers")["api"] == []
+    assert local(tree, PIPELINE, "invokers")["api"] == {}
+    assert set(local(tree, PIPELINE, "invokers")) == set(SPECS)
 
 
 # -- Pub/Sub and schedules ----------------------------------------------------------------------

@@ -45,6 +45,18 @@ def test_tenant_add_accepts_the_alphanumeric_format_and_creates_its_tables(
     assert "timezone" in capsys.readouterr().err
 
 
+def test_tenant_add_document_only_leaves_datasets_to_terraform(
+    deps: Container, new_cnpj: Cnpj, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["tenant", "add", new_cnpj.value, "--name", "Lava Prod", "--document-only"]) == 0
+    assert "Terraform" in capsys.readouterr().out
+    tenant = deps.tenants.get(new_cnpj)
+    assert tenant is not None and tenant.name == "Lava Prod"
+    datasets = {dataset.dataset_id for dataset in deps.bigquery_client.list_datasets()}
+    assert new_cnpj.raw_dataset not in datasets
+    assert new_cnpj.campaign_dataset not in datasets
+
+
 def test_targets_lists_what_a_tick_created(
     deps: Container, sample_tenant: Callable[..., Cnpj], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -23,6 +23,7 @@ module "tenants" {
   region                    = var.region
   cnpj                      = each.value
   function_service_accounts = module.pipeline.function_service_accounts
+  depends_on                = [module.pipeline] # the APIs it needs are enabled there
   deletion_protection       = false
 }
 

@@ -80,6 +80,13 @@ resource "google_logging_metric" "this" {
   }
 }
 
+# Cloud Monitoring learns of a new log-based metric only after a while; an alert policy
+# created on it at once is refused ("Cannot find metric(s)").
+resource "time_sleep" "metrics_known" {
+  create_duration = "120s"
+  triggers        = { for name, metric in google_logging_metric.this : name => metric.id }
+}
+
 resource "google_monitoring_alert_policy" "this" {
   for_each              = local.metrics
   project               = var.project_id
@@ -114,4 +121,6 @@ resource "google_monitoring_alert_policy" "this" {
   alert_strategy {
     auto_close = "86400s"
   }
+
+  depends_on = [time_sleep.metrics_known]
 }

@@ -14,17 +14,10 @@ resource "google_service_account" "this" {
   description  = "Runs only the ${var.name} function; its roles are granted one by one in the pipeline module."
 }
 
-data "archive_file" "source" {
-  type             = "zip"
-  source_dir       = var.source_dir
-  output_path      = "${path.root}/.build/${var.name}.zip"
-  output_file_mode = "0644"
-}
-
 resource "google_storage_bucket_object" "source" {
   bucket = var.source_bucket
-  name   = "${var.name}/${data.archive_file.source.output_sha256}.zip"
-  source = data.archive_file.source.output_path
+  name   = "${var.name}/${var.source_archive.sha256}.zip"
+  source = var.source_archive.path
 }
 
 resource "google_secret_manager_secret_iam_member" "reads" {
@@ -44,8 +37,9 @@ resource "google_cloudfunctions2_function" "this" {
   labels      = merge(var.labels, { function = local.deployed_name })
 
   build_config {
-    runtime     = var.runtime
-    entry_point = var.name
+    runtime         = var.runtime
+    entry_point     = var.name
+    service_account = var.build_service_account
     source {
       storage_source {
         bucket = var.source_bucket
@@ -80,7 +74,7 @@ resource "google_cloudfunctions2_function" "this" {
   dynamic "event_trigger" {
     for_each = var.firestore_trigger == null ? [] : [var.firestore_trigger]
     content {
-      trigger_region        = var.region
+      trigger_region        = event_trigger.value.location # Eventarc runs where the database is
       event_type            = event_trigger.value.event_type
       retry_policy          = "RETRY_POLICY_RETRY"
       service_account_email = event_trigger.value.service_account
@@ -100,7 +94,7 @@ resource "google_cloudfunctions2_function" "this" {
 }
 
 resource "google_cloud_run_service_iam_member" "invokers" {
-  for_each = toset(var.invokers)
+  for_each = var.invokers
   project  = var.project_id
   location = var.region
   service  = google_cloudfunctions2_function.this.service_config[0].service

@@ -9,8 +9,8 @@ output "service_account_email" {
 }
 
 output "service_name" {
-  description = "The Cloud Run service behind the function (log filters use it)."
-  value       = google_cloudfunctions2_function.this.service_config[0].service
+  description = "The Cloud Run service behind the function, as log entries name it (resource.labels.service_name)."
+  value       = google_cloudfunctions2_function.this.name
 }
 
 output "source_object" {

@@ -18,8 +18,16 @@ variable "description" {
   type        = string
 }
 
-variable "source_dir" {
-  description = "The staged source of this function (make build): main.py and requirements.txt at its root."
+variable "source_archive" {
+  description = "The zip of the staged source (make build) and its SHA-256, which names the uploaded object."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}
+
+variable "build_service_account" {
+  description = "Service account (projects/P/serviceAccounts/EMAIL) Cloud Build uses to build the function."
   type        = string
 }
 
@@ -82,9 +90,9 @@ variable "public" {
 }
 
 variable "invokers" {
-  description = "Service accounts (emails) allowed to invoke the function: Pub/Sub push, Cloud Tasks, Eventarc."
-  type        = list(string)
-  default     = []
+  description = "Service accounts allowed to invoke the function, by a fixed key (Terraform must know the keys before the accounts exist): Pub/Sub push, Cloud Tasks, Eventarc."
+  type        = map(string)
+  default     = {}
 }
 
 variable "firestore_trigger" {
@@ -93,6 +101,7 @@ variable "firestore_trigger" {
     event_type      = string
     document        = string
     database        = string
+    location        = string
     service_account = string
   })
   default = null

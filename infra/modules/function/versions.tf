@@ -5,9 +5,5 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 6.10, < 8.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4, < 3.0"
-    }
   }
 }

@@ -9,6 +9,8 @@ locals {
   # Cloud Run's deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app): known before
   # the function exists, so send_message can be told its own address (it re-enqueues retries).
   send_message_url = "https://send-message-${data.google_project.this.number}.${var.region}.run.app"
+  # Known before the account exists, so no function waits for it to be planned.
+  tasks_invoker_email = "${google_service_account.tasks_invoker.account_id}@${var.project_id}.iam.gserviceaccount.com"
 
   functions = {
     fanout = {
@@ -66,7 +68,7 @@ locals {
         LOG_LEVEL                     = var.log_level
         CAMPAIGNS_REGION              = var.region
         SEND_MESSAGE_URL              = local.send_message_url
-        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
       }
       secrets = {}
     }
@@ -87,7 +89,7 @@ locals {
         LOG_LEVEL                     = var.log_level
         CAMPAIGNS_REGION              = var.region
         SEND_MESSAGE_URL              = local.send_message_url
-        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
         WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
         WHATSAPP_API_VERSION          = var.whatsapp_api_version
       }
@@ -112,7 +114,7 @@ locals {
         LOG_LEVEL                     = var.log_level
         CAMPAIGNS_REGION              = var.region
         SEND_MESSAGE_URL              = local.send_message_url
-        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
         WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
         API_JWKS_URL                  = var.api_jwks_url
         API_JWT_ISSUER                = var.api_jwt_issuer
@@ -142,7 +144,7 @@ locals {
         LOG_LEVEL                     = var.log_level
         CAMPAIGNS_REGION              = var.region
         SEND_MESSAGE_URL              = local.send_message_url
-        TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
       }
       secrets = {}
     }
@@ -150,41 +152,56 @@ locals {
 
   # Who calls each function: Pub/Sub pushes, Eventarc, Cloud Tasks; the api is public.
   invokers = {
-    fanout         = [google_service_account.pubsub_push.email]
-    process_tenant = [google_service_account.pubsub_push.email]
-    enqueue_target = [google_service_account.eventarc_trigger.email]
-    send_message   = [google_service_account.tasks_invoker.email]
-    api            = []
-    sweeper        = [google_service_account.pubsub_push.email]
+    fanout         = { pubsub = google_service_account.pubsub_push.email }
+    process_tenant = { pubsub = google_service_account.pubsub_push.email }
+    enqueue_target = { eventarc = google_service_account.eventarc_trigger.email }
+    send_message   = { tasks = google_service_account.tasks_invoker.email }
+    api            = {}
+    sweeper        = { pubsub = google_service_account.pubsub_push.email }
   }
+}
+
+# Zipped here, outside the function module, so that waiting for the APIs (the module's
+# depends_on) never defers reading the sources and renames every archive.
+data "archive_file" "sources" {
+  for_each         = local.functions
+  type             = "zip"
+  source_dir       = "${var.build_dir}/${each.key}"
+  output_path      = "${path.root}/.build/${each.key}.zip"
+  output_file_mode = "0644"
 }
 
 module "functions" {
   source   = "../function"
   for_each = local.functions
 
-  project_id      = var.project_id
-  region          = var.region
-  name            = each.key
-  description     = each.value.description
-  source_dir      = "${var.build_dir}/${each.key}"
-  source_bucket   = google_storage_bucket.sources.name
-  memory          = each.value.memory
-  cpu             = each.value.cpu
-  timeout_seconds = each.value.timeout
-  min_instances   = each.value.min
-  max_instances   = each.value.max
-  concurrency     = each.value.concurrency
-  environment     = each.value.environment
-  secrets         = each.value.secrets
-  public          = each.value.public
-  invokers        = local.invokers[each.key]
-  labels          = { environment = var.environment }
+  project_id    = var.project_id
+  region        = var.region
+  name          = each.key
+  description   = each.value.description
+  source_bucket = google_storage_bucket.sources.name
+  source_archive = {
+    path   = data.archive_file.sources[each.key].output_path
+    sha256 = data.archive_file.sources[each.key].output_sha256
+  }
+  build_service_account = google_service_account.builder.id
+  memory                = each.value.memory
+  cpu                   = each.value.cpu
+  timeout_seconds       = each.value.timeout
+  min_instances         = each.value.min
+  max_instances         = each.value.max
+  concurrency           = each.value.concurrency
+  environment           = each.value.environment
+  secrets               = each.value.secrets
+  public                = each.value.public
+  invokers              = local.invokers[each.key]
+  labels                = { environment = var.environment }
 
   firestore_trigger = each.value.trigger_document == null ? null : {
     event_type      = each.value.trigger_event
     document        = each.value.trigger_document
     database        = module.firestore.database
+    location        = var.firestore_location
     service_account = google_service_account.eventarc_trigger.email
   }
 

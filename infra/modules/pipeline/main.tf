@@ -45,10 +45,12 @@ resource "google_storage_bucket" "sources" {
     enabled = true
   }
 
-  # Each deploy uploads a new content-named archive; old ones are kept a while for rollback.
+  # A deploy that changes a function replaces its content-named archive; the replaced one
+  # stays as a noncurrent version for 90 days, then goes.
   lifecycle_rule {
     condition {
-      age = 90
+      with_state                 = "ARCHIVED"
+      days_since_noncurrent_time = 90
     }
     action {
       type = "Delete"
@@ -81,11 +83,33 @@ module "alerts" {
 
 # -- identities of the callers (one per caller; functions get theirs in ../function) ---------
 
+resource "google_service_account" "builder" {
+  project      = var.project_id
+  account_id   = "functions-builder"
+  display_name = "Cloud Build of the functions"
+  description  = "Builds the functions' images (new projects no longer build as the default compute account)."
+  depends_on   = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "builder" {
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.builder.email}"
+}
+
+resource "google_storage_bucket_iam_member" "builder_reads_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.builder.email}"
+}
+
 resource "google_service_account" "pubsub_push" {
   project      = var.project_id
   account_id   = "pubsub-push"
   display_name = "Pub/Sub push to functions"
   description  = "Its OIDC token authenticates the pushes of the tick, tenant-job and sweep topics."
+  depends_on   = [google_project_service.enabled]
 }
 
 resource "google_service_account" "eventarc_trigger" {
@@ -93,6 +117,7 @@ resource "google_service_account" "eventarc_trigger" {
   account_id   = "eventarc-targets"
   display_name = "Eventarc Firestore trigger"
   description  = "Delivers target-created events to enqueue_target."
+  depends_on   = [google_project_service.enabled]
 }
 
 resource "google_service_account" "tasks_invoker" {
@@ -100,11 +125,16 @@ resource "google_service_account" "tasks_invoker" {
   account_id   = "tasks-invoker"
   display_name = "Cloud Tasks caller of send_message"
   description  = "Cloud Tasks presents this identity's OIDC token to send_message."
+  depends_on   = [google_project_service.enabled]
 }
 
-# Pub/Sub mints the push tokens, so its service agent may create tokens for the push identity.
+# Pub/Sub mints the push tokens, so its service agent may create tokens for the push
+# identities (granted by default only in projects created after April 2021).
 resource "google_service_account_iam_member" "pubsub_mints_push_tokens" {
-  for_each           = toset([google_service_account.pubsub_push.name, google_service_account.eventarc_trigger.name])
+  for_each = {
+    push     = google_service_account.pubsub_push.name
+    eventarc = google_service_account.eventarc_trigger.name
+  }
   service_account_id = each.value
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:${local.pubsub_service_agent}"
