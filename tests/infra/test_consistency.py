@@ -72,6 +72,11 @@ def settings_aliases() -> dict[str, bool]:
     }
 
 
+def test_every_terraform_file_parses(tree: Tree) -> None:
+    files = [path for path in INFRA.rglob("*.tf") if ".terraform" not in path.parts]
+    assert len(tree) == len(files) >= 20
+
+
 # -- functions ----------------------------------------------------------------------------------
 
 

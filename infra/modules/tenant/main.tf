@@ -72,7 +72,7 @@ locals {
 }
 
 resource "google_bigquery_dataset" "this" {
-  # checkov:skip=CKV_GCP_81:Google-managed encryption; the customer data already lives in these datasets under the data pipeline's settings, and CMEK would need a KMS key per environment.
+  # checkov:skip=CKV_GCP_81:Google-managed encryption (AES-256 at rest) is our choice for now; CMEK would add a KMS key ring per environment to operate and rotate, and the data pipeline that fills _RAW would need it too.
   for_each                   = local.datasets
   project                    = var.project_id
   dataset_id                 = each.value
@@ -84,7 +84,7 @@ resource "google_bigquery_dataset" "this" {
 
 resource "google_bigquery_table" "tables" {
   # checkov:skip=CKV_GCP_121:Deletion protection is the environment's choice: on in prod, off in dev so a dev environment can be torn down.
-  # checkov:skip=CKV_GCP_80:Google-managed encryption, like the datasets (see CKV_GCP_81 above): a customer-managed key per environment is not worth its operation for this data yet.
+  # checkov:skip=CKV_GCP_80:Google-managed encryption, like the datasets (see the CKV_GCP_81 reason above).
   for_each            = local.tables
   project             = var.project_id
   dataset_id          = google_bigquery_dataset.this[each.value.dataset].dataset_id
