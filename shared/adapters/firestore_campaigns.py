@@ -65,7 +65,9 @@ class FirestoreCampaignRepository:
         if created_until is not None:
             query = query.where(filter=FieldFilter("created_at", "<", created_until))
         direction = firestore.Query.DESCENDING if descending else firestore.Query.ASCENDING
-        query = query.order_by(order_by, direction=direction).offset(offset).limit(limit)
+        if order_by not in equals:  # production refuses to order on a field an equality fixes
+            query = query.order_by(order_by, direction=direction)
+        query = query.offset(offset).limit(limit)
         with translated("Firestore"):
             return [snapshot.to_dict() or {} for snapshot in query.stream()]
 

@@ -24,6 +24,7 @@ from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
 from shared.domain.errors import TransientError
 from shared.domain.pacing import Planner
+from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult
 
 _OVERDUE_CLOCK = {
@@ -138,8 +139,9 @@ class FirestoreDeliveryStore:
                 "receipts": {},
             }
             if cap_hours > 0:
-                # Only read within the cap: production's TTL deletes it once the cap has passed.
-                expires = now + timedelta(hours=cap_hours)
+                # Read only within a cap; kept for the longest cap a tenant may set, so raising
+                # the cap later still sees it. Production's TTL deletes it after that.
+                expires = now + MAX_FREQUENCY_CAP
                 transaction.set(recent_doc, {"sentAt": now, "target": ref.path, TTL_FIELD: expires})
             return ClaimResult(Claim.CLAIMED, target.write(transaction, fields))
 

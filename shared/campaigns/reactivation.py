@@ -3,10 +3,10 @@
 Sent from the 20th of each month (the seed's "after the 20th"), at most once per calendar
 month, so a customer who stays away hears from us once a month, not every day.
 
-Only sales of the last ``lookback_days`` (a year by default) are read: ``vendas`` is
-partitioned by day, so the query scans a year of partitions however old the tenant's history
-is. A customer whose last sale is older than that is considered lost, and is no longer
-written to every month.
+Only sales of the last ``lookback_days`` are read (by default a year more than
+``inactive_days``): ``vendas`` is partitioned by day, so the query scans that many partitions
+however old the tenant's history is. A customer whose last sale is older than that is
+considered lost, and is no longer written to every month.
 """
 
 from __future__ import annotations
@@ -27,14 +27,19 @@ from shared.ports import QueryValue
 class ReactivationSettings(CampaignSettings):
     min_day_of_month: int = Field(default=20, ge=1, le=28)
     inactive_days: int = Field(default=30, ge=1, le=365)
-    lookback_days: int = Field(default=365, ge=2, le=3650)
+    lookback_days: int | None = Field(default=None, ge=2, le=3650)
+    """None: inactive_days + 365."""
     voucher_code: str | None = None
 
     @model_validator(mode="after")
     def _lookback_covers_inactivity(self) -> ReactivationSettings:
-        if self.lookback_days <= self.inactive_days:
+        if self.lookback_days is not None and self.lookback_days <= self.inactive_days:
             raise ValueError("lookback_days must be greater than inactive_days")
         return self
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(days=self.lookback_days or self.inactive_days + 365)
 
 
 class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
@@ -53,7 +58,7 @@ class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
     def parameters(self, ctx: RunContext, settings: ReactivationSettings) -> dict[str, QueryValue]:
         # Last local purchase date < today - N days  <=>  last purchase < that day's local midnight.
         inactive_before = start_of_day(ctx.today - timedelta(days=settings.inactive_days), ctx.zone)
-        active_since = start_of_day(ctx.today - timedelta(days=settings.lookback_days), ctx.zone)
+        active_since = start_of_day(ctx.today - settings.lookback, ctx.zone)
         return {"inactive_before": inactive_before, "active_since": active_since}
 
     def target_data(self, row: Mapping[str, Any], settings: ReactivationSettings) -> dict[str, Any]:

@@ -7,6 +7,7 @@ settings model, so adding a campaign type never touches this module.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,6 +16,9 @@ from shared.domain.calendar import DEFAULT_TIMEZONE, zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.pacing import SendWindow, Throttle
 from shared.domain.vouchers import VoucherConfig
+
+MAX_FREQUENCY_CAP = timedelta(days=30)
+"""The longest frequency cap a tenant may set (and how long a send is remembered for it)."""
 
 
 class TemplateRef(BaseModel):
@@ -104,7 +108,10 @@ class DeliverySettings(BaseModel):
     )
     throttle: Throttle = Field(default_factory=Throttle)
     frequency_cap_hours: int = Field(
-        default=24, ge=0, le=24 * 30, description="at most one marketing message per customer"
+        default=24,
+        ge=0,
+        le=MAX_FREQUENCY_CAP // timedelta(hours=1),
+        description="at most one marketing message per customer",
     )
     paused: bool = Field(default=False, description="pauses every campaign of the tenant")
 

@@ -15,9 +15,9 @@ from typing import Any
 from google.cloud import bigquery
 
 from shared.bootstrap import Container
-from shared.deploy.bigquery_schema import OUTPUT
+from shared.deploy.bigquery_schema import OUTPUT, TABLE_FILES, VIEW_FILES
 from shared.domain.cnpj import Cnpj
-from shared.services.tenants import register_tenant
+from shared.services.tenants import TABLE_DDL, register_tenant
 
 
 def as_terraform(field: bigquery.SchemaField) -> dict[str, Any]:
@@ -25,6 +25,10 @@ def as_terraform(field: bigquery.SchemaField) -> dict[str, Any]:
     if field.fields:
         entry["fields"] = [as_terraform(inner) for inner in field.fields]
     return entry
+
+
+def test_terraform_creates_every_table_the_local_stack_creates() -> None:
+    assert sorted(TABLE_DDL) == sorted(TABLE_FILES + VIEW_FILES)
 
 
 def test_ddl_tables_have_the_terraform_schema(deps: Container, new_cnpj: Cnpj) -> None:

@@ -23,11 +23,11 @@ PARTITIONED = {
     if table["partition_field"]
 }
 TARGETING = sorted((SQL_DIR / "targeting").glob("*.sql"))
-_READ = re.compile(r"\bFROM\s+`\{\w+_dataset\}\.(\w+)`")
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+`\{\w+_dataset\}\.(\w+)`")
 
 
 def reads(sql: str) -> list[tuple[str, str]]:
-    """(table, the text up to the next FROM) for each table the query reads."""
+    """(table, the text up to the next read) for each table the query reads (FROM or JOIN)."""
     code = "\n".join(line.split("--")[0] for line in sql.splitlines())
     matches = list(_READ.finditer(code))
     return [

@@ -322,11 +322,11 @@ def test_reactivation_targets_last_completed_sale_before_local_cutoff(
             # in: the sale at the tick's instant is outside [.., as_of): a replay ignores it.
             sale("cpf-sale-after-tick", old),
             sale("cpf-sale-after-tick", TICK),
-            # out: the last sale is older than the 365-day look-back (20 Nov 2025 00:00 local):
-            # a lost customer, and the partitions it lies in are never read.
-            sale("cpf-lost", local(2025, 11, 19, 23, 59)),
+            # out: the last sale is older than the look-back (30 + 365 days: 21 Oct 2025 00:00
+            # local): a lost customer, and the partitions it lies in are never read.
+            sale("cpf-lost", local(2025, 10, 20, 23, 59)),
             # in: the first instant of the look-back window.
-            sale("cpf-oldest-in-window", local(2025, 11, 20, 0, 0)),
+            sale("cpf-oldest-in-window", local(2025, 10, 21, 0, 0)),
         ],
         history=[
             # out: 1 Nov 00:00 local, the first instant of this month's period.

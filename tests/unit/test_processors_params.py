@@ -121,10 +121,20 @@ def test_reactivation() -> None:
     settings = processor.settings(ctx.tenant)
     assert processor.period(ctx, settings) == Period("2026-11", utc(2026, 11, 1, 3))
     # 20 Nov - 30 days = 21 Oct, whose local midnight is 03:00Z.
-    # 20 Nov 2026 - 365 days = 20 Nov 2025: sales before it are not read.
+    # 20 Nov 2026 - (30 + 365) days = 21 Oct 2025: sales before it are not read.
     assert processor.parameters(ctx, settings) == {
         "inactive_before": utc(2026, 10, 21, 3),
-        "active_since": utc(2025, 11, 20, 3),
+        "active_since": utc(2025, 10, 21, 3),
+    }
+
+
+def test_reactivation_longest_inactivity_keeps_a_year_of_look_back() -> None:
+    ctx = context(campaigns={"REACTIVATION": {"inactive_days": 365}})
+    processor = ReactivationProcessor(None, None)  # type: ignore[arg-type]
+    # 20 Nov 2026 - 365 days = 20 Nov 2025; - 730 days = 20 Nov 2024.
+    assert processor.parameters(ctx, processor.settings(ctx.tenant)) == {
+        "inactive_before": utc(2025, 11, 20, 3),
+        "active_since": utc(2024, 11, 20, 3),
     }
 
 

@@ -32,6 +32,14 @@ output "function_urls" {
   value       = module.pipeline.function_urls
 }
 
+output "send_task_settings" {
+  description = "SEND_MESSAGE_URL and TASKS_INVOKER_SERVICE_ACCOUNT, for `campaigns sweep` run by hand."
+  value = {
+    SEND_MESSAGE_URL              = module.pipeline.send_message_url
+    TASKS_INVOKER_SERVICE_ACCOUNT = module.pipeline.tasks_invoker_email
+  }
+}
+
 output "webhook_url" {
   description = "The callback URL to give Meta (WhatsApp > Configuration > Webhook)."
   value       = "${module.pipeline.function_urls["api"]}/webhooks/whatsapp"

@@ -78,7 +78,7 @@ locals {
       cpu              = "1"
       timeout          = 60
       min              = 0
-      max              = 20
+      max              = 100 # x 16 = 1,600 requests at once: 80 tenant queues at 20 before a 429
       concurrency      = 16
       topic            = null
       public           = false
@@ -205,5 +205,6 @@ module "functions" {
     service_account = google_service_account.eventarc_trigger.email
   }
 
-  depends_on = [google_project_service.enabled]
+  # The APIs, and the builder's roles: a build started before they exist fails.
+  depends_on = [google_project_service.enabled, google_project_iam_member.builder]
 }

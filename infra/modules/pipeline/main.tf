@@ -91,17 +91,13 @@ resource "google_service_account" "builder" {
   depends_on   = [google_project_service.enabled]
 }
 
+# Cloud Build reads the source from the gcf-v2-sources bucket Cloud Functions copies it to,
+# writes the image to Artifact Registry and its log to Cloud Logging.
 resource "google_project_iam_member" "builder" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"])
   project  = var.project_id
   role     = each.value
   member   = "serviceAccount:${google_service_account.builder.email}"
-}
-
-resource "google_storage_bucket_iam_member" "builder_reads_sources" {
-  bucket = google_storage_bucket.sources.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.builder.email}"
 }
 
 resource "google_service_account" "pubsub_push" {

@@ -8,6 +8,11 @@ output "send_message_url" {
   value       = local.send_message_url
 }
 
+output "tasks_invoker_email" {
+  description = "The identity send tasks carry (TASKS_INVOKER_SERVICE_ACCOUNT)."
+  value       = local.tasks_invoker_email
+}
+
 output "function_service_accounts" {
   description = "The identity of each function, for the tenant module's dataset and queue grants."
   value       = { for name, fn in module.functions : name => fn.service_account_email }
