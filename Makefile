@@ -20,14 +20,15 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# The lock (what `make build` deploys) constrains the tested environment too.
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock -e .
-	# gcloud-tasks-emulator pins protobuf 4; it gets a virtualenv of its own.
+	# gcloud-tasks-emulator pins protobuf 4, and checkov dozens of packages (its own HCL parser
+	# too): each gets a virtualenv of its own, installed while the main one is.
 	$(PYTHON) -m venv $(TASKS_VENV)
-	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check gcloud-tasks-emulator==0.6.2
-	# checkov pins dozens of packages (and its own HCL parser): a virtualenv of its own too.
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30
+	$(TASKS_VENV)/bin/pip install --quiet --disable-pip-version-check gcloud-tasks-emulator==0.6.2 & tasks=$$!; \
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30 & checkov=$$!; \
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock -e . \
+		&& wait $$tasks && wait $$checkov
+	# (the lock, which `make build` deploys, constrains the tested environment too)
 	touch $(STAMP)
 
 demo: setup
