@@ -21,10 +21,6 @@ from shared.ports import TaskRequest
 MAX_DISPATCHES_PER_SECOND = 70.0
 """A second safety net under WhatsApp's per-number 80/s; the planner is the first."""
 MAX_CONCURRENT_DISPATCHES = 20
-QUEUE_RETRY = SEND_RETRY
-"""Retries of a task whose handler failed (infrastructure errors only: WhatsApp outcomes are
-handled by the code and answered 2xx) follow the send's own policy. The handler's claim
-makes every retry harmless."""
 
 
 class CloudTasksQueue:
@@ -72,11 +68,14 @@ class CloudTasksQueue:
                 max_dispatches_per_second=MAX_DISPATCHES_PER_SECOND,
                 max_concurrent_dispatches=MAX_CONCURRENT_DISPATCHES,
             ),
+            # A task whose handler failed (infrastructure errors only: WhatsApp outcomes are
+            # handled by the code and answered 2xx) is retried on the send's own policy; the
+            # handler's claim makes every retry harmless.
             retry_config=tasks_v2.RetryConfig(
-                max_attempts=QUEUE_RETRY.max_attempts,
-                min_backoff=QUEUE_RETRY.min_backoff,
-                max_backoff=QUEUE_RETRY.max_backoff,
-                max_doublings=QUEUE_RETRY.max_doublings,
+                max_attempts=SEND_RETRY.max_attempts,
+                min_backoff=SEND_RETRY.min_backoff,
+                max_backoff=SEND_RETRY.max_backoff,
+                max_doublings=SEND_RETRY.max_doublings,
             ),
         )
         with translated("Cloud Tasks"), contextlib.suppress(api.AlreadyExists):

@@ -18,7 +18,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
-from shared.adapters.firestore_schema import TTL_FIELD
+from shared.adapters.firestore_schema import OVERDUE_CLOCK, TTL_FIELD
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
@@ -27,13 +27,6 @@ from shared.domain.pacing import Planner
 from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult
 
-_OVERDUE_CLOCK = {
-    Status.PENDING: "updatedAt",
-    Status.QUEUED: "plannedAt",
-    Status.SENDING: "leaseUntil",
-    Status.UNKNOWN: "updatedAt",
-}
-"""Each needs a composite index (status, [settled,] clock) in production: see infra/."""
 _MAX_ATTEMPTS = 25
 _T = TypeVar("_T")
 """Transaction retries: the emulator aborts contended transactions with a lock timeout."""
@@ -60,7 +53,7 @@ class FirestoreDeliveryStore:
         )
         if status is Status.UNKNOWN:
             query = query.where(filter=FieldFilter("settled", "==", False))
-        query = query.where(filter=FieldFilter(_OVERDUE_CLOCK[status], "<", before)).limit(limit)
+        query = query.where(filter=FieldFilter(OVERDUE_CLOCK[status], "<", before)).limit(limit)
         records = []
         with translated("Firestore"):
             for snapshot in query.stream():

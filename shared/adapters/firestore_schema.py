@@ -16,6 +16,8 @@ from datetime import timedelta
 from itertools import product
 from typing import Literal
 
+from shared.domain.delivery_status import Status
+
 Direction = Literal["ASCENDING", "DESCENDING"]
 Scope = Literal["COLLECTION", "COLLECTION_GROUP"]
 _ASC: Direction = "ASCENDING"
@@ -92,11 +94,11 @@ CAMPAIGN_SORTS = ("created_at", "updated_at", "name", "status")
 """The sort whitelist of GET /api/v1/campaigns (shared/api/routes/campaigns.SortField)."""
 AUDIT_FILTERS = ("resource", "action")
 """Equality filters of the audit trail (shared/adapters/firestore_audit.page)."""
-SWEEP_CLOCKS = {
-    "PENDING": "updatedAt",
-    "QUEUED": "plannedAt",
-    "SENDING": "leaseUntil",
-    "UNKNOWN": "updatedAt",
+OVERDUE_CLOCK = {
+    Status.PENDING: "updatedAt",
+    Status.QUEUED: "plannedAt",
+    Status.SENDING: "leaseUntil",
+    Status.UNKNOWN: "updatedAt",
 }
 """The clock each overdue status is swept on (shared/adapters/firestore_delivery.overdue)."""
 
@@ -132,8 +134,8 @@ def query_shapes() -> list[QueryShape]:
                 (("at", "DESCENDING"), ("__name__", "DESCENDING")),
             )
         )
-    for status, clock in SWEEP_CLOCKS.items():
-        equalities = ("status", "settled") if status == "UNKNOWN" else ("status",)
+    for status, clock in OVERDUE_CLOCK.items():
+        equalities = ("status", "settled") if status is Status.UNKNOWN else ("status",)
         shapes.append(QueryShape("targets", "COLLECTION_GROUP", equalities, (clock,)))
     return shapes
 

@@ -41,9 +41,8 @@ import requests
 from shared.adapters.cloud_tasks_queue import (
     MAX_CONCURRENT_DISPATCHES,
     MAX_DISPATCHES_PER_SECOND,
-    QUEUE_RETRY,
 )
-from shared.domain.retry import RetryPolicy
+from shared.domain.retry import SEND_RETRY, RetryPolicy
 from shared.ports import TaskRequest
 
 TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,500}")
@@ -117,10 +116,10 @@ class FaithfulCloudTasks:
         max_dispatches_per_second: float = MAX_DISPATCHES_PER_SECOND,
         max_burst: int | None = None,
         max_concurrent: int = MAX_CONCURRENT_DISPATCHES,
-        max_attempts: int = QUEUE_RETRY.max_attempts,
-        min_backoff: float = QUEUE_RETRY.min_backoff.total_seconds(),
-        max_backoff: float = QUEUE_RETRY.max_backoff.total_seconds(),
-        max_doublings: int = QUEUE_RETRY.max_doublings,
+        max_attempts: int = SEND_RETRY.max_attempts,
+        min_backoff: float = SEND_RETRY.min_backoff.total_seconds(),
+        max_backoff: float = SEND_RETRY.max_backoff.total_seconds(),
+        max_doublings: int = SEND_RETRY.max_doublings,
         name_retention_seconds: float = 3600.0,
         clock: Callable[[], float] = time.time,
         dispatch_timeout: float = 30.0,

@@ -21,7 +21,6 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
-from shared.domain.retry import SEND_RETRY
 from shared.domain.tenant import CampaignSettings, TemplateRef, Tenant
 from shared.manifest import send_queue
 from shared.ports import (
@@ -35,8 +34,6 @@ from shared.ports import (
 )
 
 _log = logging.getLogger(__name__)
-
-MAX_SEND_ATTEMPTS = SEND_RETRY.max_attempts
 
 
 def utc_now() -> datetime:

@@ -23,7 +23,6 @@ from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import SEND_RETRY
 from shared.ports import Change, Claim
 from shared.services.delivery_common import (
-    MAX_SEND_ATTEMPTS,
     CampaignDelivery,
     DeliveryPorts,
     campaign_delivery,
@@ -122,7 +121,7 @@ def _settle(
         change = Change(Status.UNKNOWN, error_reason=f"no answer: {reason}")
         written = ports.store.transition(ref, _AFTER_CALL, record.send_no, change, now)
         return _write(ports, delivery, written, "unknown")
-    if action in (Action.RETRY, Action.DEFER) and record.attempts < MAX_SEND_ATTEMPTS:
+    if action in (Action.RETRY, Action.DEFER) and record.attempts < SEND_RETRY.max_attempts:
         delay = (
             DEFER_MARKETING_LIMIT
             if action is Action.DEFER

@@ -20,10 +20,10 @@ from shared.domain.delivery_status import RECEIPTS, Status
 from shared.domain.errors import ValidationError
 from shared.domain.optout import is_opt_out
 from shared.domain.phones import normalize_br_mobile
+from shared.domain.retry import SEND_RETRY
 from shared.domain.tenant import Tenant
 from shared.ports import HistoryRow
 from shared.services.delivery_common import (
-    MAX_SEND_ATTEMPTS,
     DeliveryPorts,
     campaign_delivery,
     for_one_batch,
@@ -91,7 +91,7 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
     ports.history.append(ref.cnpj, [history_row(record, delivery.template_for(record).name, now)])
     if receipt == "failed" and record.status is Status.FAILED:
         action = classify_code(code)
-        if action is Action.DEFER and record.attempts < MAX_SEND_ATTEMPTS:
+        if action is Action.DEFER and record.attempts < SEND_RETRY.max_attempts:
             queued = ports.store.queue(
                 ref, delivery.planner(record), now + DEFER_MARKETING_LIMIT, _FAILED, now
             )

@@ -95,6 +95,16 @@ def resources(tree: Tree, resource_type: str) -> list[Block]:
     ]
 
 
+def data_sources(tree: Tree, data_type: str) -> list[Block]:
+    """``(file, name, body)`` of every ``data "<data_type>" "<name>"`` in the tree."""
+    return [
+        (path, name, body)
+        for path, document in tree.items()
+        for block in document.get("data", [])
+        for name, body in block.get(data_type, {}).items()
+    ]
+
+
 def modules(tree: Tree) -> list[Block]:
     """``(file, name, body)`` of every ``module "<name>"`` call; ``body["source"]`` is a string."""
     return _labelled(tree, "module")

@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from shared.adapters.cloud_tasks_queue import (
     MAX_CONCURRENT_DISPATCHES,
     MAX_DISPATCHES_PER_SECOND,
-    QUEUE_RETRY,
 )
 from shared.config import Settings
 from shared.deploy import bigquery_schema, firestore_schema
 from shared.domain.cnpj import Cnpj
+from shared.domain.retry import SEND_RETRY
 from shared.manifest import (
     FUNCTIONS,
     LOCAL_ONLY_SETTINGS,
@@ -33,7 +33,7 @@ from shared.manifest import (
     FunctionSpec,
     send_queue,
 )
-from tests.infra.hcl import Tree, load_tree, locals_, modules, resources
+from tests.infra.hcl import Tree, data_sources, load_tree, locals_, modules, resources
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -92,25 +92,16 @@ def test_each_function_is_deployed_with_its_entry_point(tree: Tree) -> None:
     assert body["name"] == "${local.deployed_name}"
     [deployed] = [value for _, key, value in locals_(tree) if key == "deployed_name"]
     assert deployed == '${replace(var.name, "_", "-")}'
-    assert all(spec.deployed_name == spec.name.replace("_", "-") for spec in FUNCTIONS)
     [call] = [body for _, name, body in modules(tree) if name == "functions"]
     assert call["name"] == "${each.key}"
-    [(_, _, archive)] = [block for block in _data(tree, "archive_file") if block[1] == "sources"]
+    archives = data_sources(tree, "archive_file")
+    [archive] = [body for _, name, body in archives if name == "sources"]
     assert archive["source_dir"] == "${var.build_dir}/${each.key}"
     assert call["source_archive"]["sha256"] == (
         "${data.archive_file.sources[each.key].output_sha256}"
     )
     object_name = resource(tree, "google_storage_bucket_object", "source")["name"]
     assert object_name == "${var.name}/${var.source_archive.sha256}.zip"
-
-
-def _data(tree: Tree, kind: str) -> list[tuple[Path, str, dict[str, Any]]]:
-    return [
-        (path, name, body)
-        for path, document in tree.items()
-        for block in document.get("data", [])
-        for name, body in block.get(kind, {}).items()
-    ]
 
 
 def decorated_signature(spec: FunctionSpec) -> str:
@@ -256,10 +247,10 @@ def test_queue_rate_and_retry_are_the_codes(tree: Tree) -> None:
     assert local(tree, TENANT, "max_dispatches_per_second") == MAX_DISPATCHES_PER_SECOND
     assert local(tree, TENANT, "max_concurrent_dispatches") == MAX_CONCURRENT_DISPATCHES
     retry = local(tree, TENANT, "send_retry")
-    assert retry["max_attempts"] == QUEUE_RETRY.max_attempts
-    assert seconds(retry["min_backoff"]) == QUEUE_RETRY.min_backoff.total_seconds()
-    assert seconds(retry["max_backoff"]) == QUEUE_RETRY.max_backoff.total_seconds()
-    assert retry["max_doublings"] == QUEUE_RETRY.max_doublings
+    assert retry["max_attempts"] == SEND_RETRY.max_attempts
+    assert seconds(retry["min_backoff"]) == SEND_RETRY.min_backoff.total_seconds()
+    assert seconds(retry["max_backoff"]) == SEND_RETRY.max_backoff.total_seconds()
+    assert retry["max_doublings"] == SEND_RETRY.max_doublings
     queue = resource(tree, "google_cloud_tasks_queue", "send")
     assert queue["retry_config"][0]["max_attempts"] == "${local.send_retry.max_attempts}"
     assert queue["rate_limits"][0]["max_dispatches_per_second"] == (
