@@ -16,6 +16,7 @@ from shared.api.routes import audit, campaigns, contacts, health, segments
 from shared.config import Settings, get_settings
 
 OPENAPI_PATH = "/api-docs/openapi.json"
+CONSOLE_PATH = "/app"
 
 ROUTERS = (
     health.router,
@@ -41,4 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app, OPENAPI_PATH)
     for router in ROUTERS:
         app.include_router(router)
+    # Imported here: the console's templates and catalogues load only where the API runs.
+    from shared.console.app import create_console
+
+    app.mount(CONSOLE_PATH, create_console())
     return app
