@@ -8,10 +8,9 @@ validation exists once.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlencode
-
-import logging
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
