@@ -24,6 +24,7 @@ from google.auth.exceptions import DefaultCredentialsError
 from shared.api.auth import Role, mint
 from shared.bootstrap import Container
 from shared.campaigns import registered_processors
+from shared.cli import console
 from shared.config import Settings
 from shared.domain.calendar import DEFAULT_TIMEZONE
 from shared.domain.cnpj import Cnpj
@@ -414,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     analytics = commands.add_parser("analytics", help="the API campaigns' analytics (HTTP)")
     analytics.add_argument("--cnpj", help="default: the first active tenant")
     analytics.set_defaults(run=_analytics)
+    console.add_commands(commands)
     return parser
 
 
