@@ -14,7 +14,7 @@ DEMO_INSTANT := 2026-11-20T11:30:00Z
 
 ENV          ?= dev
 
-.PHONY: setup demo test lint bench build deploy lock clean
+.PHONY: setup demo console test lint bench build deploy lock clean
 
 setup: $(STAMP)
 
@@ -41,7 +41,18 @@ demo: setup
 	echo; echo "delivery (tasks -> WhatsApp sandbox -> status webhooks):"; \
 	$(CAMPAIGNS) deliveries --timeout 240; \
 	echo; echo "analytics of the API campaign (GET /api/v1/campaigns/{id}/analytics):"; \
-	$(CAMPAIGNS) analytics
+	$(CAMPAIGNS) analytics; \
+	echo; echo "console: \`make console\` serves it on fresh sample data at $$($(CAMPAIGNS) console-address)"
+
+# `make console`: the stack with sample data as of today, one tick now, delivery running, and
+# the console's address with a sign-in link; Ctrl-C stops everything it started.
+console: setup
+	@trap '$(CAMPAIGNS) stack down' EXIT; set -e; \
+	$(CAMPAIGNS) stack up; \
+	$(CAMPAIGNS) sample-data --tenants 2 --customers 300 \
+		--send-window 00:00-23:59 --messages-per-minute 600 --messages-per-day 5000; \
+	$(CAMPAIGNS) tick; \
+	$(CAMPAIGNS) serve-console --tenants 2
 
 test: setup
 	$(BIN)/python -m pytest
