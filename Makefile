@@ -6,6 +6,8 @@ CAMPAIGNS   := $(BIN)/campaigns
 STAMP       := $(VENV)/.installed
 TASKS_VENV  := $(VENV)/tasks-emulator
 CHECKOV_VENV := $(VENV)/checkov
+BROWSER      := /usr/bin/chromium
+AXE          := node_modules/.installed
 # The demo's fixed targeting instant: Friday 20 Nov 2026, 08:30 in São Paulo. Day 20 opens the
 # reactivation window; the sample data is generated "as of" that local date. Delivery runs on
 # the real clock, so the demo tenants' send window is the whole day and their pace 600/min.
@@ -16,7 +18,16 @@ ENV          ?= dev
 
 .PHONY: setup demo console test lint bench build deploy lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(BROWSER) $(AXE)
+
+# The console's browser tests drive Debian's Chromium (never a downloaded browser) and run
+# axe-core inside it; both are test-only and installed here so a fresh machine needs nothing else.
+$(BROWSER):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
