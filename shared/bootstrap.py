@@ -18,20 +18,27 @@ from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpc
 
 from shared.adapters.bigquery_contacts import BigQueryContactStore
 from shared.adapters.bigquery_history import BigQueryHistoryLog
+from shared.adapters.bigquery_people import BigQueryPeopleDirectory
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_people import FirestorePeopleLedger
+from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
 from shared.adapters.firestore_targets import FirestoreTargetStore
+from shared.adapters.firestore_templates import FirestoreTemplateCatalogue
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
 from shared.adapters.firestore_vouchers import FirestoreVoucherBook
 from shared.adapters.pubsub_publisher import PubSubPublisher
 from shared.config import Settings, get_settings
 from shared.services.campaigns import CampaignPorts
 from shared.services.contacts import ContactPorts
+from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
 from shared.whatsapp.client import WhatsAppClient
 
@@ -129,6 +136,10 @@ class Container:
     def vouchers(self) -> FirestoreVoucherBook:
         return FirestoreVoucherBook(self.firestore_client)
 
+    @cached_property
+    def templates(self) -> FirestoreTemplateCatalogue:
+        return FirestoreTemplateCatalogue(self.firestore_client)
+
     def campaign_ports(self) -> CampaignPorts:
         return CampaignPorts(
             campaigns=self.campaigns,
@@ -138,9 +149,28 @@ class Container:
             vouchers=self.vouchers,
         )
 
+    @cached_property
+    def recipients(self) -> FirestoreRecipientList:
+        return FirestoreRecipientList(self.firestore_client)
+
+    def dashboard_ports(self) -> DashboardPorts:
+        return DashboardPorts(
+            campaigns=self.campaign_ports(),
+            runs=self.runs,
+            audit=FirestoreAuditLog(self.firestore_client),
+        )
+
     def contact_ports(self) -> ContactPorts:
         return ContactPorts(
             BigQueryContactStore(self.bigquery_client), FirestoreContactsLock(self.firestore_client)
+        )
+
+    def people_ports(self) -> PeoplePorts:
+        return PeoplePorts(
+            directory=BigQueryPeopleDirectory(self.bigquery_client),
+            ledger=FirestorePeopleLedger(self.firestore_client),
+            contacts=self.contact_ports(),
+            campaigns=self.campaigns,
         )
 
     def delivery_ports(self) -> DeliveryPorts:

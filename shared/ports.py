@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -138,6 +139,16 @@ class TenantRepository(Protocol):
         ...
 
 
+class TemplateCatalogue(Protocol):
+    """A tenant's approved WhatsApp templates: ``users/{cnpj}/templates/{name}@{language}``."""
+
+    def list(self, cnpj: Cnpj) -> list[ApprovedTemplate]: ...
+
+    def add_missing(self, cnpj: Cnpj, templates: Sequence[ApprovedTemplate]) -> int:
+        """Create the templates not stored yet, never overwriting one; how many were created."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignMarker:
     """The last local date a campaign completed for a tenant, and which run did it."""
@@ -162,6 +173,33 @@ class RunLedger(Protocol):
     def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None: ...
 
     def mark_done(self, cnpj: Cnpj, campaign_type: str, marker: CampaignMarker) -> None: ...
+
+
+class RunHistory(Protocol):
+    """Run documents as the API lists them (see :class:`RunLedger` for how they are written)."""
+
+    def page(
+        self, cnpj: Cnpj, *, local_date: str | None, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        """(run id, document) newest first, and the id to continue from (None: last page);
+        an unknown ``after`` raises KeyError."""
+        ...
+
+
+class RecipientList(Protocol):
+    def page(
+        self, cnpj: Cnpj, campaign_id: str, *, status: str | None, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        """A campaign's targets as (id, document) in id order, and the id to continue from."""
+        ...
+
+
+class AuditTrail(Protocol):
+    def entries(
+        self, cnpj: Cnpj, action: str, since: datetime, limit: int
+    ) -> list[tuple[datetime, Any]]:
+        """The latest entries of one action at or after ``since``: (when, what it recorded)."""
+        ...
 
 
 class TickLog(Protocol):

@@ -11,9 +11,9 @@ limit. A snapshot above :data:`MAX_SNAPSHOT_BYTES` is replaced by a marker with 
 digest, which keeps the document far from Firestore's 1 MiB limit.
 
 Listing is newest first (``at`` descending, then document id descending so equal times keep
-a stable order) and pages with the last document's id. Production needs composite indexes on
-``(resource, at desc)``, ``(action, at desc)`` and ``(resource, action, at desc)`` of the
-``audit`` collection group (the emulator does not ask for them).
+a stable order) and pages with the last document's id. Production needs a composite index for
+each combination of the equality filters (resource, action, subject) with ``at desc``, declared
+in :mod:`shared.adapters.firestore_schema` (the emulator does not ask for them).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class AuditFilter:
     """Inclusive."""
     until: datetime | None = None
     """Exclusive."""
+    subject: str | None = None
 
 
 def _encode(snapshot: Any) -> str | None:
@@ -121,6 +122,8 @@ class FirestoreAuditLog:
             query = query.where(filter=FieldFilter("resource", "==", where.resource))
         if where.action is not None:
             query = query.where(filter=FieldFilter("action", "==", where.action))
+        if where.subject is not None:
+            query = query.where(filter=FieldFilter("subject", "==", where.subject))
         if where.since is not None:
             query = query.where(filter=FieldFilter("at", ">=", where.since))
         if where.until is not None:
@@ -138,6 +141,13 @@ class FirestoreAuditLog:
         records = [_record(snapshot.id, snapshot.to_dict() or {}) for snapshot in snapshots[:size]]
         more = len(snapshots) > size
         return records, (records[-1].id if more and records else None)
+
+    def entries(
+        self, cnpj: Cnpj, action: str, since: datetime, limit: int
+    ) -> list[tuple[datetime, Any]]:
+        """The latest entries of ``action`` at or after ``since``: (when, state after)."""
+        records, _ = self.page(cnpj, AuditFilter(action=action, since=since), limit)
+        return [(record.at, record.after) for record in records]
 
 
 def _record(document_id: str, fields: Mapping[str, Any]) -> AuditRecord:

@@ -16,6 +16,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_runs import MARKER_FIELDS
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
 from shared.domain.errors import TransientError
@@ -36,13 +37,14 @@ class FirestoreCampaignRepository:
     def get(self, cnpj: Cnpj, campaign_id: str) -> CampaignDocument | None:
         with translated("Firestore"):
             snapshot = self._collection(cnpj).document(campaign_id).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        return _campaign(snapshot.to_dict() if snapshot.exists else None)
 
     def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, CampaignDocument]:
         refs = [self._collection(cnpj).document(i) for i in campaign_ids]
         with translated("Firestore"):
             snapshots = list(self._client.get_all(refs))
-        return {s.id: s.to_dict() or {} for s in snapshots if s.exists}
+        found = {s.id: _campaign(s.to_dict()) for s in snapshots if s.exists}
+        return {campaign_id: document for campaign_id, document in found.items() if document}
 
     def page(
         self,
@@ -69,7 +71,8 @@ class FirestoreCampaignRepository:
             query = query.order_by(order_by, direction=direction)
         query = query.offset(offset).limit(limit)
         with translated("Firestore"):
-            return [snapshot.to_dict() or {} for snapshot in query.stream()]
+            found = [_campaign(snapshot.to_dict()) for snapshot in query.stream()]
+        return [document for document in found if document]
 
     def mutate(
         self, cnpj: Cnpj, campaign_id: str, mutation: CampaignMutation
@@ -81,9 +84,11 @@ class FirestoreCampaignRepository:
         @firestore.transactional
         def run(transaction: firestore.Transaction) -> _BeforeAfter:
             snapshot = doc.get(transaction=transaction)
-            current = snapshot.to_dict() if snapshot.exists else None
+            stored = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            current = _campaign(stored)
             new_doc, projection = mutation(current)
-            transaction.set(doc, new_doc)
+            markers = {name: stored[name] for name in MARKER_FIELDS if name in stored}
+            transaction.set(doc, {**new_doc, **markers})
             path = f"campaigns.{campaign_id}"  # ids are [A-Z0-9_]: a plain field path
             value = projection if projection is not None else firestore.DELETE_FIELD
             transaction.set(tenant, {"campaigns": {campaign_id: value}}, merge=[path])
@@ -110,3 +115,12 @@ class FirestoreCampaignRepository:
         collection = self._client.collection("users", cnpj.value, "optouts")
         with translated("Firestore"):
             return [ref.id for ref in collection.list_documents()]
+
+
+def _campaign(document: CampaignDocument | None) -> CampaignDocument | None:
+    """The campaign in its document, without the run ledger's daily marker kept there too
+    (see :data:`MARKER_FIELDS`). A built-in kind's document may hold only that marker (and a
+    WhatsApp pause's fields) before the campaign is first stored: that is no campaign yet."""
+    if document is None or "id" not in document:
+        return None
+    return {name: value for name, value in document.items() if name not in MARKER_FIELDS}

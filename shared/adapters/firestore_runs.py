@@ -4,6 +4,9 @@
 ``users/{cnpj}/campaigns/{TYPE}``   the last local date the campaign completed, and by which run
 ``ticks/{tickId}``                  which tenants a tick fanned out to
 
+Run documents are listed newest first (``GET /api/v1/runs`` and the console's Início), paged by
+the last document's id like the audit trail.
+
 Run and tick documents carry ``expireAt``: production's TTL policies (infra/, declared in
 :mod:`shared.adapters.firestore_schema`) delete them once nobody needs them.
 """
@@ -16,6 +19,7 @@ from typing import Any
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
@@ -23,6 +27,10 @@ from shared.adapters.firestore_schema import RUN_RETENTION, TICK_RETENTION, TTL_
 from shared.domain.cnpj import Cnpj
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.ports import CampaignMarker
+
+MARKER_FIELDS = ("lastCompletedDate", "lastRunId")
+"""The daily marker's fields in ``users/{cnpj}/campaigns/{TYPE}``, which is also the campaign's
+document: the campaign repository leaves them out of the campaign and keeps them on writes."""
 
 
 class FirestoreRunLedger:
@@ -86,6 +94,33 @@ class FirestoreRunLedger:
         with translated("Firestore"):
             snapshot = self._run(cnpj, run_id).get()
         return snapshot.to_dict() if snapshot.exists else None
+
+    def page(
+        self, cnpj: Cnpj, *, local_date: str | None, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        """Up to ``limit`` run documents as (id, fields), newest start first, after the run
+        ``after`` of an earlier page; with ``local_date``, only the runs of that local day.
+
+        Returns them and the id to continue from (None on the last page). An ``after`` that is
+        not one of this tenant's runs raises KeyError.
+        """
+        runs = self._client.collection("users", cnpj.value, "runs")
+        query: Any = runs
+        if local_date is not None:
+            query = query.where(filter=FieldFilter("localDate", "==", local_date))
+        query = query.order_by("startedAt", direction=firestore.Query.DESCENDING).order_by(
+            FieldPath.document_id(), direction=firestore.Query.DESCENDING
+        )
+        with translated("Firestore"):
+            if after is not None:
+                cursor = runs.document(after).get()
+                if not cursor.exists:
+                    raise KeyError(after)
+                query = query.start_after(cursor)
+            snapshots = list(query.limit(limit + 1).stream())
+        found = [(snapshot.id, snapshot.to_dict() or {}) for snapshot in snapshots[:limit]]
+        more = len(snapshots) > limit
+        return found, (found[-1][0] if more and found else None)
 
     def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None:
         with translated("Firestore"):

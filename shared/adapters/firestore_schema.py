@@ -75,6 +75,8 @@ def required_index(shape: QueryShape) -> CompositeIndex | None:
     orders = [(name, way) for name, way in shape.orders if name not in equalities]
     if len(orders) >= 2 and orders[-1][0] == "__name__" and orders[-1][1] == orders[-2][1]:
         orders.pop()
+    if orders == [("__name__", _ASC)] and not shape.inequalities:
+        orders = []  # equality filters alone already come back in document-name order
     ordered = {name for name, _ in orders}
     ranged = [name for name in dict.fromkeys(shape.inequalities) if name not in ordered]
     sort_fields = orders + [(name, _ASC) for name in ranged]
@@ -92,7 +94,7 @@ CAMPAIGN_FILTERS = ("status", "objective")
 """Equality filters of the campaign list (shared/adapters/firestore_campaigns.page)."""
 CAMPAIGN_SORTS = ("created_at", "updated_at", "name", "status")
 """The sort whitelist of GET /api/v1/campaigns (shared/api/routes/campaigns.SortField)."""
-AUDIT_FILTERS = ("resource", "action")
+AUDIT_FILTERS = ("resource", "action", "subject")
 """Equality filters of the audit trail (shared/adapters/firestore_audit.page)."""
 OVERDUE_CLOCK = {
     Status.PENDING: "updatedAt",
@@ -132,6 +134,15 @@ def query_shapes() -> list[QueryShape]:
                 equalities,
                 ("at",) if ranged else (),
                 (("at", "DESCENDING"), ("__name__", "DESCENDING")),
+            )
+        )
+    for equalities in ((), ("localDate",)):  # firestore_runs.page: recent runs, or one day's
+        shapes.append(
+            QueryShape(
+                "runs",
+                "COLLECTION",
+                equalities,
+                orders=(("startedAt", "DESCENDING"), ("__name__", "DESCENDING")),
             )
         )
     for status, clock in OVERDUE_CLOCK.items():

@@ -12,7 +12,17 @@ from fastapi import FastAPI
 
 from shared.api import docs, problems
 from shared.api.ratelimit import RateLimiter
-from shared.api.routes import audit, campaigns, contacts, health, segments
+from shared.api.routes import (
+    audit,
+    campaigns,
+    contacts,
+    dashboard,
+    health,
+    runs,
+    segments,
+    templates,
+    tenant_settings,
+)
 from shared.config import Settings, get_settings
 
 OPENAPI_PATH = "/api-docs/openapi.json"
@@ -24,6 +34,10 @@ ROUTERS = (
     campaigns.router,
     segments.router,
     contacts.router,
+    templates.router,
+    tenant_settings.router,
+    runs.router,
+    dashboard.router,
 )
 
 

@@ -19,6 +19,26 @@ KIND = {
     "LOYALTY": "Fidelidade",
 }
 
+TARGET_STATUS = {
+    "PENDING": "aguardando",
+    "QUEUED": "agendada",
+    "SENDING": "enviando",
+    "SENT": "enviada",
+    "DELIVERED": "entregue",
+    "READ": "lida",
+    "FAILED": "falhou",
+    "SKIPPED": "não enviada",
+    "UNKNOWN": "sem confirmação",
+}
+"""A message's state, as the owner would say it (a target's status, see delivery_status)."""
+
+OPTOUT_SOURCE = {
+    "inbound_keyword": "a pessoa pediu para sair (respondeu SAIR, PARAR ou parecido)",
+    "whatsapp_131050": "o WhatsApp avisou que a pessoa bloqueou mensagens de marketing",
+    "erasure": "os dados da pessoa foram apagados a pedido dela (LGPD)",
+}
+"""Why a phone is in the opt-out ledger (its ``source``)."""
+
 ACTION = {
     "start": "Iniciar",
     "pause": "Pausar",
@@ -61,6 +81,32 @@ REJECTION_REASON = {
     "extra_cells": "células a mais na linha",
     "not_an_object": "a linha não é um objeto JSON",
 }
+
+
+RUN_STATUS = {
+    "done": "rodou",
+    "already_done": "já tinha rodado hoje",
+    "not_due": "ainda não chegou a hora",
+    "disabled": "desligada",
+    "failed": "falhou",
+    "retry": "falhou e será tentada de novo",
+}
+"""What a campaign's run did (shared/domain/runs.CampaignStatus)."""
+
+SEND_ERROR = {
+    "opted_out": "o cliente pediu para não receber mensagens",
+    "campaign_cancelled": "a campanha foi cancelada antes do envio",
+    "invalid_phone": "celular inválido",
+    "tenant_inactive": "a empresa está desativada",
+    "131026": "o número não tem WhatsApp ou não pode receber a mensagem",
+    "131047": "fora da janela de 24 horas do WhatsApp",
+    "131048": "limite do WhatsApp por mensagens marcadas como spam",
+    "131049": "limite do WhatsApp de mensagens de marketing para este cliente",
+    "131050": "o cliente bloqueou mensagens de marketing",
+    "368": "número bloqueado temporariamente pelo WhatsApp",
+    "130497": "o WhatsApp não permite mensagens para este país",
+}
+"""Why a message failed or was not sent: our reason codes and WhatsApp's error codes."""
 
 
 def say(table: dict[str, str], code: str) -> str:

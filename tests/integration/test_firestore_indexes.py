@@ -22,6 +22,8 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.types import StructuredQuery
 
 from shared.adapters.firestore_audit import AuditFilter, FirestoreAuditLog
+from shared.adapters.firestore_people import FirestorePeopleLedger
+from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_schema import (
     QueryShape,
     composite_indexes,
@@ -81,6 +83,10 @@ EXERCISED = {
     "firestore_campaigns.FirestoreCampaignRepository.has_open_targets",
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
+    "firestore_people.FirestorePeopleLedger.opt_out_page",
+    "firestore_people.FirestorePeopleLedger.clicks",
+    "firestore_recipients.FirestoreRecipientList.page",
+    "firestore_runs.FirestoreRunLedger.page",
     "firestore_targets.FirestoreTargetStore.customers_with_targets_since",
     "firestore_tenants.FirestoreTenantRepository.list_active",
 }
@@ -129,15 +135,25 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
             limit=5,
         )
     audit = FirestoreAuditLog(deps.firestore_client)
-    for resource, action, since, until in product(
-        (None, "campaign"), (None, "create"), (None, now - timedelta(days=1)), (None, now)
-    ):
-        audit.page(cnpj, AuditFilter(resource, action, since, until), 5)
+    for resource, action, since, until, subject in product(
+        (None, "campaign"), (None, "create"), (None, now - timedelta(days=1)), (None, now),
+        (None, "maria"),
+    ):  # fmt: skip
+        audit.page(cnpj, AuditFilter(resource, action, since, until, subject), 5)
     for status in (Status.PENDING, Status.QUEUED, Status.SENDING, Status.UNKNOWN):
         deps.delivery_store.overdue(status, now, 5)
     campaigns.has_open_targets(cnpj, "BIRTHDAY")
+    for status, after in product((None, "SENT"), (None, "c1_2026")):
+        FirestoreRecipientList(deps.firestore_client).page(
+            cnpj, "BIRTHDAY", status=status, after=after, limit=5
+        )
+    for local_date in (None, "2026-11-20"):
+        deps.runs.page(cnpj, local_date=local_date, after=None, limit=5)
     deps.targets.customers_with_targets_since(cnpj, "BIRTHDAY", "2026-11")
     deps.tenants.list_active()
+    people = FirestorePeopleLedger(deps.firestore_client)
+    people.opt_out_page(cnpj, 0, 5)
+    people.clicks(cnpj, "+5511987654321")
 
 
 def test_every_query_has_its_index_and_every_index_a_query(
@@ -145,7 +161,7 @@ def test_every_query_has_its_index_and_every_index_a_query(
 ) -> None:
     run_every_adapter_query(deps, new_cnpj)
 
-    assert len(sent) >= 128 + 16 + 4 + 3, "the spy saw every query the adapters sent"
+    assert len(sent) >= 128 + 32 + 4 + 3, "the spy saw every query the adapters sent"
     # Production refuses "order by a field with an equality filter"; the emulator does not.
     assert [s for s in sent if {name for name, _ in s.orders} & set(s.equalities)] == []
     declared = set(composite_indexes())
@@ -185,6 +201,11 @@ def test_rules_match_firestores_documentation() -> None:
     )
     assert index is not None
     assert index.fields == (("r", "ASCENDING"), ("at", "DESCENDING"))
+    # Equality filters alone come back in name order: paging on __name__ needs no index.
+    assert (
+        required_index(QueryShape("c", "COLLECTION", ("s",), (), (("__name__", "ASCENDING"),)))
+        is None
+    )
     # Collection-group scope has no automatic indexes: equality + range needs one.
     index = required_index(QueryShape("targets", "COLLECTION_GROUP", ("s",), ("u",)))
     assert index is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shared.console import i18n, labels
 from shared.console.pages import signin
+from shared.services import tenant_settings
 
 CONSOLE = Path(i18n.__file__).parent
 _MSGID = re.compile(r"""_\((["'])(.+?)\1\)""")
@@ -20,9 +21,19 @@ def _portuguese_texts() -> set[str]:
         for template in CONSOLE.glob("templates/*.html")
         for match in _MSGID.finditer(template.read_text())
     }
-    for table in (labels.CAMPAIGN_STATUS, labels.KIND, labels.ACTION, labels.ACTION_EFFECT):
+    for table in (
+        labels.CAMPAIGN_STATUS,
+        labels.KIND,
+        labels.ACTION,
+        labels.ACTION_EFFECT,
+        labels.TARGET_STATUS,
+        labels.RUN_STATUS,
+        labels.SEND_ERROR,
+        labels.OPTOUT_SOURCE,
+    ):
         texts |= set(table.values())
     texts |= set(labels.SKIP_REASON.values()) | set(labels.REJECTION_REASON.values())
+    texts |= set(tenant_settings.MEANINGS.values())  # shown on Configurações
     texts |= {
         match.group(1)
         for match in re.finditer(

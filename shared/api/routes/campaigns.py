@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
+from shared.api import paging
 from shared.api.audit import record_write
 from shared.api.deps import Reader, Services, Writer
 from shared.domain.campaign import (
@@ -21,11 +22,16 @@ from shared.domain.campaign import (
     CampaignStatus,
     Objective,
 )
+from shared.domain.delivery_status import Status
 from shared.domain.runs import CampaignOutcome
 from shared.services import campaigns as service
 from shared.services.analytics import CampaignAnalytics
+from shared.services.recipients import RecipientPage, recipients_page
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+
+RECIPIENTS_LISTING = "recipients1"
+MAX_RECIPIENTS_PAGE = 200
 
 CampaignId = Annotated[
     str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,39}$", description="e.g. SEG_... or BIRTHDAY")
@@ -160,6 +166,36 @@ def campaign_analytics(
 ) -> CampaignAnalytics:
     """Delivery, engagement, conversions, ROI, vouchers and the A/B test, from BigQuery."""
     return service.analytics(services.campaign_ports(), principal.cnpj, campaign_id, period)
+
+
+@router.get(
+    "/{campaign_id}/recipients",
+    response_model=RecipientPage,
+    summary="The campaign's recipients (its messages), paged, with their status",
+)
+def campaign_recipients(
+    campaign_id: CampaignId,
+    principal: Reader,
+    services: Services,
+    status_filter: Annotated[
+        Status | None, Query(alias="status", description="only the messages in this state")
+    ] = None,
+    page_size: Annotated[int, Query(ge=1, le=MAX_RECIPIENTS_PAGE)] = 50,
+    page_token: Annotated[str | None, Query(max_length=300)] = None,
+) -> RecipientPage:
+    """In target-id order; phones are masked. Another tenant's campaign is not found (404)."""
+    after = paging.item_id(RECIPIENTS_LISTING, page_token) if page_token is not None else None
+    items, last = recipients_page(
+        services.campaign_ports(),
+        services.recipients,
+        principal.cnpj,
+        campaign_id,
+        status=status_filter,
+        after=after,
+        limit=page_size,
+    )
+    token = paging.token(RECIPIENTS_LISTING, last) if last is not None else None
+    return RecipientPage(campaign_id=campaign_id, items=items, next_page_token=token)
 
 
 def _action(action: service.Action, summary: str) -> None:

@@ -1,0 +1,88 @@
+"""When a campaign next creates its messages (shared/services/schedule.py), without I/O.
+
+São Paulo is UTC-3 all year, so 08:00 local is 11:00 UTC: the tick that runs a built-in kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from shared.domain.campaign import Campaign, CampaignStatus, Recurrence
+from shared.domain.tenant import Tenant
+from shared.ports import TargetStore, Warehouse
+from shared.services import campaigns as campaign_service
+from shared.services.schedule import next_run, next_tick
+
+CNPJ = "11222333000181"
+UNUSED: Any = None  # the processor is built, never queried
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def built_in(kind: str, **settings: Any) -> tuple[Campaign, Tenant]:
+    tenant = Tenant(cnpj=CNPJ, campaigns={kind: settings} if settings else {})
+    return campaign_service.built_in_campaign(tenant, kind), tenant
+
+
+def run_at(campaign: Campaign, tenant: Tenant, now: str, done_today: bool = False) -> Any:
+    return next_run(
+        campaign,
+        tenant,
+        at(now),
+        done_today=done_today,
+        warehouse=cast(Warehouse, UNUSED),
+        targets=cast(TargetStore, UNUSED),
+    )
+
+
+def test_a_built_in_kind_runs_at_its_local_hour_today_then_tomorrow() -> None:
+    campaign, tenant = built_in("WELCOME")
+    assert run_at(campaign, tenant, "2026-12-07T09:00:00+00:00") == at("2026-12-07T11:00:00+00:00")
+    after = run_at(campaign, tenant, "2026-12-07T12:00:00+00:00", done_today=True)
+    assert after == at("2026-12-08T11:00:00+00:00")
+    # Its hour came and it has not run yet: the next tick runs it.
+    late = run_at(campaign, tenant, "2026-12-07T12:20:00+00:00")
+    assert late == at("2026-12-07T13:00:00+00:00")
+
+
+def test_reactivation_waits_for_its_day_of_the_month() -> None:
+    campaign, tenant = built_in("REACTIVATION", run_hour=10)
+    assert run_at(campaign, tenant, "2026-12-07T12:00:00+00:00") == at("2026-12-20T13:00:00+00:00")
+
+
+def test_paused_and_switched_off_kinds_have_no_next_run() -> None:
+    paused, tenant = built_in("BIRTHDAY", paused=True, paused_reason="WhatsApp error 131048")
+    assert paused.status == CampaignStatus.PAUSED
+    assert run_at(paused, tenant, "2026-12-07T09:00:00+00:00") is None
+    off, tenant = built_in("LOYALTY", enabled=False)
+    assert run_at(off, tenant, "2026-12-07T09:00:00+00:00") is None
+
+
+def test_an_api_campaign_next_occurrence_follows_its_schedule() -> None:
+    tenant = Tenant(cnpj=CNPJ)
+    base = {"id": "SEG_0123456789ABCDEF", "name": "x", "created_at": at("2026-12-01T00:00Z")}
+    base["updated_at"] = base["created_at"]
+    scheduled = Campaign.model_validate(
+        base | {"status": "scheduled", "scheduled_at": at("2026-12-10T12:30:00+00:00")}
+    )
+    assert run_at(scheduled, tenant, "2026-12-07T00:00:00+00:00") == at("2026-12-10T12:30Z")
+    weekly = Campaign.model_validate(
+        base
+        | {
+            "status": "running",
+            "started_at": at("2026-12-01T12:00:00+00:00"),
+            "recurrence": Recurrence(frequency="weekly", hour=9).model_dump(),
+            "occurrences_run": 1,
+        }
+    )
+    assert run_at(weekly, tenant, "2026-12-07T00:00:00+00:00") == at("2026-12-08T12:00Z")
+    once = weekly.model_copy(update={"recurrence": None})
+    assert run_at(once, tenant, "2026-12-07T00:00:00+00:00") is None
+
+
+def test_ticks_are_at_the_top_of_each_utc_hour() -> None:
+    assert next_tick(at("2026-12-07T10:59:59+00:00")) == at("2026-12-07T11:00:00+00:00")
+    assert next_tick(at("2026-12-07T11:00:00+00:00")) == at("2026-12-07T12:00:00+00:00")
