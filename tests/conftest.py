@@ -68,6 +68,7 @@ def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
             tenants=deps.tenants,
             warehouse=deps.warehouse,
             queues=deps.task_queue,
+            templates=deps.templates,
         )
         if fields:
             tenant = deps.tenants.get(cnpj)

@@ -76,6 +76,7 @@ def _tenant_add(args: argparse.Namespace) -> int:
         tenants=deps.tenants,
         warehouse=None if args.document_only else deps.warehouse,
         queues=None if args.document_only else deps.task_queue,
+        templates=deps.templates,
     )
     registered = f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered"
     if args.document_only:
@@ -109,6 +110,7 @@ def _sample_data(args: argparse.Namespace) -> int:
             tenants=deps.tenants,
             warehouse=deps.warehouse,
             queues=deps.task_queue,
+            templates=deps.templates,
         )
         deps.tenants.save(_sample_delivery(tenant, args))
         spec = SampleSpec(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import sqlfiles
@@ -36,6 +37,7 @@ from shared.ports import QueryValue, Warehouse
 
 AUDIENCE_SQL = "segments/audience.sql"
 ESTIMATE_SQL = "segments/estimate.sql"
+SAMPLE_SQL = "segments/sample.sql"
 
 
 def _local_date(timestamp: str) -> str:
@@ -227,6 +229,24 @@ def estimate(
     sql = sqlfiles.render(ESTIMATE_SQL, cnpj).replace("{audience}", audience)
     rows = list(warehouse.query(sql, params))
     return int(rows[0]["audience"])
+
+
+def sample(
+    warehouse: Warehouse,
+    cnpj: Cnpj,
+    segmentation: Segmentation,
+    *,
+    as_of: datetime,
+    opted_out_phones: Sequence[str],
+    zone: ZoneInfo | str = DEFAULT_TIMEZONE,
+    limit: int,
+) -> list[Mapping[str, Any]]:
+    """Up to ``limit`` rows of :func:`audience_query` (customer_id, name, phone), by name."""
+    audience, params = audience_query(
+        cnpj, segmentation, as_of=as_of, opted_out_phones=opted_out_phones, zone=zone
+    )
+    sql = sqlfiles.render(SAMPLE_SQL, cnpj).replace("{audience}", audience)
+    return list(warehouse.query(sql, {**params, "sample_size": limit}))
 
 
 def _zone_name(zone: ZoneInfo | str) -> str:

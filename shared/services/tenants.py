@@ -6,7 +6,8 @@ from shared import sqlfiles
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
 from shared.manifest import send_queue
-from shared.ports import TaskQueue, TenantRepository, Warehouse
+from shared.ports import TaskQueue, TemplateCatalogue, TenantRepository, Warehouse
+from shared.services.templates import seed_defaults
 
 TABLE_DDL = (
     "ddl/raw_clientes.sql",
@@ -25,11 +26,13 @@ def register_tenant(
     tenants: TenantRepository,
     warehouse: Warehouse | None,
     queues: TaskQueue | None,
+    templates: TemplateCatalogue | None = None,
 ) -> Tenant:
     """Idempotent: re-registering keeps the tenant's campaign settings and data.
 
     Without a warehouse or queues only the tenant document is written: in production
-    Terraform's tenant module owns the datasets, tables, view and send queue.
+    Terraform's tenant module owns the datasets, tables, view and send queue. With a template
+    catalogue, the default approved templates the tenant lacks are stored in it.
     """
     existing = tenants.get(cnpj)
     fields = existing.model_dump() if existing else {"cnpj": cnpj.value}
@@ -46,4 +49,6 @@ def register_tenant(
     if queues is not None:  # None: a targeting-only setup (some tests) sends nothing
         queues.ensure_queue(send_queue(cnpj.value))
     tenants.save(tenant)
+    if templates is not None:
+        seed_defaults(templates, cnpj)
     return tenant

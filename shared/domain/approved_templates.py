@@ -1,0 +1,145 @@
+"""The approved WhatsApp templates a tenant's campaigns may send: its template catalogue.
+
+Marketing messages outside the 24-hour service window must be templates Meta has approved,
+so a campaign picks one from this catalogue rather than typing free text. An entry keeps
+what Meta's ``message_templates`` gives for it (name, language, category, the body text with
+its ``{{1}}``-style or named parameters) plus ``parameters``: the target fields that fill the
+body's parameters in order (``first_name``, ``voucherCode``, or a name the campaign fills with
+a fixed value). :meth:`ApprovedTemplate.message_template` turns an entry into the campaign
+model's :class:`~shared.domain.campaign.MessageTemplate`, whose ``render`` shows the text a
+customer reads.
+
+Until the catalogue is synced from Meta (a later change), every tenant gets
+:data:`DEFAULT_TEMPLATES`: the templates the built-in campaigns already send, the one the API's
+examples use, and one that carries a voucher. They must exist, approved, on the tenant's
+WhatsApp Business account for messages to go out (Meta refuses an unknown template with 132001).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from shared.domain.campaign import MessageTemplate, Name
+
+Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
+_POSITIONAL = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
+_NAMED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
+MAX_CONTENT = 1024
+"""The campaign model's limit on a template's content (and Meta's on a body)."""
+
+
+class ApprovedTemplate(BaseModel):
+    """One approved template, as ``GET /api/v1/templates`` lists it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$", examples=["feliz_aniversario"])
+    language: str = Field(default="pt_BR", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    category: Category = "MARKETING"
+    body: str = Field(
+        min_length=1,
+        max_length=MAX_CONTENT,
+        description="the body as approved, with positional ({{1}}) or named ({{first_name}}) "
+        "parameters",
+        examples=["Feliz aniversário, {{1}}!"],
+    )
+    parameters: list[Name] = Field(
+        default_factory=list,
+        max_length=20,
+        description="what fills the body's parameters, in order: first_name, name, voucherCode, "
+        "voucherValue, voucherExpiresAt, or a name the campaign gives a value (variable_values)",
+        examples=[["first_name"]],
+    )
+
+    @model_validator(mode="after")
+    def _parameters_match_body(self) -> ApprovedTemplate:
+        numbers = [int(n) for n in _POSITIONAL.findall(self.body)]
+        if numbers:
+            if sorted(set(numbers)) != list(range(1, len(self.parameters) + 1)):
+                raise ValueError(
+                    f"the body's parameters {{{{1}}}}..{{{{{max(numbers)}}}}} must be exactly "
+                    f"one per entry of parameters ({len(self.parameters)})"
+                )
+        elif list(dict.fromkeys(_NAMED.findall(self.body))) != self.parameters:
+            raise ValueError("parameters must list the body's named parameters in order")
+        if len(self.content) > MAX_CONTENT:
+            raise ValueError(f"the body with named parameters exceeds {MAX_CONTENT} characters")
+        return self
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the body with named variables ({{first_name}}): a campaign template's content"
+    )
+    @property
+    def content(self) -> str:
+        return _POSITIONAL.sub(
+            lambda m: "{{" + self.parameters[int(m.group(1)) - 1] + "}}", self.body
+        )
+
+    @property
+    def key(self) -> str:
+        """Unique within a catalogue: the same name exists once per language."""
+        return f"{self.name}@{self.language}"
+
+    def message_fields(
+        self,
+        *,
+        variable_values: dict[str, str],
+        template_id: str | None = None,
+        ab_variant: str | None = None,
+    ) -> dict[str, Any]:
+        """A campaign template (``templates[]`` of the API) sending this one, not yet validated:
+        its content and variables in the body's order, the values of its own parameters."""
+        return {
+            "id": template_id,
+            "name": self.name,
+            "content": self.content,
+            "variables": list(self.parameters),
+            "variable_values": {k: v for k, v in variable_values.items() if k in self.parameters},
+            "ab_variant": ab_variant,
+            "whatsapp_template": {"name": self.name, "language": self.language},
+        }
+
+    def message_template(self, *, variable_values: dict[str, str]) -> MessageTemplate:
+        """The campaign model's template sending this one (for ``render``)."""
+        return MessageTemplate.model_validate(self.message_fields(variable_values=variable_values))
+
+
+DEFAULT_TEMPLATES: tuple[ApprovedTemplate, ...] = (
+    ApprovedTemplate(
+        name="cupom_desconto",
+        body="{{1}}, este cupom é seu: {{2}}. Ele vale {{3}} de desconto até {{4}}.",
+        parameters=["first_name", "voucherCode", "voucherValue", "voucherExpiresAt"],
+    ),
+    ApprovedTemplate(
+        name="boas_vindas",
+        body="Olá, {{1}}! Seja bem-vindo(a) à nossa lavanderia. Qualquer dúvida, é só chamar "
+        "por aqui.",
+        parameters=["first_name"],
+    ),
+    ApprovedTemplate(
+        name="feliz_aniversario",
+        body="Feliz aniversário, {{1}}! 🎉 Hoje tem um presente esperando por você na lavanderia.",
+        parameters=["first_name"],
+    ),
+    ApprovedTemplate(
+        name="oferta_fim_de_ano",
+        body="🎉 Promoção especial! 30% OFF em tudo!",
+        parameters=[],
+    ),
+    ApprovedTemplate(
+        name="programa_fidelidade",
+        body="Parabéns, {{1}}! Você já fez {{2}} visitas e agora faz parte do nosso programa "
+        "de fidelidade.",
+        parameters=["first_name", "visit_count"],
+    ),
+    ApprovedTemplate(
+        name="sentimos_sua_falta",
+        body="{{1}}, sentimos sua falta! Volte a lavar com a gente esta semana.",
+        parameters=["first_name"],
+    ),
+)
+"""The built-in campaigns' default templates, the API examples' ``oferta_fim_de_ano``, and
+``cupom_desconto`` for campaigns with a voucher (its code, value and last day fill it)."""
