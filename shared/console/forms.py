@@ -6,6 +6,7 @@ for a person (the field path stays the API's, so a page can put the message besi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pydantic
@@ -26,6 +27,10 @@ _MESSAGES = {
     "datetime_parsing": "Data e hora inválidas.",
     "date_parsing": "Data inválida.",
     "extra_forbidden": "Campo não permitido.",
+    "string_pattern_mismatch": "Formato inválido.",
+    "int_type": "Digite um número inteiro.",
+    "float_type": "Digite um número.",
+    "bool_parsing": "Escolha sim ou não.",
 }
 
 
@@ -33,12 +38,27 @@ def field_path(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location if part not in ("body", "query", "path"))
 
 
-def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
-    """``{"audience.tags": "Itens demais (máximo 50)."}``, first error per field."""
+def field_errors(
+    error: pydantic.ValidationError, hints: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``{"audience.tags": "Itens demais (máximo 50)."}``, first error per field.
+
+    ``hints``: by field path, the Portuguese for a model's own rule (a validator's error has no
+    generic wording, e.g. a send window whose end is before its start)."""
     messages: dict[str, str] = {}
     for item in error.errors():
+        path = field_path(item["loc"]) or "formulário"
         template = _MESSAGES.get(item["type"])
         context = item.get("ctx") or {}
-        text = template.format(**context) if template else f"Valor inválido: {item['msg']}."
-        messages.setdefault(field_path(item["loc"]) or "formulário", text)
+        if (
+            hints
+            and path in hints
+            and (template is None or item["type"] == "string_pattern_mismatch")
+        ):
+            text = hints[path]
+        elif template:
+            text = template.format(**context)
+        else:
+            text = f"Valor inválido: {item['msg']}."
+        messages.setdefault(path, text)
     return messages

@@ -292,7 +292,8 @@ class CampaignCreate(CampaignFields):
 
 
 class CampaignPatch(BaseModel):
-    """``PATCH``: any subset of the fields; allowed while the campaign is draft or paused."""
+    """``PATCH``: any subset of the fields; allowed while the campaign is draft or paused, and
+    for the built-in kinds (standing daily settings, read at each run) while running too."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -309,6 +310,10 @@ class CampaignPatch(BaseModel):
     voucher: VoucherConfig | None = None
     analytics: AnalyticsSettings | None = None
     thresholds: dict[Name, Threshold] | None = Field(default=None, max_length=50)
+    enabled: bool | None = Field(
+        default=None,
+        description="built-in kinds only: true runs it every day (running), false pauses it",
+    )
 
 
 class ABState(BaseModel):

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import pydantic
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from shared import logs
 from shared.campaigns import CampaignProcessor, RunContext, SegmentProcessor, processor_for
 from shared.domain.calendar import local_date, zone
@@ -222,19 +225,32 @@ def create_campaign(
 def patch_campaign(
     ports: CampaignPorts, cnpj: Cnpj, campaign_id: str, patch: CampaignPatch, now: datetime
 ) -> tuple[Campaign, Campaign]:
+    """A built-in kind is a standing daily setting, so it is edited while running too (the
+    next run reads the edit), and ``enabled`` switches it on (running) or off (paused) in the
+    same transaction as the rest of the edit: nothing is ever half-applied."""
     changes = patch.model_dump(exclude_unset=True)
+    enabled = changes.pop("enabled", None)
 
     def edit(campaign: Campaign) -> Campaign:
-        if not campaign.editable:
+        built_in = campaign.kind != SEGMENT
+        if not campaign.editable and not (built_in and campaign.status == CampaignStatus.RUNNING):
             raise ConflictError(
                 f"a {campaign.status.value} campaign cannot be edited; pause it first"
             )
-        if campaign.kind != SEGMENT and "segmentation" in changes:
+        if built_in and "segmentation" in changes:
             raise ValidationError("segmentation", "built-in campaigns have a fixed audience")
+        if built_in and "recurrence" in changes:
+            _check_daily(patch.recurrence)
+        if not built_in and enabled is not None:
+            raise ValidationError(
+                "enabled", "only built-in campaigns are switched on or off; start or pause this one"
+            )
         edited = Campaign.model_validate({**campaign.model_dump(), **changes, "updated_at": now})
         edited.check_consistent()
-        if campaign.kind != SEGMENT:
-            _check_thresholds(edited)
+        if built_in:
+            edited = _check_thresholds(edited)
+        if enabled is not None:
+            edited = _switched(edited, enabled, now)
         return edited
 
     return _mutate(ports, cnpj, campaign_id, edit)
@@ -519,10 +535,61 @@ def _mutate(
     return seen["before"], seen["after"]
 
 
-def _check_thresholds(campaign: Campaign) -> None:
+def _check_thresholds(campaign: Campaign) -> Campaign:
+    """The campaign with its thresholds as its kind reads them (``"45"`` becomes ``45``); a
+    threshold the kind refuses is a validation error at ``thresholds.<name>``."""
     processor: type[CampaignProcessor[Any]] | None = processor_for(kind_of(campaign.id))
     assert processor is not None
     try:
-        processor.settings_model.model_validate(campaign.settings_map())
-    except Exception as error:  # pydantic names the threshold that is wrong
-        raise ValidationError("thresholds", str(error).replace("\n", " ")[:500]) from error
+        settings = processor.settings_model.model_validate(campaign.settings_map())
+    except pydantic.ValidationError as error:
+        raise _under_thresholds(error, set(campaign.thresholds)) from error
+    except CampaignError as error:  # a kind's own rule, raised as the domain's error
+        raise ValidationError("thresholds", str(error)[:500]) from error
+    read = settings.model_dump(mode="json", include=set(campaign.thresholds))
+    return campaign.model_copy(update={"thresholds": read})
+
+
+def _under_thresholds(error: pydantic.ValidationError, names: set[str]) -> pydantic.ValidationError:
+    """The same errors, located at ``thresholds.<name>`` as a client sent them."""
+    details: list[InitErrorDetails] = []
+    for item in error.errors():
+        loc = item["loc"]
+        if loc and loc[0] in names:
+            loc = ("thresholds", *loc)
+        detail: InitErrorDetails = {"type": item["type"], "loc": loc, "input": item["input"]}
+        if "ctx" in item:
+            detail["ctx"] = item["ctx"]
+        try:  # a standard error type keeps its context (a page words it from ``ge``, ``le``)
+            pydantic.ValidationError.from_exception_data(error.title, [detail])
+        except KeyError:  # a validator's own type: kept with its message
+            detail = {"type": PydanticCustomError(item["type"], item["msg"]), "loc": loc,
+                      "input": item["input"]}  # fmt: skip
+        details.append(detail)
+    return pydantic.ValidationError.from_exception_data(error.title, details)
+
+
+def _check_daily(recurrence: Recurrence | None) -> None:
+    """A built-in kind runs once a day at its hour; only ``recurrence.hour`` is its to change."""
+    if recurrence is None or (recurrence.frequency, recurrence.interval, recurrence.end_type) != (
+        "daily",
+        1,
+        "never",
+    ):
+        raise ValidationError(
+            "recurrence", "built-in campaigns run every day: frequency daily, interval 1, never end"
+        )
+
+
+def _switched(campaign: Campaign, enabled: bool, now: datetime) -> Campaign:
+    """A built-in kind switched on (running) or off (paused: queued messages wait)."""
+    if enabled and campaign.status != CampaignStatus.RUNNING:
+        campaign.check_startable()
+        check_transition(campaign.status, CampaignStatus.RUNNING)
+        update: dict[str, Any] = {"status": CampaignStatus.RUNNING, "status_reason": ""}
+        if campaign.started_at is None:
+            update["started_at"] = now
+        return campaign.model_copy(update=update)
+    if not enabled and campaign.status == CampaignStatus.RUNNING:
+        return campaign.model_copy(update={"status": CampaignStatus.PAUSED, "paused_at": now})
+    return campaign
