@@ -58,7 +58,7 @@ TICK_AT = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
 
 _ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="([^"]+)"')
 _LOAD_FRAGMENT = re.compile(r'<[^>]+hx-get="([^"]+)"[^>]*hx-trigger="load[^"]*"')
-_CONTACT_LINK = re.compile(r'href="[^"]*/contatos/([A-Za-z0-9_.:-]+)"')
+_CONTACT_LINK = re.compile(r'href="[^"]*/contatos/(?!importar"|descadastrados")([A-Za-z0-9_.:-]+)"')
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _tenant(args: argparse.Namespace, temp: Path) -> Cnpj:
 def _campaign(base: str, token: str) -> str:
     """A started API campaign, so its page and recipients have something to show."""
     headers = {"Authorization": f"Bearer {token}"}
-    body = {
+    body: dict[str, Any] = {
         "name": "Bench promo",
         "objective": "promotional",
         "segmentation": {"include_all": True},
@@ -200,7 +200,11 @@ def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> 
     ):
         raise RuntimeError("could not sign in")
 
-    contact = _CONTACT_LINK.search(client.session.get(f"{console}/contatos", timeout=60).text)
+    listing = f"{console}/contatos"
+    shown = client.session.get(listing, timeout=60).text
+    for part in _LOAD_FRAGMENT.findall(shown):  # the list itself loads after the page
+        shown += client.session.get(urljoin(listing, unescape(part)), timeout=300).text
+    contact = _CONTACT_LINK.search(shown)
     paths = {
         "Início": "/",
         "Campanhas": "/campanhas",

@@ -7,6 +7,7 @@ the page under test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -37,8 +38,10 @@ _ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the browser tests, stopped when they end: Playwright's sync API keeps an
+    event loop running in this thread, which later tests' ``asyncio.run()`` must not meet."""
     if not CHROMIUM.exists() or not AXE.exists():
         raise RuntimeError("the browser tests need `make setup` (Chromium and axe-core)")
     with sync_playwright() as playwright:
@@ -71,6 +74,13 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         page.evaluate(_axe_source() + "\n;undefined")
     result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v.get("impact") in ("critical", "serious")]
+
+
+def keep_screenshot(page: Page, name: str) -> None:
+    """With ``UPDATE_SCREENSHOTS=1``, the page as it is now is kept as docs/screenshots/NAME.png."""
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def horizontal_overflow(page: Page) -> int:

@@ -6,7 +6,6 @@ Each test signs in with a one-time link of its own tenant; pages are checked as 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from playwright.sync_api import Page, expect
 from shared.api.auth import Role
 from shared.domain.cnpj import Cnpj
 from tests.browser.conftest import (
-    SCREENSHOTS,
     axe_violations,
     fast_campaign,
     horizontal_overflow,
+    keep_screenshot,
     sign_in,
 )
 from tests.integration.api_fixtures import ApiClient
@@ -44,13 +43,12 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_problem(
     problems: dict[str, Any] = {}
     for name, path in pages.items():
         phone.goto(console_url + path)
+        expect(phone.locator('[hx-trigger^="load"]')).to_have_count(0)  # loaded after the page
         overflow = horizontal_overflow(phone)
         violations = axe_violations(phone)
         if overflow > 0 or violations:
             problems[name] = {"overflow_px": overflow, "axe": [v["id"] for v in violations]}
-        if os.environ.get("UPDATE_SCREENSHOTS"):
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            phone.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        keep_screenshot(phone, name)
     phone.context.clear_cookies()
     phone.goto(console_url + "/login")
     login_problems = axe_violations(phone)
@@ -78,7 +76,8 @@ def test_a_started_campaign_updates_by_itself_until_all_is_delivered(
     page.wait_for_function(
         """() => {
             const read = (name) => document.querySelector(`[data-figure="${name}"]`)?.textContent;
-            return read("recipients") !== "0" && read("delivered") === read("recipients");
+            const everyone = read("recipients");
+            return everyone !== undefined && everyone !== "0" && read("delivered") === everyone;
         }""",
         timeout=240_000,
     )

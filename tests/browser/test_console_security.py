@@ -103,7 +103,7 @@ def test_a_viewer_has_nothing_to_press_and_a_forced_write_is_refused(
     assert _status(api_as, cnpj, campaign_id) == "draft"
 
 
-def test_another_tenants_campaign_address_is_not_found(
+def test_another_tenants_campaign_and_contact_addresses_are_not_found(
     page: Page,
     console_url: str,
     sample_tenant: Callable[..., Cnpj],
@@ -111,8 +111,17 @@ def test_another_tenants_campaign_address_is_not_found(
 ) -> None:
     mine, theirs = sample_tenant(customers=5), sample_tenant(customers=5)
     their_campaign = fast_campaign(api_as, theirs, "Campanha de outra empresa")
+    # Sample customers are numbered alike in every tenant: their own contact is an imported one.
+    imported = {"data": [{"name": "Zélia de Outra Empresa", "phone_number": "+5511987650000"}]}
+    assert api_as(theirs).post("/api/v1/contacts/import", json=imported).status_code == 200
+    found = api_as(theirs).get("/api/v1/contacts", params={"q": "Zélia"}).json()["items"]
+    their_person = found[0]
     sign_in(page, console_url, mine, Role.ADMIN)
-    answer = page.goto(f"{console_url}/campanhas/{their_campaign}")
-    assert answer is not None and answer.status == 404
-    expect(page.get_by_role("heading", name="Não encontrado")).to_be_visible()
-    expect(page.get_by_text("Campanha de outra empresa")).to_have_count(0)
+    for address, their_text in (
+        (f"/campanhas/{their_campaign}", "Campanha de outra empresa"),
+        (f"/contatos/{their_person['id']}", their_person["name"]),
+    ):
+        answer = page.goto(console_url + address)
+        assert answer is not None and answer.status == 404, address
+        expect(page.get_by_role("heading", name="Não encontrado")).to_be_visible()
+        expect(page.get_by_text(their_text)).to_have_count(0)

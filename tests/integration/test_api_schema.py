@@ -115,7 +115,9 @@ def _run(operation: Operation, mode: GenerationMode, api_url: str, cnpj: Cnpj) -
     def examples(case: schemathesis.Case[Any]) -> None:
         # Checked again on the final URL: a negative case can mutate a path parameter after
         # the strategy's filter saw it.
+        # functions-framework answers a newline in a path (raw or %0A) with its own HTML 404.
         hypothesis.assume("\n" not in case.formatted_path)
+        hypothesis.assume("%0a" not in case.formatted_path.lower())
         token = api_fixtures.local_token(cnpj, Role.ADMIN, f"schema-{next(_subjects)}")
         started = time.perf_counter()
         try:

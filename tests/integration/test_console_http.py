@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urljoin, urlparse
 
-import pytest
 import requests
 
 from shared.api.auth import Principal, Role
@@ -19,35 +18,14 @@ from shared.bootstrap import Container
 from shared.console.session import COOKIE_NAME, Session, SessionCodec
 from shared.console.signin import signin_link_token
 from shared.domain.cnpj import Cnpj
-from shared.localstack.stack import LOCAL_WHATSAPP
-from tests.integration import api_fixtures
+from tests.integration import api_fixtures, console_fixtures
 from tests.integration.api_fixtures import ApiClient
 from tests.integration.campaign_payloads import SIMPLE, approved
+from tests.integration.console_fixtures import SECRET, csrf_of, sign_in
 
-SECRET = LOCAL_WHATSAPP["API_JWT_SECRET"]
 api_url = api_fixtures.api_url
 api_as = api_fixtures.api_as
-
-
-@pytest.fixture
-def console_url(api_url: str) -> str:
-    return f"{api_url}/app"
-
-
-def sign_in(
-    console_url: str, cnpj: Cnpj, role: Role, next_path: str | None = None
-) -> requests.Session:
-    browser = requests.Session()
-    token = signin_link_token(SECRET, cnpj, role, "owner@example.com", next_path)
-    answer = browser.get(f"{console_url}/signin", params={"token": token}, timeout=60)
-    assert answer.status_code == 200, answer.text
-    return browser
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
-    assert found, "the page carries no CSRF token"
-    return found.group(1)
+console_url = console_fixtures.console_url
 
 
 def create_campaign(api_as: Callable[..., ApiClient], cnpj: Cnpj, name: str = "Promo") -> str:
