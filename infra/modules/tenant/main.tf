@@ -47,10 +47,11 @@ locals {
 
   # Who touches which dataset: targeting reads sales, customers and history; the API's
   # segments, analytics and contact imports read sales and write contacts; delivery, the
-  # webhook and the sweeper append history. Nobody but the data pipeline writes _RAW.
+  # webhook and the sweeper append history. Besides the data pipeline, only the API writes _RAW:
+  # an LGPD erasure (DELETE /api/v1/contacts/{id}) blanks the person's columns of `clientes`.
   dataset_roles = [
     { dataset = "raw", function = "process_tenant", role = "roles/bigquery.dataViewer" },
-    { dataset = "raw", function = "api", role = "roles/bigquery.dataViewer" },
+    { dataset = "raw", function = "api", role = "roles/bigquery.dataEditor" },
     { dataset = "campaign", function = "process_tenant", role = "roles/bigquery.dataViewer" },
     { dataset = "campaign", function = "api", role = "roles/bigquery.dataEditor" },
     { dataset = "campaign", function = "enqueue_target", role = "roles/bigquery.dataEditor" },

@@ -1,20 +1,27 @@
-"""``/api/v1/contacts``: bulk import (JSON, CSV, Excel) and bulk tagging.
+"""``/api/v1/contacts`` and ``/api/v1/opt-outs``: the tenant's people and their LGPD rights.
 
 One import endpoint takes the seed's JSON body or a multipart upload, as clients send both;
-bad rows are reported with their line numbers and never fail the request.
+bad rows are reported with their line numbers and never fail the request. The people
+endpoints (list and search, one person, their tags, export, erasure, the opt-out ledger) are
+thin over :mod:`shared.services.people`, which the console's Contatos pages call too.
+
+Phones are masked in every answer but the export: it is the LGPD access right itself, so it
+carries everything in clear and, although a read, is recorded in the audit trail. The audit
+entries of an export or an erasure hold ids and counts, never the personal data.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from shared.api.audit import record_write
-from shared.api.deps import Services, Writer
+from shared.api.deps import Reader, Services, Writer
 from shared.domain.contacts import (
     MAX_FILE_BYTES,
     ImportOptions,
@@ -23,9 +30,20 @@ from shared.domain.contacts import (
     TagUpdateRequest,
 )
 from shared.domain.errors import ValidationError
+from shared.services import people
 from shared.services.contacts import ImportReport, TagReport, import_file, import_json, update_tags
 
-router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
+router = APIRouter(prefix="/api/v1", tags=["contacts"])
+
+PersonId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9_.:@-]{1,128}$",
+        description="a person's id from the list: a customer id, or an imported contact's ct_ id",
+    ),
+]
+Page = Annotated[int, Query(ge=1, le=10_000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
 
 _UPLOAD_SCHEMA = {
     "type": "object",
@@ -40,7 +58,7 @@ _UPLOAD_SCHEMA = {
 
 
 @router.post(
-    "/import",
+    "/contacts/import",
     response_model=ImportReport,
     summary="Import contacts: JSON body, or a CSV/Excel file as multipart/form-data",
     openapi_extra={
@@ -92,7 +110,9 @@ async def import_contacts(request: Request, principal: Writer, services: Service
     return report
 
 
-@router.post("/tags", response_model=TagReport, summary="Add or remove tags on many contacts")
+@router.post(
+    "/contacts/tags", response_model=TagReport, summary="Add or remove tags on many contacts"
+)
 def tag_contacts(body: TagUpdateRequest, principal: Writer, services: Services) -> TagReport:
     report = update_tags(principal.cnpj, body, services.contact_ports())
     record_write(
@@ -104,6 +124,118 @@ def tag_contacts(body: TagUpdateRequest, principal: Writer, services: Services) 
         {"request": body.model_dump(mode="json"), "report": _summary(report)},
     )
     return report
+
+
+@router.get("/contacts", response_model=people.PersonPage, summary="List and search people")
+def list_people(
+    principal: Reader,
+    services: Services,
+    q: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="part of a name or e-mail (case and accents ignored), or of a phone "
+            "(digits and phone punctuation only)",
+        ),
+    ] = "",
+    tag: Annotated[str, Query(max_length=64, description="only people with this tag")] = "",
+    page: Page = 1,
+    page_size: PageSize = 20,
+) -> people.PersonPage:
+    """Customers and imported contacts (one row per person, joined by phone), by name; phones
+    masked. People erased at their request are never listed."""
+    return people.search(
+        principal.cnpj, services.people_ports(), q=q, tag=tag, page=page, page_size=page_size
+    )
+
+
+@router.get("/contacts/{person_id}", response_model=people.Person, summary="One person")
+def get_person(person_id: PersonId, principal: Reader, services: Services) -> people.Person:
+    """Who they are, what they bought, the messages of the last year with their status, and
+    their opt-out state with its evidence (phones masked)."""
+    return people.get_person(principal.cnpj, services.people_ports(), person_id, _now())
+
+
+@router.get(
+    "/contacts/{person_id}/export",
+    response_model=people.PersonExport,
+    summary="LGPD access: everything held about one person (audited)",
+)
+def export_person(
+    person_id: PersonId, principal: Reader, services: Services
+) -> people.PersonExport:
+    """Their customer and contact rows, sales, message history, targets, vouchers, opt-out
+    record, clicks and frequency-cap record, phone in clear. Recorded in the audit trail as
+    `contacts.export` (with counts only)."""
+    export = people.export_person(principal.cnpj, services.people_ports(), person_id, _now())
+    record_write(
+        services, principal, "contacts.export", f"contacts/{export.id}", None, export.counts()
+    )
+    return export
+
+
+@router.delete(
+    "/contacts/{person_id}",
+    response_model=people.ErasureReport,
+    summary="LGPD erasure: remove one person's personal data; their phone stays suppressed",
+)
+def erase_person(
+    person_id: PersonId, principal: Writer, services: Services
+) -> people.ErasureReport:
+    """Deletes their imported contact row and empties the name, e-mail, birth date, gender and
+    phone of their customer row (the row and its CPF stay: sales are fiscal records); their
+    phone goes into the opt-out ledger (source `erasure`), so no campaign ever reaches it.
+    Repeating it is harmless (`already_erased`); afterwards the person is not found."""
+    report = people.erase_person(
+        principal.cnpj, services.people_ports(), person_id, principal.subject, _now()
+    )
+    record_write(
+        services,
+        principal,
+        "contacts.erase",
+        f"contacts/{report.id}",
+        None,
+        report.model_dump(mode="json"),
+    )
+    return report
+
+
+@router.post(
+    "/contacts/{person_id}/tags",
+    response_model=people.PersonTags,
+    summary="Add or remove tags on one person",
+)
+def tag_person(
+    person_id: PersonId, body: people.PersonTagChange, principal: Writer, services: Services
+) -> people.PersonTags:
+    """Like `POST /contacts/tags` for one person; a customer who has no imported contact yet
+    gets one (their phone and the tags), which holds the tags."""
+    result = people.tag_person(principal.cnpj, services.people_ports(), person_id, body, _now())
+    record_write(
+        services,
+        principal,
+        "contacts.tags",
+        f"contacts/{result.id}",
+        None,
+        {"request": body.model_dump(mode="json"), "tags": result.tags},
+    )
+    return result
+
+
+@router.get(
+    "/opt-outs", response_model=people.OptOutPage, summary="The opt-out ledger, newest first"
+)
+def list_opt_outs(
+    principal: Reader, services: Services, page: Page = 1, page_size: PageSize = 50
+) -> people.OptOutPage:
+    """Every phone that must not be messaged, masked, with how and when it was recorded."""
+    return people.list_opt_outs(
+        principal.cnpj, services.people_ports(), page=page, page_size=page_size
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _text(value: Any) -> str | None:
