@@ -54,8 +54,7 @@ class BigQueryWarehouse:
             ]
         )
         with translated("BigQuery"):
-            # jobs.query: a short query answers in one round trip, without polling a job.
-            rows = self._client.query_and_wait(sql, job_config=config, page_size=10_000)
+            rows = self._client.query(sql, job_config=config).result(page_size=10_000)
         return _translating(rows)
 
     def run_ddl(self, sql: str) -> None:
