@@ -17,7 +17,7 @@ from shared.api.auth import Role
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.ports import HistoryRow
-from tests.browser.conftest import axe_violations, horizontal_overflow, sign_in
+from tests.browser.conftest import axe_violations, horizontal_overflow, keep_screenshot, sign_in
 from tests.integration.api_fixtures import ApiClient
 
 Client = Callable[..., ApiClient]
@@ -164,6 +164,8 @@ def test_every_contacts_page_fits_a_phone_and_passes_axe(
         violations = axe_violations(phone)
         if overflow > 0 or violations:
             problems[name] = {"overflow_px": overflow, "axe": [v["id"] for v in violations]}
+        if name in ("contatos", "pessoa"):
+            keep_screenshot(phone, name)
     assert problems == {}
     phone.goto(console_url + pages["pessoa"])
     expect(phone.locator("tr.message")).to_contain_text("falhou")

@@ -203,24 +203,23 @@ def campaign_page(
     situacao: Annotated[str | None, Query()] = None,
     pagina: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
-    """The campaign, its next run and its recipients (Firestore) at once; its numbers and its
-    sends over time (BigQuery) are fragments the page loads right after it is shown."""
+    """The campaign and its next run at once; its numbers and sends over time (BigQuery) and
+    its recipients (below the fold) are fragments the page loads right after it is shown. A
+    filtered or paged recipients address (a deliberate click, or a browser without JavaScript)
+    gets the table in the page itself."""
     ports = visit.services.campaign_ports()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The targets' query, the longest read, runs while the campaign is read (and is
-        # dropped when that says 404: the targets live under the tenant's own documents).
-        recipients = pool.submit(_recipients, visit, campaign_id, situacao, pagina)
-        campaign = service.get_campaign(ports, visit.principal.cnpj, campaign_id)
-        next_at = _next_runs(visit, [campaign])[campaign.id]
-        table = recipients.result()
+    campaign = service.get_campaign(ports, visit.principal.cnpj, campaign_id)
+    later = situacao is None and pagina is None
+    table = {} if later else _recipients(visit, campaign.id, situacao, pagina)
     return render(
         visit.request,
         "campaign.html",
         visit,
         campaign=campaign,
         actions=_possible_actions(campaign.status, campaign.kind),
-        next_at=next_at,
+        next_at=_next_runs(visit, [campaign])[campaign.id],
         live=campaign.status in LIVE_STATUSES,
+        recipients_later=later,
         **table,
     )
 
