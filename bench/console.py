@@ -21,12 +21,9 @@ Run: ``.venv/bin/python bench/console.py`` (about three minutes) or ``--rounds 3
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shlex
-import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,7 +34,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import requests
-from reporting import machine, table
+from reporting import machine, percentile, private_stack, table
 
 from shared.api.auth import Role, mint
 from shared.bootstrap import Container
@@ -45,7 +42,7 @@ from shared.cli.tick import publish_tick, wait_for_runs
 from shared.config import Settings
 from shared.console.signin import signin_link_token
 from shared.domain.cnpj import Cnpj
-from shared.localstack.stack import Ports, Stack
+from shared.localstack.stack import Stack
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
@@ -92,12 +89,6 @@ class Client:
         return seconds
 
 
-def _percentile(samples: Sequence[float], q: int) -> float:
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
-
-
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=100, help="timed calls per page")
@@ -110,20 +101,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     command = shlex.join([Path(sys.executable).name, *sys.argv])
-    saved_env = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="console-bench-") as temp:
-        os.environ["API_REQUESTS_PER_MINUTE"] = "1000000"  # read by the functions host
-        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
-        try:
-            started = time.perf_counter()
-            stack.up(say=lambda _: None)
-            os.environ.update(stack.environment())
-            print(f"private stack up in {time.perf_counter() - started:.1f} s")
-            return _bench(args, stack, Path(temp), command)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_env)
-            stack.down(say=lambda _: None)
+    # API_REQUESTS_PER_MINUTE is read by the functions host: the bench measures the path (the
+    # limiter still runs on every call), not the throttle.
+    with private_stack("console-bench-", API_REQUESTS_PER_MINUTE="1000000") as (stack, temp):
+        return _bench(args, stack, temp, command)
 
 
 def _tenant(args: argparse.Namespace, temp: Path) -> Cnpj:
@@ -257,7 +238,7 @@ def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> 
     measure_s = time.perf_counter() - measure_started
 
     every_whoami = [s for target in [*timed, estimate] for s in target.baseline]
-    p50_base, p99_base = _percentile(every_whoami, 50), _percentile(every_whoami, 99)
+    p50_base, p99_base = percentile(every_whoami, 50), percentile(every_whoami, 99)
     print()
     print("## Console benchmark")
     print()
@@ -273,7 +254,7 @@ def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> 
     worst = 0.0
     rows = []
     for page in pages:
-        ratio = _percentile(page.samples, 99) / p99_base
+        ratio = percentile(page.samples, 99) / p99_base
         worst = max(worst, ratio)
         rows.append(_row(page, p50_base, p99_base, f"{first_load[page.label] / 1000:.1f}"))
     print(table(headers, rows))
@@ -294,7 +275,7 @@ def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> 
 
 
 def _row(target: Target, p50_base: float, p99_base: float, extra: str = "") -> list[str]:
-    p50, p99 = _percentile(target.samples, 50), _percentile(target.samples, 99)
+    p50, p99 = percentile(target.samples, 50), percentile(target.samples, 99)
     return [
         target.label,
         f"{p50 * 1000:.1f}",

@@ -1,11 +1,17 @@
-"""What both benchmarks print the same way: the machine they ran on and markdown tables."""
+"""What the benchmarks share: a private stack, percentiles, the machine line and markdown tables."""
 
 from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Sequence
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+from shared.localstack.stack import Ports, Stack
 
 
 def machine() -> str:
@@ -41,3 +47,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         + "|"
     )
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def percentile(samples: Sequence[float], q: int) -> float:
+    """The q-th percentile (inclusive method; a single sample is every percentile)."""
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+@contextmanager
+def private_stack(prefix: str, **environ: str) -> Iterator[tuple[Stack, Path]]:
+    """A stack of its own on free ports (no delivery), with ``environ`` set for the functions
+    host and the stack's variables for this process; everything is undone on the way out."""
+    saved_env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix=prefix) as temp:
+        os.environ.update(environ)
+        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
+        try:
+            started = time.perf_counter()
+            stack.up(say=lambda _: None)
+            os.environ.update(stack.environment())
+            print(f"private stack up in {time.perf_counter() - started:.1f} s")
+            yield stack, Path(temp)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            stack.down(say=lambda _: None)
