@@ -125,6 +125,8 @@ def test_one_bad_value_is_refused_beside_its_field_and_nothing_is_saved(
 
     reactivation = api_as(cnpj).get("/api/v1/campaigns/REACTIVATION").json()
     page.goto(f"{console_url}/automaticas/REACTIVATION")
+    offered = page.locator("#modelos-aprovados option")  # the tenant's approved templates
+    expect(offered.and_(page.locator('[value="sentimos_sua_falta"]'))).to_have_count(1)
     page.get_by_label("Hora em que roda").select_option("6")
     page.get_by_label("A partir do dia do mês").fill("31")
     page.get_by_role("button", name="Salvar").click()

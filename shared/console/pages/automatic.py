@@ -27,6 +27,7 @@ from shared.domain.campaign_ids import BUILT_IN_KINDS
 from shared.domain.errors import ConflictError, NotFoundError, ValidationError
 from shared.domain.tenant import CampaignSettings
 from shared.services import campaigns as service
+from shared.services.templates import approved_templates
 
 router = APIRouter(prefix="/automaticas")
 
@@ -214,5 +215,8 @@ def _form(
         errors=errors,
         editable=EDITABLE_THRESHOLDS[campaign.id],
         template_index=_template_index(campaign),
+        approved_names=sorted(
+            {t.name for t in approved_templates(visit.services.templates, visit.principal.cnpj)}
+        ),
         hours=range(24),
     )
