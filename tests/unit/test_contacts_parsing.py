@@ -258,6 +258,12 @@ def test_csv_line_numbers_count_the_header_blank_and_multiline_rows() -> None:
     assert parsed.received == 7
 
 
+def test_a_phone_with_letters_is_a_rejected_line_and_the_good_rows_still_land() -> None:
+    parsed = parse_csv_text("phone,name\n(61) 9abc-1234,Typo\n(61) 99222-1234,Real\n")
+    assert lines_and_reasons(parsed) == [(2, "phone", "invalid_phone")]
+    assert [(row.line, row.phone) for row in parsed.rows] == [(3, "+5561992221234")]
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
