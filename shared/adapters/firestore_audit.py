@@ -27,9 +27,9 @@ from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
-from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_paging import newest_first
 from shared.domain.cnpj import Cnpj
 
 MAX_SNAPSHOT_BYTES = 256 * 1024
@@ -128,18 +128,8 @@ class FirestoreAuditLog:
             query = query.where(filter=FieldFilter("at", ">=", where.since))
         if where.until is not None:
             query = query.where(filter=FieldFilter("at", "<", where.until))
-        query = query.order_by("at", direction=firestore.Query.DESCENDING).order_by(
-            FieldPath.document_id(), direction=firestore.Query.DESCENDING
-        )
-        with translated("Firestore"):
-            if after_id is not None:
-                cursor = collection.document(after_id).get()
-                if not cursor.exists:
-                    raise KeyError(after_id)
-                query = query.start_after(cursor)
-            snapshots = list(query.limit(size + 1).stream())
-        records = [_record(snapshot.id, snapshot.to_dict() or {}) for snapshot in snapshots[:size]]
-        more = len(snapshots) > size
+        page, more = newest_first(collection, query, time_field="at", after=after_id, limit=size)
+        records = [_record(snapshot.id, snapshot.to_dict() or {}) for snapshot in page]
         return records, (records[-1].id if more and records else None)
 
     def entries(

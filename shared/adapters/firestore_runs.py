@@ -23,6 +23,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_paging import newest_first
 from shared.adapters.firestore_schema import RUN_RETENTION, TICK_RETENTION, TTL_FIELD
 from shared.domain.cnpj import Cnpj
 from shared.domain.runs import CampaignOutcome, RunStatus
@@ -108,18 +109,8 @@ class FirestoreRunLedger:
         query: Any = runs
         if local_date is not None:
             query = query.where(filter=FieldFilter("localDate", "==", local_date))
-        query = query.order_by("startedAt", direction=firestore.Query.DESCENDING).order_by(
-            FieldPath.document_id(), direction=firestore.Query.DESCENDING
-        )
-        with translated("Firestore"):
-            if after is not None:
-                cursor = runs.document(after).get()
-                if not cursor.exists:
-                    raise KeyError(after)
-                query = query.start_after(cursor)
-            snapshots = list(query.limit(limit + 1).stream())
-        found = [(snapshot.id, snapshot.to_dict() or {}) for snapshot in snapshots[:limit]]
-        more = len(snapshots) > limit
+        page, more = newest_first(runs, query, time_field="startedAt", after=after, limit=limit)
+        found = [(snapshot.id, snapshot.to_dict() or {}) for snapshot in page]
         return found, (found[-1][0] if more and found else None)
 
     def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None:

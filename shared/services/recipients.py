@@ -68,9 +68,9 @@ def targets_page(
     after: str | None,
     limit: int,
 ) -> tuple[list[Recipient], str | None]:
-    """:func:`recipients_page` without reading the campaign, for a caller that reads it itself
-    (the console reads it while this query runs): the targets live under the tenant's own
-    documents, so another tenant's id finds none, and the caller answers 404 for it."""
+    """:func:`recipients_page` for a caller that has read the campaign already (the console's
+    pages), so it is not read twice: the targets live under the tenant's own documents, so
+    another tenant's id finds none, and the caller has answered 404 for it."""
     found, last = recipients.page(
         cnpj,
         campaign_id,
