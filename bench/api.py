@@ -32,21 +32,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import requests
-from reporting import machine, percentile, private_stack, table
+from reporting import machine, percentile, private_stack, sample_tenant, table
 
 from shared.api.auth import Role, mint
-from shared.bootstrap import Container
-from shared.config import Settings
-from shared.domain.cnpj import Cnpj
 from shared.localstack.stack import Stack
-from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
-from shared.services.loading import load_tenant_files
-from shared.services.tenants import register_tenant
 
 BASELINE = "GET /api/v1/whoami"
 
@@ -128,23 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(args, stack, temp, command)
 
 
-def _tenant(args: argparse.Namespace, temp: Path) -> Cnpj:
-    deps = Container(Settings())
-    cnpj = tenant_cnpjs(1, args.seed)[0]
-    register_tenant(
-        cnpj,
-        name=tenant_names(1, args.seed)[0],
-        timezone=None,
-        tenants=deps.tenants,
-        warehouse=deps.warehouse,
-        queues=None,  # no delivery in this bench
-    )
-    spec = SampleSpec(as_of=date(2026, 11, 20), customers=args.customers, seed=args.seed)
-    write_tenant_files(spec, temp / "data")
-    load_tenant_files(cnpj, temp / "data", deps.warehouse)
-    return cnpj
-
-
 def _probe(api: Api, endpoint: Endpoint) -> None:
     """One untimed call: a 404 (not served yet) or a refused body skips the endpoint."""
     answer = api.call(endpoint.method, endpoint.path, endpoint.body() if endpoint.body else None)
@@ -171,7 +147,7 @@ def _campaign_id(api: Api) -> str | None:
 
 def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> int:
     started = time.perf_counter()
-    cnpj = _tenant(args, temp)
+    cnpj = sample_tenant(temp / "data", args.customers, args.seed, with_queue=False)
     setup_s = time.perf_counter() - started
     print(f"tenant {cnpj} with {args.customers:,} sample customers in {setup_s:.1f} s")
     base = f"{stack.environment()['CAMPAIGNS_FUNCTIONS_URL']}/api"

@@ -27,14 +27,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import requests
-from reporting import machine, percentile, private_stack, table
+from reporting import machine, percentile, private_stack, sample_tenant, table
 
 from shared.api.auth import Role, mint
 from shared.bootstrap import Container
@@ -43,15 +43,12 @@ from shared.config import Settings
 from shared.console.signin import signin_link_token
 from shared.domain.cnpj import Cnpj
 from shared.localstack.stack import Stack
-from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
-from shared.services.loading import load_tenant_files
-from shared.services.tenants import register_tenant
 
 BASELINE = "GET /api/v1/whoami"
 GOAL_RATIO = 5.0
 GOAL_BYTES = 300_000
-AS_OF = date(2026, 11, 20)
 TICK_AT = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
+"""08:30 in São Paulo on the sample data's own day (reporting.SAMPLE_AS_OF)."""
 
 _ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="([^"]+)"')
 _LOAD_FRAGMENT = re.compile(r'<[^>]+hx-get="([^"]+)"[^>]*hx-trigger="load[^"]*"')
@@ -107,23 +104,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(args, stack, temp, command)
 
 
-def _tenant(args: argparse.Namespace, temp: Path) -> Cnpj:
-    deps = Container(Settings())
-    cnpj = tenant_cnpjs(1, args.seed)[0]
-    register_tenant(
-        cnpj,
-        name=tenant_names(1, args.seed)[0],
-        timezone=None,
-        tenants=deps.tenants,
-        warehouse=deps.warehouse,
-        queues=deps.task_queue,
-    )
-    spec = SampleSpec(as_of=AS_OF, customers=args.customers, seed=args.seed)
-    write_tenant_files(spec, temp / "data")
-    load_tenant_files(cnpj, temp / "data", deps.warehouse)
-    return cnpj
-
-
 def _campaign(base: str, token: str) -> str:
     """A started API campaign, so its page and recipients have something to show."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -160,7 +140,7 @@ def _tick(cnpj: Cnpj) -> None:
 
 def _bench(args: argparse.Namespace, stack: Stack, temp: Path, command: str) -> int:
     started = time.perf_counter()
-    cnpj = _tenant(args, temp)
+    cnpj = sample_tenant(temp / "data", args.customers, args.seed, with_queue=True)
     env = stack.environment()
     base = f"{env['CAMPAIGNS_FUNCTIONS_URL']}/api"
     secret = env["API_JWT_SECRET"]

@@ -1,4 +1,5 @@
-"""What the benchmarks share: a private stack, percentiles, the machine line and markdown tables."""
+"""What the benchmarks share: a private stack, a sample tenant, percentiles, the machine line and
+markdown tables."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
+from shared.bootstrap import Container
+from shared.config import Settings
+from shared.domain.cnpj import Cnpj
 from shared.localstack.stack import Ports, Stack
+from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
+from shared.services.loading import load_tenant_files
+from shared.services.tenants import register_tenant
+
+SAMPLE_AS_OF = date(2026, 11, 20)
 
 
 def machine() -> str:
@@ -74,3 +84,21 @@ def private_stack(prefix: str, **environ: str) -> Iterator[tuple[Stack, Path]]:
             os.environ.clear()
             os.environ.update(saved_env)
             stack.down(say=lambda _: None)
+
+
+def sample_tenant(directory: Path, customers: int, seed: int, *, with_queue: bool) -> Cnpj:
+    """One tenant of generated laundromat data as of :data:`SAMPLE_AS_OF` (its send queue
+    only when the bench creates targets that get enqueued)."""
+    deps = Container(Settings())
+    cnpj = tenant_cnpjs(1, seed)[0]
+    register_tenant(
+        cnpj,
+        name=tenant_names(1, seed)[0],
+        timezone=None,
+        tenants=deps.tenants,
+        warehouse=deps.warehouse,
+        queues=deps.task_queue if with_queue else None,
+    )
+    write_tenant_files(SampleSpec(as_of=SAMPLE_AS_OF, customers=customers, seed=seed), directory)
+    load_tenant_files(cnpj, directory, deps.warehouse)
+    return cnpj
