@@ -19,7 +19,7 @@ It prints figures and ratios with a one-line verdict per goal; it asserts nothin
 
 What runs, and why it is built this way:
 
-* A private stack (``Stack(..., ports=Ports.free(), delivery=False)``): the Firestore
+* A private stack (``Stack(..., ports=PortNumbers.free(), delivery=False)``): the Firestore
   emulator is the real store (pacing shards, claims, receipts all run as its transactions);
   BigQuery holds the tenant's tables. ``delivery=False`` registers no Firestore trigger, so
   the bench calls ``enqueue_target`` itself for every created target, from a thread pool:
@@ -112,7 +112,7 @@ from shared.domain.errors import PermanentError
 from shared.domain.targets import Target
 from shared.localstack.faithful_tasks import DispatchRecord, FaithfulCloudTasks
 from shared.localstack.functions_host import build_app
-from shared.localstack.stack import LOCAL_WHATSAPP, Ports, Stack
+from shared.localstack.stack import LOCAL_WHATSAPP, PortNumbers, Stack
 from shared.localstack.whatsapp_sandbox import Fault, Sandbox, SandboxConfig, WsgiApp, serving
 from shared.manifest import WEBHOOK_PATH
 from shared.ports import MAX_BATCH_WRITES, HistoryRow
@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     saved_env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="delivery-bench-") as temp:
-        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
+        stack = Stack(Path(temp) / "stack", ports=PortNumbers.free(), delivery=False)
         try:
             started = time.perf_counter()
             stack.up(say=lambda _: None)

@@ -55,7 +55,7 @@ from shared.config import Settings
 from shared.domain.calendar import DEFAULT_TIMEZONE, local_date, zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.targets import Target
-from shared.localstack.stack import Ports, Stack
+from shared.localstack.stack import PortNumbers, Stack
 from shared.ports import MAX_BATCH_WRITES, BatchResult
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import load_tenant_files
@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     saved_env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="fanout-bench-") as temp:
-        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
+        stack = Stack(Path(temp) / "stack", ports=PortNumbers.free(), delivery=False)
         try:
             started = time.perf_counter()
             stack.up(say=lambda _: None)

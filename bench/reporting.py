@@ -16,7 +16,7 @@ from pathlib import Path
 from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
-from shared.localstack.stack import Ports, Stack
+from shared.localstack.stack import PortNumbers, Stack
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
@@ -73,7 +73,7 @@ def private_stack(prefix: str, **environ: str) -> Iterator[tuple[Stack, Path]]:
     saved_env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix=prefix) as temp:
         os.environ.update(environ)
-        stack = Stack(Path(temp) / "stack", ports=Ports.free(), delivery=False)
+        stack = Stack(Path(temp) / "stack", ports=PortNumbers.free(), delivery=False)
         try:
             started = time.perf_counter()
             stack.up(say=lambda _: None)

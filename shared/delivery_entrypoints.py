@@ -21,7 +21,7 @@ from google.events.cloud.firestore import DocumentEventData
 from shared import logs
 from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
-from shared.domain.errors import PermanentError, TransientError, ValidationError
+from shared.domain.errors import FieldError, PermanentError, TransientError
 from shared.services.enqueue import enqueue_target
 from shared.services.send import send_message
 from shared.services.sweeper import sweep
@@ -59,7 +59,7 @@ def target_of_firestore_event(event: CloudEvent) -> TargetRef:
         raise MalformedEvent(f"event document name has no path: {name[:200]!r}")
     try:
         return TargetRef.parse(path)
-    except ValidationError as error:
+    except FieldError as error:
         raise MalformedEvent(str(error)) from error
 
 
@@ -82,12 +82,12 @@ def handle_send_task(request: flask.Request) -> flask.typing.ResponseReturnValue
     body = request.get_json(silent=True)
     try:
         if not isinstance(body, dict):
-            raise ValidationError("body", "expected a JSON object")
+            raise FieldError("body", "expected a JSON object")
         ref = TargetRef.parse(str(body.get("target", "")))
         generation = body.get("generation")
         if not isinstance(generation, int) or generation < 1:
-            raise ValidationError("generation", "expected a positive integer")
-    except ValidationError as error:
+            raise FieldError("generation", "expected a positive integer")
+    except FieldError as error:
         logs.log(_log, logging.ERROR, "malformed send task acknowledged", error=str(error))
         return {"outcome": "malformed", "error": str(error)}, 200
     try:

@@ -20,7 +20,7 @@ from cloudevents.http import CloudEvent
 
 from shared import logs
 from shared.bootstrap import container
-from shared.domain.errors import PermanentError, ValidationError
+from shared.domain.errors import FieldError, PermanentError
 from shared.messages import TenantJob, TickMessage
 from shared.services.fanout import fan_out
 from shared.services.process_tenant import process_tenant
@@ -55,7 +55,7 @@ def handle_tick(event: CloudEvent) -> None:
     try:
         message = decode_pubsub(event)
         tick = TickMessage.model_validate(message.payload)
-    except (MalformedEvent, pydantic.ValidationError, ValidationError) as error:
+    except (MalformedEvent, pydantic.ValidationError, FieldError) as error:
         logs.log(_log, logging.ERROR, "malformed tick acknowledged", error=str(error))
         return
     deps = container()
@@ -73,7 +73,7 @@ def handle_tick(event: CloudEvent) -> None:
 def handle_tenant_job(event: CloudEvent) -> None:
     try:
         job = TenantJob.model_validate(decode_pubsub(event).payload)
-    except (MalformedEvent, pydantic.ValidationError, ValidationError) as error:
+    except (MalformedEvent, pydantic.ValidationError, FieldError) as error:
         logs.log(_log, logging.ERROR, "malformed tenant job acknowledged", error=str(error))
         return
     try:

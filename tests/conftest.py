@@ -18,7 +18,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
-from shared.localstack.stack import Ports, Stack
+from shared.localstack.stack import PortNumbers, Stack
 from shared.sample_data import SampleSpec, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
@@ -26,7 +26,7 @@ from shared.services.tenants import register_tenant
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    local = Stack(tmp_path_factory.mktemp("stack"), ports=Ports.free())
+    local = Stack(tmp_path_factory.mktemp("stack"), ports=PortNumbers.free())
     local.up(say=lambda _: None)
     saved = dict(os.environ)
     os.environ.update(local.environment())

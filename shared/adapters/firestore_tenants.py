@@ -21,7 +21,7 @@ from shared import logs
 from shared.adapters.errors import translated
 from shared.domain.campaign_ids import SEGMENT, kind_of
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import NotFoundError, PermanentError, TransientError, ValidationError
+from shared.domain.errors import FieldError, NotFoundError, PermanentError, TransientError
 from shared.domain.tenant import Tenant
 
 _log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ _log = logging.getLogger(__name__)
 def _tenant(document_id: str, fields: dict[str, Any] | None) -> Tenant:
     try:
         return Tenant.model_validate({**(fields or {}), "cnpj": document_id})
-    except (pydantic.ValidationError, ValidationError) as error:
+    except (pydantic.ValidationError, FieldError) as error:
         raise PermanentError(f"tenant document users/{document_id} is invalid: {error}") from error
 
 

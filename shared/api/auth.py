@@ -19,9 +19,9 @@ from shared.config import Settings
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import (
     CampaignError,
+    FieldError,
     PermanentError,
     TransientError,
-    ValidationError,
 )
 
 _LEEWAY_SECONDS = 30
@@ -126,7 +126,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise AuthenticationError("invalid token claims: cnpj and role must be strings")
     try:
         return Principal(cnpj=Cnpj.parse(cnpj), subject=subject, role=Role(role))
-    except (ValidationError, ValueError) as error:
+    except (FieldError, ValueError) as error:
         raise AuthenticationError(f"invalid token claims: {error}") from error
 
 

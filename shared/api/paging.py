@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 FIELD = "page_token"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
@@ -23,12 +23,12 @@ def token(listing: str, item_id: str) -> str:
 
 
 def item_id(listing: str, page_token: str) -> str:
-    """The id in a token of ``listing``; ValidationError for anything else."""
+    """The id in a token of ``listing``; FieldError for anything else."""
     try:
         text = base64.urlsafe_b64decode(page_token.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError) as error:
-        raise ValidationError(FIELD, "not a token from this listing") from error
+        raise FieldError(FIELD, "not a token from this listing") from error
     prefix, _, found = text.partition(":")
     if prefix != listing or not _ID.fullmatch(found):
-        raise ValidationError(FIELD, "not a token from this listing")
+        raise FieldError(FIELD, "not a token from this listing")
     return found

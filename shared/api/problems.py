@@ -24,10 +24,10 @@ from shared.api.ratelimit import RateLimitedError
 from shared.domain.contacts import ImportTooLarge
 from shared.domain.errors import (
     ConflictError,
+    FieldError,
     NotFoundError,
     PermanentError,
     TransientError,
-    ValidationError,
 )
 
 _log = logging.getLogger(__name__)
@@ -83,8 +83,8 @@ def install(app: FastAPI) -> None:
         errors = _pydantic_errors(error.errors())
         return problem(422, "Invalid request", "; ".join(e["field"] for e in errors), errors)
 
-    @app.exception_handler(ValidationError)
-    async def _invalid(_: Request, error: ValidationError) -> JSONResponse:
+    @app.exception_handler(FieldError)
+    async def _invalid(_: Request, error: FieldError) -> JSONResponse:
         return problem(
             422, "Invalid request", str(error), [{"field": error.field, "reason": error.reason}]
         )

@@ -24,7 +24,7 @@ from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
-from shared.domain.runs import CampaignOutcome, CampaignStatus
+from shared.domain.runs import CampaignOutcome, OutcomeStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import CampaignSettings, SettingsT, TemplateRef, Tenant
 from shared.domain.vouchers import VoucherConfig
@@ -112,7 +112,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         started = time.monotonic()
         settings = self.settings(ctx.tenant)
         period = self.period(ctx, settings)
-        outcome = CampaignOutcome(self.campaign_type, CampaignStatus.DONE)
+        outcome = CampaignOutcome(self.campaign_type, OutcomeStatus.DONE)
         targets = self._build_targets(ctx, settings, period, outcome)
         for chunk in _chunks(targets, MAX_BATCH_WRITES):
             if settings.voucher is not None:

@@ -30,7 +30,7 @@ from shared.domain.calendar import DEFAULT_TIMEZONE
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError
 from shared.domain.tenant import Tenant
-from shared.localstack.stack import Ports, Stack, StackError, load_env
+from shared.localstack.stack import PortNumbers, Stack, StackError, load_env
 from shared.logs import mask_phone
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import LoadRejected, load_tenant_files
@@ -49,7 +49,9 @@ def _deps(args: argparse.Namespace) -> Container:
 
 
 def _stack(args: argparse.Namespace) -> int:
-    ports = Ports(**{name: getattr(args, f"{name}_port") for name in Ports.__dataclass_fields__})
+    ports = PortNumbers(
+        **{name: getattr(args, f"{name}_port") for name in PortNumbers.__dataclass_fields__}
+    )
     stack = Stack(args.state_dir, ports=ports)
     if args.action == "up":
         stack.up()
@@ -326,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     stack = commands.add_parser("stack", help="start, stop or inspect the local stack")
     stack.add_argument("action", choices=["up", "down", "status"])
-    for name, default in Ports().__dict__.items():
+    for name, default in PortNumbers().__dict__.items():
         stack.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default)
     stack.set_defaults(run=_stack)
 
@@ -388,9 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="serve the local WhatsApp Cloud API stand-in (stack up starts one)"
     )
-    sandbox.add_argument("--port", type=int, default=Ports().whatsapp)
+    sandbox.add_argument("--port", type=int, default=PortNumbers().whatsapp)
     sandbox.add_argument(
-        "--webhook-url", default=f"http://127.0.0.1:{Ports().functions}/api/webhooks/whatsapp"
+        "--webhook-url", default=f"http://127.0.0.1:{PortNumbers().functions}/api/webhooks/whatsapp"
     )
     sandbox.set_defaults(run=_sandbox)
 

@@ -30,7 +30,7 @@ from shared.domain.campaign import (
     Objective,
     ThrottleConfig,
 )
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.segmentation import FIELDS, FieldType, Operator, Segmentation
 from shared.services.campaign_review import draft_campaign
 
@@ -246,7 +246,7 @@ def check(
             body.check_consistent()
             if upto >= MESSAGE:
                 draft_campaign(body, now).check_startable()
-        except ValidationError as error:
+        except FieldError as error:
             name, text = _rule_error(error, built)
             errors.setdefault(name, text)
     relevant = {name: text for name, text in errors.items() if step_of(name) <= upto}
@@ -474,7 +474,7 @@ def _filter_words(built: Built, position: int, part: str) -> str:
     return "Digite um valor."
 
 
-def _rule_error(error: ValidationError, built: Built) -> tuple[str, str]:
+def _rule_error(error: FieldError, built: Built) -> tuple[str, str]:
     """The input and the Portuguese of a campaign rule's error (check_consistent/startable)."""
     fills = _FILLS.search(error.reason)
     parts = _parts(error.field)

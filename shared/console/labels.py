@@ -91,7 +91,7 @@ RUN_STATUS = {
     "failed": "falhou",
     "retry": "falhou e será tentada de novo",
 }
-"""What a campaign's run did (shared/domain/runs.CampaignStatus)."""
+"""What a campaign's run did (shared/domain/runs.OutcomeStatus)."""
 
 SEND_ERROR = {
     "opted_out": "o cliente pediu para não receber mensagens",

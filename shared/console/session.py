@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared.api.auth import Principal, Role
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 COOKIE_NAME = "console_session"
 LIFETIME = timedelta(hours=8)
@@ -78,7 +78,7 @@ class SessionCodec:
                 role=Role(payload["role"]),
             )
             session = Session(principal, str(payload["sid"]), expires_at)
-        except (BadSignature, KeyError, TypeError, ValueError, ValidationError):
+        except (BadSignature, KeyError, TypeError, ValueError, FieldError):
             return None
         return session if now < expires_at else None
 

@@ -12,17 +12,17 @@ import calendar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
 
 def zone(name: str) -> ZoneInfo:
-    """An IANA zone, or a ValidationError naming the field (tenant settings come from users)."""
+    """An IANA zone, or a FieldError naming the field (tenant settings come from users)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError("timezone", f"unknown IANA time zone {name!r}") from exc
+        raise FieldError("timezone", f"unknown IANA time zone {name!r}") from exc
 
 
 def local_date(instant: datetime, tz: ZoneInfo) -> date:

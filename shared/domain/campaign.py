@@ -26,7 +26,7 @@ from pydantic import (
 
 from shared.domain.abtest import ABTestConfig
 from shared.domain.campaign_ids import SEGMENT
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.domain.segmentation import Segmentation
 from shared.domain.vouchers import VoucherConfig
 
@@ -265,19 +265,19 @@ class CampaignFields(BaseModel):
         """Cross-field rules, raised with the exact field so a client can fix its payload."""
         ids = [t.id for t in self.templates if t.id]
         if len(ids) != len(set(ids)):
-            raise ValidationError("templates", "template ids must be unique")
+            raise FieldError("templates", "template ids must be unique")
         config = self.ab_test_config
         if config is not None and config.enabled:
             for index, variant in enumerate(config.variants):
                 if self.variant_template(variant.name, variant.template_id) is None:
                     wanted = variant.template_id or variant.name
-                    raise ValidationError(
+                    raise FieldError(
                         f"ab_test_config.variants[{index}].template_id",
                         f"variant {variant.name!r} points to template {wanted!r}, which is not "
                         f"in templates (give a template that id, or ab_variant {variant.name!r})",
                     )
         if self.thresholds and self.segmentation is not None:
-            raise ValidationError("thresholds", "only built-in campaigns have thresholds")
+            raise FieldError("thresholds", "only built-in campaigns have thresholds")
 
     def variant_template(self, variant: str, template_id: str | None) -> MessageTemplate | None:
         """The template with the variant's ``template_id``, else the one marked ``ab_variant``."""
@@ -377,7 +377,7 @@ class Campaign(CampaignFields):
         for template in self.templates:
             if template.whatsapp_template is not None:
                 return template
-        raise ValidationError(
+        raise FieldError(
             "templates",
             "no template maps to an approved WhatsApp template (whatsapp_template {name, "
             "language}); marketing messages outside the 24-hour window must be approved "
@@ -386,7 +386,7 @@ class Campaign(CampaignFields):
 
     def check_startable(self) -> None:
         if self.kind == SEGMENT and self.segmentation is None:
-            raise ValidationError("segmentation", "a segment campaign needs a segmentation")
+            raise FieldError("segmentation", "a segment campaign needs a segmentation")
         self.approved_template()
         if self.kind == SEGMENT:
             self._check_variables_fillable()
@@ -395,7 +395,7 @@ class Campaign(CampaignFields):
             for index, variant in enumerate(config.variants):
                 template = self.variant_template(variant.name, variant.template_id)
                 if template is None or template.whatsapp_template is None:
-                    raise ValidationError(
+                    raise FieldError(
                         f"ab_test_config.variants[{index}]",
                         f"variant {variant.name!r} has no approved WhatsApp template",
                     )
@@ -408,7 +408,7 @@ class Campaign(CampaignFields):
                 continue
             for name in template.parameters:
                 if name not in known and name not in template.variable_values:
-                    raise ValidationError(
+                    raise FieldError(
                         f"templates[{index}].variable_values",
                         f"nothing fills {{{{{name}}}}}: give it in variable_values, or use "
                         f"{', '.join(sorted(known))}",
@@ -448,7 +448,7 @@ class Campaign(CampaignFields):
             settings["run_hour"] = self.recurrence.hour
         try:
             template = self.approved_template()
-        except ValidationError:
+        except FieldError:
             template = None
         if template is not None and template.whatsapp_template is not None:
             settings["template"] = _template_ref(template)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 _FORMATTING = re.compile(r"[.\-/\s]")
 _SHAPE = re.compile(r"^[0-9A-Z]{12}[0-9]{2}$")
@@ -40,13 +40,13 @@ class Cnpj:
 
     def __post_init__(self) -> None:
         if not _SHAPE.fullmatch(self.value):
-            raise ValidationError(
+            raise FieldError(
                 "cnpj", "must be 12 letters/digits followed by 2 check digits (14 in all)"
             )
         if len(set(self.value)) == 1:
-            raise ValidationError("cnpj", "a CNPJ of one repeated character is not valid")
+            raise FieldError("cnpj", "a CNPJ of one repeated character is not valid")
         if check_digits(self.value[:12]) != self.value[12:]:
-            raise ValidationError("cnpj", "check digits do not match")
+            raise FieldError("cnpj", "check digits do not match")
 
     @classmethod
     def parse(cls, raw: str) -> Cnpj:

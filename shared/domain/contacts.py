@@ -53,7 +53,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.domain.calendar import zone
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.domain.phones import PhoneProblem, normalize_br_mobile
 
 MAX_ROWS = 50_000
@@ -81,7 +81,7 @@ header is line 1 (a quoted value spanning lines counts them all); ``sheet_row``:
 SourceFormat = Literal["json", "csv", "xlsx"]
 
 
-class ImportTooLarge(ValidationError):
+class ImportTooLarge(FieldError):
     """The input exceeds :data:`MAX_ROWS` or :data:`MAX_FILE_BYTES` (HTTP 413)."""
 
 
@@ -386,7 +386,7 @@ def _timezone(name: str, value: object) -> str | None:
     canonical = _zone_names().get(text.lower(), text)
     try:
         zone(canonical)
-    except ValidationError as error:
+    except FieldError as error:
         raise _RowProblem(name, "unknown_timezone", error.reason) from error
     return canonical
 
@@ -600,19 +600,17 @@ def _columns(header: Sequence[str]) -> _Columns:
             ignored.append(title)
             continue
         if meaning in seen:
-            raise ValidationError(
-                "file", f"columns {seen[meaning]!r} and {title!r} both give {meaning}"
-            )
+            raise FieldError("file", f"columns {seen[meaning]!r} and {title!r} both give {meaning}")
         seen[meaning] = title
         if which is not None:
             columns.known[index] = (which, title)
         elif len(key) > MAX_CUSTOM_KEY:
-            raise ValidationError("file", f"column title {title[:20]!r}... is too long")
+            raise FieldError("file", f"column title {title[:20]!r}... is too long")
         else:
             columns.custom[index] = (title, key)
     if ContactField.PHONE.value not in seen:
         aliases = ", ".join(k for k, v in COLUMN_ALIASES.items() if v is ContactField.PHONE)
-        raise ValidationError("file", f"no phone column in the header; name one of: {aliases}")
+        raise FieldError("file", f"no phone column in the header; name one of: {aliases}")
     return _Columns(columns.known, columns.custom, tuple(ignored), columns.width)
 
 
@@ -645,7 +643,7 @@ def _table(
             columns = _columns(header)
             break
     else:
-        raise ValidationError(what, "the file has no header row")
+        raise FieldError(what, "the file has no header row")
 
     def rows() -> Iterator[tuple[int, ContactRow | _RowProblem]]:
         for line, cells in records:
@@ -691,7 +689,7 @@ def _delimiter(text: str) -> str:
 def parse_csv_text(text: str, what: str = "file", encoding: str | None = None) -> ParsedImport:
     """Rows of CSV text; a rejection's ``line`` is the line in the file (header = line 1)."""
     if "\0" in text:
-        raise ValidationError(what, "not a text CSV file (it contains NUL bytes)")
+        raise FieldError(what, "not a text CSV file (it contains NUL bytes)")
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
@@ -702,7 +700,7 @@ def parse_csv_text(text: str, what: str = "file", encoding: str | None = None) -
                 yield start, cells
                 start = reader.line_num + 1
         except csv.Error as error:
-            raise ValidationError(what, f"line {start}: unreadable CSV ({error})") from error
+            raise FieldError(what, f"line {start}: unreadable CSV ({error})") from error
 
     stream = records()
     columns, rows = _table(stream, what)
@@ -741,7 +739,7 @@ def parse_xlsx(content: bytes) -> ParsedImport:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ValidationError("file", "not a readable .xlsx workbook") from error
+        raise FieldError("file", "not a readable .xlsx workbook") from error
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers record a wrong used range; read every row
@@ -769,12 +767,12 @@ def parse_upload(content: bytes, filename: str) -> ParsedImport:
     _check_size(content, "file")
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xls":
-        raise ValidationError("file", "old .xls workbooks are not supported; save as .xlsx")
+        raise FieldError("file", "old .xls workbooks are not supported; save as .xlsx")
     is_zip = content.startswith(b"PK\x03\x04")
     if suffix == "xlsx" or (suffix not in ("csv", "txt") and is_zip):
         return parse_xlsx(content)
     if is_zip:
-        raise ValidationError("file", f"{filename!r} is a zip/Excel file, not CSV")
+        raise FieldError("file", f"{filename!r} is a zip/Excel file, not CSV")
     return parse_csv(content)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 _PATH = re.compile(
     r"^users/(?P<cnpj>[0-9A-Z]{14})/campaigns/(?P<type>[A-Z][A-Z0-9_]{0,39})"
@@ -39,7 +39,7 @@ class TargetRef:
         """A validated reference from a document path (events, callbacks and tasks carry one)."""
         match = _PATH.fullmatch(path.strip("/"))
         if match is None:
-            raise ValidationError("target", f"not a target document path: {path[:200]!r}")
+            raise FieldError("target", f"not a target document path: {path[:200]!r}")
         return cls(Cnpj.parse(match["cnpj"]), match["type"], match["id"])
 
     def task_id(self, generation: int) -> str:
@@ -61,7 +61,7 @@ class TargetRef:
     def parse_callback(cls, data: str) -> tuple[TargetRef, int]:
         path, _, send_no = data.rpartition("#")
         if not (send_no.isascii() and send_no.isdigit()):
-            raise ValidationError("biz_opaque_callback_data", f"not ours: {data[:200]!r}")
+            raise FieldError("biz_opaque_callback_data", f"not ours: {data[:200]!r}")
         return cls.parse(path), int(send_no)
 
 

@@ -11,7 +11,7 @@ class CampaignError(Exception):
     """Base class of every error this project raises on purpose."""
 
 
-class ValidationError(CampaignError, ValueError):
+class FieldError(CampaignError, ValueError):
     """Bad input. Names the field and the reason so the caller can fix it."""
 
     def __init__(self, field: str, reason: str) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 
-class CampaignStatus(StrEnum):
+class OutcomeStatus(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
     NOT_DUE = "not_due"
@@ -27,7 +27,7 @@ class RunStatus(StrEnum):
 @dataclass(slots=True)
 class CampaignOutcome:
     campaign_type: str
-    status: CampaignStatus
+    status: OutcomeStatus
     candidates: int = 0
     created: int = 0
     already_present: int = 0
@@ -44,6 +44,6 @@ class CampaignOutcome:
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> CampaignOutcome:
         fields = dict(document)
-        fields["status"] = CampaignStatus(fields["status"])
+        fields["status"] = OutcomeStatus(fields["status"])
         fields["skipped"] = Counter(fields.get("skipped", {}))
         return cls(**fields)

@@ -51,7 +51,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.phones import normalize_br_mobile
 
 MAX_FILTERS = 50
@@ -512,12 +512,12 @@ class Segmentation(BaseModel):
 
 
 def parse_segmentation(data: Any, *, field: str = "segmentation") -> Segmentation:
-    """Validate stored or submitted data; a ValidationError names the first part at fault."""
+    """Validate stored or submitted data; a FieldError names the first part at fault."""
     try:
         return Segmentation.model_validate(data)
     except pydantic.ValidationError as error:
         first = error.errors()[0]
-        raise ValidationError(field_path(field, first["loc"]), str(first["msg"])) from error
+        raise FieldError(field_path(field, first["loc"]), str(first["msg"])) from error
 
 
 def field_path(prefix: str, location: Sequence[int | str]) -> str:

@@ -32,7 +32,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.domain.calendar import DEFAULT_TIMEZONE, local_date, start_of_day, zone
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base32: 32 symbols, so each one carries exactly 5 bits."""
@@ -100,9 +100,9 @@ class VoucherConfig(BaseModel):
 
 
 def check_prefix(prefix: str) -> str:
-    """``prefix`` if it is empty or 2-6 upper-case letters, else a ValidationError."""
+    """``prefix`` if it is empty or 2-6 upper-case letters, else a FieldError."""
     if prefix and not _PREFIX.fullmatch(prefix):
-        raise ValidationError("voucher_prefix", "must be 2 to 6 upper-case letters A-Z")
+        raise FieldError("voucher_prefix", "must be 2 to 6 upper-case letters A-Z")
     return prefix
 
 

@@ -54,7 +54,7 @@ class StackError(RuntimeError):
 
 
 @dataclass
-class Ports:
+class PortNumbers:
     firestore: int = 8080
     pubsub: int = 8085
     bigquery: int = 9050
@@ -64,8 +64,8 @@ class Ports:
     whatsapp: int = 8090
 
     @classmethod
-    def free(cls) -> Ports:
-        """Ports nobody listens on now (tests run a private stack beside a developer's)."""
+    def free(cls) -> PortNumbers:
+        """Port numbers nobody listens on now (tests run a private stack beside a developer's)."""
         return cls(*(_free_port() for _ in range(7)))
 
 
@@ -83,7 +83,7 @@ class Service:
 @dataclass
 class Stack:
     state_dir: Path
-    ports: Ports = field(default_factory=Ports)
+    ports: PortNumbers = field(default_factory=PortNumbers)
     project: str = DEFAULT_PROJECT
     delivery: bool = True
     """False: targets are created but no Firestore trigger runs (targeting benchmarks)."""

@@ -58,7 +58,7 @@ from shared.domain import abtest
 from shared.domain.abtest import ABTestConfig
 from shared.domain.calendar import DEFAULT_TIMEZONE, zone
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.vouchers import VoucherConfig
 from shared.ports import QueryValue, Warehouse
 
@@ -350,16 +350,14 @@ def _rows(
 
 def _parameters(request: AnalyticsRequest) -> dict[str, QueryValue]:
     if not request.campaign_id:
-        raise ValidationError("campaign_id", "must not be empty")
-    zone(request.timezone)  # a ValidationError naming `timezone`
+        raise FieldError("campaign_id", "must not be empty")
+    zone(request.timezone)  # a FieldError naming `timezone`
     if not 1 <= request.attribution_window_days <= MAX_ATTRIBUTION_DAYS:
-        raise ValidationError(
-            "attribution_window_days", f"must be between 1 and {MAX_ATTRIBUTION_DAYS}"
-        )
+        raise FieldError("attribution_window_days", f"must be between 1 and {MAX_ATTRIBUTION_DAYS}")
     if request.cost_per_message < 0:
-        raise ValidationError("cost_per_message", "must not be negative")
+        raise FieldError("cost_per_message", "must not be negative")
     if request.period is not None and not request.period:
-        raise ValidationError("period", "must not be empty (omit it for every occurrence)")
+        raise FieldError("period", "must not be empty (omit it for every occurrence)")
     return {
         "campaign_id": request.campaign_id,
         "period": request.period or "",

@@ -19,7 +19,7 @@ from shared.domain.campaign_ids import SEGMENT, new_segment_id
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
-from shared.domain.errors import NotFoundError, ValidationError
+from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.pacing import Planner, PlanningError, ShardState
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import Tenant
@@ -94,7 +94,7 @@ def forecast(ports: CampaignPorts, cnpj: Cnpj, fields: CampaignFields, now: date
     audience goes only once the test is decided, later than this.
     """
     if fields.segmentation is None:
-        raise ValidationError("segmentation", "a campaign needs a segmentation")
+        raise FieldError("segmentation", "a campaign needs a segmentation")
     fields.check_consistent()
     tenant = _tenant(ports, cnpj)
     recipients = estimate_audience(ports, cnpj, fields.segmentation, now)

@@ -43,7 +43,7 @@ from shared.domain.campaign_ids import (
     new_segment_id,
 )
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import CampaignError, ConflictError, NotFoundError, ValidationError
+from shared.domain.errors import CampaignError, ConflictError, FieldError, NotFoundError
 from shared.domain.runs import CampaignOutcome
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import CampaignSettings, Tenant
@@ -200,9 +200,9 @@ def create_campaign(
 ) -> Campaign:
     body.check_consistent()
     if body.segmentation is None:
-        raise ValidationError("segmentation", "an API campaign needs a segmentation")
+        raise FieldError("segmentation", "an API campaign needs a segmentation")
     if body.thresholds:
-        raise ValidationError("thresholds", "only built-in campaigns have thresholds")
+        raise FieldError("thresholds", "only built-in campaigns have thresholds")
     _tenant(ports, cnpj)
     campaign = Campaign(
         **body.model_dump(),
@@ -238,11 +238,11 @@ def patch_campaign(
                 f"a {campaign.status.value} campaign cannot be edited; pause it first"
             )
         if built_in and "segmentation" in changes:
-            raise ValidationError("segmentation", "built-in campaigns have a fixed audience")
+            raise FieldError("segmentation", "built-in campaigns have a fixed audience")
         if built_in and "recurrence" in changes:
             _check_daily(patch.recurrence)
         if not built_in and enabled is not None:
-            raise ValidationError(
+            raise FieldError(
                 "enabled", "only built-in campaigns are switched on or off; start or pause this one"
             )
         edited = Campaign.model_validate({**campaign.model_dump(), **changes, "updated_at": now})
@@ -545,7 +545,7 @@ def _check_thresholds(campaign: Campaign) -> Campaign:
     except pydantic.ValidationError as error:
         raise _under_thresholds(error, set(campaign.thresholds)) from error
     except CampaignError as error:  # a kind's own rule, raised as the domain's error
-        raise ValidationError("thresholds", str(error)[:500]) from error
+        raise FieldError("thresholds", str(error)[:500]) from error
     read = settings.model_dump(mode="json", include=set(campaign.thresholds))
     return campaign.model_copy(update={"thresholds": read})
 
@@ -576,7 +576,7 @@ def _check_daily(recurrence: Recurrence | None) -> None:
         1,
         "never",
     ):
-        raise ValidationError(
+        raise FieldError(
             "recurrence", "built-in campaigns run every day: frequency daily, interval 1, never end"
         )
 

@@ -31,7 +31,7 @@ from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import Campaign, CampaignStatus
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import NotFoundError
-from shared.domain.runs import CampaignStatus as RunOutcome
+from shared.domain.runs import OutcomeStatus
 from shared.domain.tenant import Tenant
 from shared.ports import AuditTrail, RunHistory
 from shared.services import campaigns as campaign_service
@@ -225,7 +225,7 @@ def _failed(ran: dict[str, tuple[Run, CampaignRun]]) -> list[Alert]:
             rejected=None,
         )
         for campaign_id, (run, outcome) in sorted(ran.items())
-        if outcome.status in (RunOutcome.FAILED, RunOutcome.RETRY)
+        if outcome.status in (OutcomeStatus.FAILED, OutcomeStatus.RETRY)
     ]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.ports import Warehouse
 
 REQUIRED_TABLES = ("clientes", "vendas")
@@ -36,7 +36,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
 _BOOLEAN = {"true", "false", "1", "0"}
 
 
-class LoadRejected(ValidationError):
+class LoadRejected(FieldError):
     """One or more files cannot be loaded; ``problems`` lists each one with its place."""
 
     def __init__(self, problems: list[str]) -> None:

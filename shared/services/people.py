@@ -39,7 +39,7 @@ from shared.domain.contacts import (
     is_contact_id,
     retagged,
 )
-from shared.domain.errors import NotFoundError, ValidationError
+from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.phones import normalize_br_mobile
 from shared.logs import mask_phone
 from shared.services.contacts import ContactPorts, import_json, update_tags
@@ -453,7 +453,7 @@ def tag_person(
     contact_id = row["contact_id"]
     if contact_id is None:
         if phone is None:
-            raise ValidationError("phone", "this person has no valid mobile phone to hold tags")
+            raise FieldError("phone", "this person has no valid mobile phone to hold tags")
         contact_id = contact_id_for(phone)
     request = TagUpdateRequest(contact_ids=[contact_id], add=change.add, remove=change.remove)
     before = tuple(row["tags"] or ())

@@ -24,7 +24,7 @@ from shared.domain.calendar import local_date, zone
 from shared.domain.campaign_ids import SEGMENT, kind_of
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, TransientError
-from shared.domain.runs import CampaignOutcome, CampaignStatus, RunStatus
+from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
 from shared.domain.tenant import Tenant
 from shared.messages import TenantJob
 from shared.ports import CampaignMarker, RunLedger, TargetStore, TenantRepository, Warehouse
@@ -78,7 +78,7 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
                 ports.runs.record(cnpj, job.tick_id, segment_outcome)
                 outcomes.append(segment_outcome)
     duration_ms = int((time.monotonic() - started) * 1000)
-    retries = [o for o in outcomes if o.status is CampaignStatus.RETRY]
+    retries = [o for o in outcomes if o.status is OutcomeStatus.RETRY]
     if retries:
         error = "; ".join(f"{o.campaign_type}: {o.detail}" for o in retries)
         ports.runs.finish(cnpj, job.tick_id, RunStatus.RETRYING, duration_ms, error)
@@ -122,21 +122,19 @@ def _run_if_due(
     cnpj = ctx.tenant.id
     settings = processor.settings(ctx.tenant)
     if not settings.enabled:
-        return CampaignOutcome(kind, CampaignStatus.DISABLED)
+        return CampaignOutcome(kind, OutcomeStatus.DISABLED)
     marker = runs.marker(cnpj, kind)
     if marker is not None and marker.local_date == ctx.today.isoformat() and not force:
         if marker.run_id == ctx.run_id:  # a redelivery of the run that completed it
-            return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(
-                kind, CampaignStatus.DONE
-            )
-        return CampaignOutcome(kind, CampaignStatus.ALREADY_DONE, detail=f"by run {marker.run_id}")
+            return runs.outcome(cnpj, ctx.run_id, kind) or CampaignOutcome(kind, OutcomeStatus.DONE)
+        return CampaignOutcome(kind, OutcomeStatus.ALREADY_DONE, detail=f"by run {marker.run_id}")
     if not force and ctx.instant.astimezone(ctx.zone).hour < settings.run_hour:
         return CampaignOutcome(
-            kind, CampaignStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
+            kind, OutcomeStatus.NOT_DUE, detail=f"runs at {settings.run_hour:02d}:00 local"
         )
     reason = processor.not_due_reason(ctx, settings)
     if reason is not None:
-        return CampaignOutcome(kind, CampaignStatus.NOT_DUE, detail=reason)
+        return CampaignOutcome(kind, OutcomeStatus.NOT_DUE, detail=reason)
     outcome = processor.run(ctx)
     runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
     logs.log(
@@ -169,7 +167,7 @@ def _contained(ctx: RunContext, kind: str, body: Callable[[], _Outcome]) -> _Out
             campaign=kind,
             error=str(error),
         )
-        return CampaignOutcome(kind, CampaignStatus.RETRY, detail=str(error))
+        return CampaignOutcome(kind, OutcomeStatus.RETRY, detail=str(error))
     except (CampaignError, pydantic.ValidationError) as error:
         logs.log(
             _log,
@@ -179,9 +177,9 @@ def _contained(ctx: RunContext, kind: str, body: Callable[[], _Outcome]) -> _Out
             campaign=kind,
             error=str(error),
         )
-        return CampaignOutcome(kind, CampaignStatus.FAILED, detail=str(error))
+        return CampaignOutcome(kind, OutcomeStatus.FAILED, detail=str(error))
     except Exception as error:  # a bug must not stop the other campaigns either
         _log.exception(
             "campaign crashed", extra={"fields": {"tenant": cnpj.value, "campaign": kind}}
         )
-        return CampaignOutcome(kind, CampaignStatus.FAILED, detail=f"internal error: {error!r}")
+        return CampaignOutcome(kind, OutcomeStatus.FAILED, detail=f"internal error: {error!r}")

@@ -16,12 +16,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.domain.cnpj import Cnpj
-from shared.domain.runs import CampaignOutcome, CampaignStatus, RunStatus
+from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
 from shared.ports import RunHistory
 
-RAN = frozenset({CampaignStatus.DONE, CampaignStatus.FAILED, CampaignStatus.RETRY})
+RAN = frozenset({OutcomeStatus.DONE, OutcomeStatus.FAILED, OutcomeStatus.RETRY})
 """Outcomes of a campaign that did (or tried to do) its targeting in that run."""
-DONE_FOR_THE_DAY = frozenset({CampaignStatus.DONE, CampaignStatus.ALREADY_DONE})
+DONE_FOR_THE_DAY = frozenset({OutcomeStatus.DONE, OutcomeStatus.ALREADY_DONE})
 MAX_RUNS_A_DAY = 100
 """Runs read for one local day: 24 hourly ticks, plus forced and redelivered ones."""
 
@@ -30,7 +30,7 @@ class CampaignRun(BaseModel):
     """One campaign's outcome in one run."""
 
     campaign_id: str
-    status: CampaignStatus = Field(
+    status: OutcomeStatus = Field(
         description="done: targeted; already_done: an earlier run did today's; not_due: not its"
         " hour or day yet; disabled; failed: a permanent error; retry: a transient error, the"
         " run is redelivered"

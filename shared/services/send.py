@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from shared import logs
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import SEND_RETRY
 from shared.ports import Change, Claim
@@ -95,7 +95,7 @@ def _call_whatsapp(
         template = delivery.template_for(record)
         data = {**delivery.settings.template_values, **record.data}
         values = parameter_values(template, record.name, data)
-    except ValidationError as error:
+    except FieldError as error:
         change = Change(Status.FAILED, error_reason=str(error))
         return _write(
             ports, delivery, ports.store.transition(ref, _SENDING, None, change, ports.clock())

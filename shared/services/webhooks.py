@@ -17,7 +17,7 @@ from typing import Any
 from shared import logs
 from shared.domain.delivery import TargetRef
 from shared.domain.delivery_status import RECEIPTS, Status
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.optout import is_opt_out
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import SEND_RETRY
@@ -64,7 +64,7 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
         return "malformed"
     try:
         ref, send_no = TargetRef.parse_callback(str(status.get("biz_opaque_callback_data", "")))
-    except ValidationError:
+    except FieldError:
         logs.log(
             _log,
             logging.WARNING,

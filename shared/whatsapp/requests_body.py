@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.tenant import TemplateRef
 
 MAX_PARAMETER_CHARS = 1024
@@ -28,7 +28,7 @@ def parameter_values(template: TemplateRef, name: str, data: Mapping[str, Any]) 
     for parameter in template.parameters:
         value = fields.get(parameter)
         if value is None or str(value).strip() == "":
-            raise ValidationError(
+            raise FieldError(
                 f"template.parameters.{parameter}",
                 f"template {template.name!r} needs {parameter!r} but the target has no value",
             )

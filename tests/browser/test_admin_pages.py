@@ -20,7 +20,7 @@ from shared.api.audit import record_write
 from shared.api.auth import Principal, Role
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
-from shared.domain.runs import CampaignOutcome, CampaignStatus
+from shared.domain.runs import CampaignOutcome, OutcomeStatus
 from shared.messages import TenantJob
 from shared.services.process_tenant import process_tenant
 from tests.browser.conftest import axe_violations, horizontal_overflow, keep_screenshot, sign_in
@@ -66,11 +66,11 @@ def test_a_run_hour_changed_on_automaticas_is_the_one_the_next_tick_honours(
     expect(page.locator("#BIRTHDAY")).to_contain_text("15:00")
 
     before = _tick(deps, cnpj, "14:30")
-    assert before["BIRTHDAY"].status is CampaignStatus.NOT_DUE
+    assert before["BIRTHDAY"].status is OutcomeStatus.NOT_DUE
     assert before["BIRTHDAY"].detail == "runs at 15:00 local"
-    assert before["WELCOME"].status is CampaignStatus.DONE  # still at its 08:00
+    assert before["WELCOME"].status is OutcomeStatus.DONE  # still at its 08:00
     after = _tick(deps, cnpj, "15:10")
-    assert after["BIRTHDAY"].status is CampaignStatus.DONE
+    assert after["BIRTHDAY"].status is OutcomeStatus.DONE
 
 
 def test_a_viewer_has_nothing_to_press_and_a_forced_post_changes_nothing(

@@ -16,7 +16,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.cli.main import main
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.services.loading import LoadRejected, load_tenant_files
 from shared.services.tenants import register_tenant
 
@@ -199,7 +199,7 @@ def rejected(deps: Container, cnpj: Cnpj, directory: Path) -> list[str]:
     """The problems of a rejected load, after checking it changed nothing."""
     with pytest.raises(LoadRejected) as caught:
         load_tenant_files(cnpj, directory, deps.warehouse)
-    assert isinstance(caught.value, ValidationError)
+    assert isinstance(caught.value, FieldError)
     assert caught.value.problems, "a rejection must say why"
     assert counts(deps, cnpj) == BEFORE
     assert ids(deps, cnpj) == {"c1", "c2", "c3"}

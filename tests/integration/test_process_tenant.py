@@ -11,7 +11,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import PermanentError, TransientError
-from shared.domain.runs import CampaignOutcome, CampaignStatus, RunStatus
+from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
 from shared.messages import TenantJob
 from shared.services.process_tenant import TenantPorts, process_tenant
 from tests.fakes import FakeTargetStore, FlakyWarehouse
@@ -34,11 +34,11 @@ def test_each_campaign_runs_once_per_local_day(
 ) -> None:
     cnpj = sample_tenant()
     first = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))
-    assert {o.status for o in first.values()} == {CampaignStatus.DONE}
+    assert {o.status for o in first.values()} == {OutcomeStatus.DONE}
     assert all(o.created > 0 for o in first.values()), first
 
     later = process_tenant(_job(cnpj, "t2", MORNING.replace(hour=17)), deps.tenant_ports())
-    assert {o.status for o in later} == {CampaignStatus.ALREADY_DONE}
+    assert {o.status for o in later} == {OutcomeStatus.ALREADY_DONE}
 
     forced = _by_type(process_tenant(_job(cnpj, "t3", force=True), deps.tenant_ports()))
     for kind in ("BIRTHDAY", "WELCOME", "REACTIVATION"):  # fixed periods: same ids, none new
@@ -72,10 +72,10 @@ def test_not_due_before_the_local_run_hour(deps: Container, sample_tenant: Sampl
     manaus = sample_tenant(customers=50, timezone="America/Manaus")  # one hour behind
     at = MORNING.replace(hour=11, minute=30)  # 08:30 in São Paulo, 07:30 in Manaus
     assert {o.status for o in process_tenant(_job(sao_paulo, "t1", at), deps.tenant_ports())} == {
-        CampaignStatus.DONE
+        OutcomeStatus.DONE
     }
     manaus_outcomes = process_tenant(_job(manaus, "t1", at), deps.tenant_ports())
-    assert {o.status for o in manaus_outcomes} == {CampaignStatus.NOT_DUE}
+    assert {o.status for o in manaus_outcomes} == {OutcomeStatus.NOT_DUE}
     assert all(o.detail == "runs at 08:00 local" for o in manaus_outcomes)
 
 
@@ -101,9 +101,9 @@ def test_transient_failure_retries_only_what_failed(
     first_birthdays = run["campaigns"]["BIRTHDAY"]["created"]
 
     retried = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))  # Pub/Sub redelivers
-    assert retried["LOYALTY"].status is CampaignStatus.DONE and retried["LOYALTY"].created > 0
+    assert retried["LOYALTY"].status is OutcomeStatus.DONE and retried["LOYALTY"].created > 0
     # Campaigns this run already completed keep their recorded outcome; nothing is redone.
-    assert retried["BIRTHDAY"].status is CampaignStatus.DONE
+    assert retried["BIRTHDAY"].status is OutcomeStatus.DONE
     assert retried["BIRTHDAY"].created == first_birthdays
     final = deps.runs.document(cnpj, "t1")
     assert final is not None and final["status"] == RunStatus.FINISHED.value
@@ -117,9 +117,9 @@ def test_permanent_failure_is_recorded_and_others_go_on(
     outcomes = _by_type(
         process_tenant(_job(cnpj, "t1"), replace(deps.tenant_ports(), warehouse=broken))
     )
-    assert outcomes["LOYALTY"].status is CampaignStatus.FAILED
+    assert outcomes["LOYALTY"].status is OutcomeStatus.FAILED
     assert outcomes["LOYALTY"].detail == "bad query"
-    assert outcomes["WELCOME"].status is CampaignStatus.DONE
+    assert outcomes["WELCOME"].status is OutcomeStatus.DONE
     run = deps.runs.document(cnpj, "t1")
     assert run is not None and run["status"] == RunStatus.FINISHED.value
 
@@ -131,10 +131,10 @@ def test_bad_settings_fail_one_campaign_with_the_field_named(
         customers=50, campaigns={"LOYALTY": {"min_visits": "many"}, "BIRTHDAY": {"enabled": False}}
     )
     outcomes = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))
-    assert outcomes["BIRTHDAY"].status is CampaignStatus.DISABLED
-    assert outcomes["LOYALTY"].status is CampaignStatus.FAILED
+    assert outcomes["BIRTHDAY"].status is OutcomeStatus.DISABLED
+    assert outcomes["LOYALTY"].status is OutcomeStatus.FAILED
     assert "min_visits" in outcomes["LOYALTY"].detail
-    assert outcomes["REACTIVATION"].status is CampaignStatus.DONE
+    assert outcomes["REACTIVATION"].status is OutcomeStatus.DONE
 
 
 def test_writes_are_chunked_to_the_production_batch_limit(

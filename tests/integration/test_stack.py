@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from shared.cli.main import main as cli
-from shared.localstack.stack import SERVICE_NAMES, Ports, Stack
+from shared.localstack.stack import SERVICE_NAMES, PortNumbers, Stack
 from shared.manifest import FUNCTIONS
 
 
@@ -21,7 +21,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_up_twice_status_and_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ports = Ports.free()
+    ports = PortNumbers.free()
     args = ["--state-dir", str(tmp_path)] + [
         item
         for name, port in ports.__dict__.items()

@@ -22,7 +22,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.domain.abtest import ABTestConfig
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.vouchers import VoucherConfig
 from shared.services.analytics import (
     AnalyticsRequest,
@@ -614,6 +614,6 @@ def test_a_campaign_without_history_reports_zeros(deps: Container, new_cnpj: Cnp
 def test_bad_requests_name_the_field(
     deps: Container, new_cnpj: Cnpj, fields: dict[str, Any], field: str
 ) -> None:
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(FieldError) as error:
         analytics(deps, new_cnpj, **fields)
     assert error.value.field == field

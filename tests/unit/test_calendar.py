@@ -17,7 +17,7 @@ from shared.domain.calendar import (
     yesterday,
     zone,
 )
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 MANAUS = ZoneInfo("America/Manaus")
@@ -214,7 +214,7 @@ def test_zone_known(name: str) -> None:
     ],
 )
 def test_zone_unknown_names_the_field(name: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         zone(name)
     assert caught.value.field == "timezone"
 

@@ -20,7 +20,7 @@ from shared.domain.campaign import (
     occurrence_due,
 )
 from shared.domain.campaign_ids import is_campaign_id, kind_of, new_segment_id
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.domain.pacing import Throttle
 from shared.domain.tenant import CampaignSettings, CampaignThrottle
 
@@ -114,7 +114,7 @@ def test_built_in_thresholds_are_projected_for_their_processor() -> None:
 
 def test_start_needs_an_approved_template() -> None:
     draft = campaign(templates=[{"name": "Oferta", "content": "30% OFF"}])
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(FieldError) as error:
         draft.check_startable()
     assert error.value.field == "templates"
     assert "approved" in error.value.reason
@@ -133,7 +133,7 @@ def test_ab_variants_must_name_templates_of_the_campaign() -> None:
         "significance_level": 0.95,
     }
     broken = campaign(ab_test_config=config)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(FieldError) as error:
         broken.check_consistent()
     assert error.value.field == "ab_test_config.variants[0].template_id"
     template = {"name": "x", "content": "y", "whatsapp_template": {"name": "y"}}
@@ -213,7 +213,7 @@ def test_a_campaign_pace_keeps_the_tenant_s_shards(campaign_pace: dict[str, Any]
 
 
 def test_start_needs_a_value_for_every_variable() -> None:
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(FieldError) as error:
         campaign().check_startable()  # {{voucherCode}} without a voucher
     assert error.value.field == "templates[0].variable_values"
     assert "voucherCode" in error.value.reason
@@ -223,7 +223,7 @@ def test_start_needs_a_value_for_every_variable() -> None:
         "content": "Olá {{first_name}}, até {{date}}",
         "whatsapp_template": {"name": "oferta"},
     }
-    with pytest.raises(ValidationError):
+    with pytest.raises(FieldError):
         campaign(templates=[unfilled]).check_startable()
     campaign(templates=[{**unfilled, "variable_values": {"date": "30/11"}}]).check_startable()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.cnpj import Cnpj, check_digits
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 
 def _reference_digit(chars: str) -> int:
@@ -100,7 +100,7 @@ def test_every_other_check_digit_pair_is_rejected(base: str) -> None:
             candidate = first + second
             if candidate == good:
                 continue
-            with pytest.raises(ValidationError) as caught:
+            with pytest.raises(FieldError) as caught:
                 Cnpj(base + candidate)
             assert caught.value.field == "cnpj"
 
@@ -157,7 +157,7 @@ def test_from_base_of_known_examples() -> None:
     ],
 )
 def test_wrong_check_digits_rejected(raw: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         Cnpj.parse(raw)
     assert caught.value.field == "cnpj"
 
@@ -175,14 +175,14 @@ def test_wrong_check_digits_rejected(raw: str) -> None:
     ],
 )
 def test_wrong_length_rejected(raw: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         Cnpj.parse(raw)
     assert caught.value.field == "cnpj"
 
 
 @pytest.mark.parametrize("char", "0123456789")
 def test_repeated_digit_rejected(char: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         Cnpj(char * 14)
     assert caught.value.field == "cnpj"
 
@@ -190,7 +190,7 @@ def test_repeated_digit_rejected(char: str) -> None:
 def test_all_zeros_has_matching_check_digits_but_is_still_rejected() -> None:
     # 000000000000 -> both sums are 0 -> check digits "00": only the repeated rule rejects it.
     assert _reference_check_digits("0" * 12) == "00"
-    with pytest.raises(ValidationError, match="repeated"):
+    with pytest.raises(FieldError, match="repeated"):
         Cnpj.parse("00.000.000/0000-00")
 
 
@@ -205,7 +205,7 @@ def test_all_zeros_has_matching_check_digits_but_is_still_rejected() -> None:
     ],
 )
 def test_letters_in_check_digit_positions_rejected(raw: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         Cnpj.parse(raw)
     assert caught.value.field == "cnpj"
 
@@ -226,16 +226,16 @@ def test_letters_in_check_digit_positions_rejected(raw: str) -> None:
     ],
 )
 def test_injection_and_foreign_characters_rejected(raw: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         Cnpj.parse(raw)
     assert caught.value.field == "cnpj"
 
 
 def test_constructor_does_not_canonicalise() -> None:
     # Only parse() strips punctuation; the value object itself demands the canonical form.
-    with pytest.raises(ValidationError):
+    with pytest.raises(FieldError):
         Cnpj("11.222.333/0001-81")
-    with pytest.raises(ValidationError):
+    with pytest.raises(FieldError):
         Cnpj("12abc34501de35")
 
 

@@ -36,7 +36,7 @@ from shared.domain.contacts import (
     plan_import,
     retagged,
 )
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.services.contacts import (
     ContactPorts,
     import_contacts,
@@ -273,15 +273,15 @@ def test_a_phone_with_letters_is_a_rejected_line_and_the_good_rows_still_land() 
     ],
 )
 def test_csv_headers_that_refuse_the_file(header: list[str], message: str) -> None:
-    with pytest.raises(ValidationError, match=message) as error:
+    with pytest.raises(FieldError, match=message) as error:
         parse_csv(csv_bytes([header, ["1"] * len(header)]))
     assert error.value.field == "file"
 
 
 def test_csv_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError, match="no header"):
+    with pytest.raises(FieldError, match="no header"):
         parse_csv(b"\r\n\r\n")
-    with pytest.raises(ValidationError, match="NUL"):
+    with pytest.raises(FieldError, match="NUL"):
         parse_csv(b"phone\n\x00\x01")
     monkeypatch.setattr(contacts, "MAX_ROWS", 3)
     rows = [["phone"], ["11987654321"], ["bad"], [""], ["11987654322"]]  # the blank not counted
@@ -351,11 +351,11 @@ def test_upload_dispatch_by_name_and_content() -> None:
     assert parse_upload(workbook, "upload").format == "xlsx"  # sniffed: a zip
     assert parse_upload(b"phone\n11987654321\n", "contatos.CSV").format == "csv"
     assert parse_upload(b"phone\n11987654321\n", "blob").format == "csv"
-    with pytest.raises(ValidationError, match="xls workbooks"):
+    with pytest.raises(FieldError, match="xls workbooks"):
         parse_upload(b"\xd0\xcf\x11\xe0", "old.xls")
-    with pytest.raises(ValidationError, match="not CSV"):
+    with pytest.raises(FieldError, match="not CSV"):
         parse_upload(workbook, "contatos.csv")
-    with pytest.raises(ValidationError, match=r"not a readable \.xlsx"):
+    with pytest.raises(FieldError, match=r"not a readable \.xlsx"):
         parse_upload(b"phone\n1\n", "contatos.xlsx")
 
 

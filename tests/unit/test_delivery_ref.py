@@ -8,7 +8,7 @@ import pytest
 
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRef
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 CNPJ = Cnpj.from_base("112223330001")
 ALNUM_CNPJ = Cnpj.from_base("12ABC34501DE")
@@ -66,7 +66,7 @@ def test_callback_round_trip(ref: TargetRef, send_no: int) -> None:
     ],
 )
 def test_invalid_path_names_the_field(path: str, field: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         TargetRef.parse(path)
     assert caught.value.field == field
 
@@ -106,13 +106,13 @@ def test_task_ids_of_different_targets_never_collide() -> None:
     ],
 )
 def test_callback_without_send_number_is_rejected(data: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         TargetRef.parse_callback(data)
     assert caught.value.field == "biz_opaque_callback_data"
 
 
 @pytest.mark.parametrize("data", ["#1", "users/../x#1", "something-else#3"])
 def test_callback_with_a_bad_path_is_rejected(data: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         TargetRef.parse_callback(data)
     assert caught.value.field == "target"

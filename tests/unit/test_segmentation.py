@@ -17,7 +17,7 @@ import pydantic
 import pytest
 
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.segmentation import (
     FIELDS,
     MAX_FILTERS,
@@ -59,8 +59,8 @@ def compiled(data: Mapping[str, Any]) -> tuple[str, dict[str, QueryValue]]:
     return compile_segmentation(parse_segmentation(data), as_of=NOW)
 
 
-def error_of(data: Any) -> ValidationError:
-    with pytest.raises(ValidationError) as caught:
+def error_of(data: Any) -> FieldError:
+    with pytest.raises(FieldError) as caught:
         parse_segmentation(data)
     return caught.value
 
@@ -197,7 +197,7 @@ def test_every_field_compiles_with_every_operator_it_accepts() -> None:
             try:
                 check_operator(field_ref(name), operator)
             except FilterProblem:
-                with pytest.raises(ValidationError, match="is not available for"):
+                with pytest.raises(FieldError, match="is not available for"):
                     parse_segmentation(data)
                 continue
             sql, params = compiled(data)
@@ -259,7 +259,7 @@ def test_as_of_must_be_aware_and_zone_must_exist() -> None:
     segmentation = parse_segmentation(SEED)
     with pytest.raises(ValueError, match="timezone-aware"):
         compile_segmentation(segmentation, as_of=datetime(2026, 11, 20, 11, 30))
-    with pytest.raises(ValidationError):
+    with pytest.raises(FieldError):
         compile_segmentation(segmentation, as_of=NOW, zone="Mars/Olympus")
 
 

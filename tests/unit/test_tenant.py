@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+import pydantic
 import pytest
-from pydantic import ValidationError as PydanticValidationError
 
 from shared.campaigns.birthday import BirthdaySettings
 from shared.campaigns.loyalty import LoyaltySettings, Tier
@@ -19,7 +19,7 @@ from shared.domain.tenant import CampaignSettings, Tenant
 CNPJ = "11.222.333/0001-81"
 
 
-def _error_locations(error: PydanticValidationError) -> list[tuple[int | str, ...]]:
+def _error_locations(error: pydantic.ValidationError) -> list[tuple[int | str, ...]]:
     return [tuple(item["loc"]) for item in error.errors()]
 
 
@@ -62,7 +62,7 @@ def test_firestore_document_with_unknown_fields_is_accepted() -> None:
 
 @pytest.mark.parametrize("timezone", ["Mars/Olympus", "", "America/sao_paulo", "GMT-3 "])
 def test_invalid_timezone_names_the_field(timezone: str) -> None:
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         Tenant(cnpj=CNPJ, timezone=timezone)
     assert _error_locations(caught.value) == [("timezone",)]
 
@@ -71,7 +71,7 @@ def test_invalid_timezone_names_the_field(timezone: str) -> None:
     "cnpj", ["11.222.333/0001-82", "", "00000000000000", "12345678000199_RAW`; DROP"]
 )
 def test_invalid_cnpj_names_the_field(cnpj: str) -> None:
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         Tenant(cnpj=cnpj)
     assert _error_locations(caught.value) == [("cnpj",)]
 
@@ -185,7 +185,7 @@ def test_tiers_from_models() -> None:
     "tier", [{"name": "", "min_visits": 5}, {"name": "X", "min_visits": 0}, {"name": "X"}]
 )
 def test_invalid_tier_rejected(tier: dict[str, Any]) -> None:
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         _loyalty({"tiers": [tier]})
     assert all(loc[0] == "tiers" for loc in _error_locations(caught.value))
 
@@ -194,22 +194,22 @@ def test_invalid_tier_rejected(tier: dict[str, Any]) -> None:
     ("start", "end"), [("18:00", "09:00"), ("09:00", "09:00"), ("23:59", "00:00")]
 )
 def test_send_window_end_must_follow_start(start: str, end: str) -> None:
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         _loyalty({"send_window": {"start": start, "end": end}})
     assert _error_locations(caught.value) == [("send_window",)]
 
 
 def test_send_window_direct() -> None:
     assert SendWindow(start=time(8, 0), end=time(8, 1)).end == time(8, 1)
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(pydantic.ValidationError):
         SendWindow(start=time(9, 0), end=time(9, 0))
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(pydantic.ValidationError):
         SendWindow.model_validate({"start": "09:00", "end": "18:00", "tz": "UTC"})
 
 
 @pytest.mark.parametrize("run_hour", [24, -1, 100])
 def test_run_hour_out_of_range_rejected(run_hour: int) -> None:
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         _loyalty({"run_hour": run_hour})
     assert _error_locations(caught.value) == [("run_hour",)]
 
@@ -222,7 +222,7 @@ def test_run_hour_bounds_accepted(run_hour: int) -> None:
 @pytest.mark.parametrize("key", ["min_visit", "minVisits", "voucher_code", "tier"])
 def test_unknown_settings_key_rejected(key: str) -> None:
     # voucher_code exists for other campaigns but not for LOYALTY.
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         _loyalty({key: 1})
     assert _error_locations(caught.value) == [(key,)]
 
@@ -244,6 +244,6 @@ def test_campaign_thresholds_out_of_range(
     model: type[CampaignSettings], settings: dict[str, Any], field: str
 ) -> None:
     tenant = Tenant(cnpj=CNPJ, campaigns={"X": settings})
-    with pytest.raises(PydanticValidationError) as caught:
+    with pytest.raises(pydantic.ValidationError) as caught:
         tenant.campaign_settings("X", model)
     assert _error_locations(caught.value) == [(field,)]

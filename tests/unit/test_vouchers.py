@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 import pytest
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.vouchers import (
     ALPHABET,
     CODE_BITS,
@@ -88,7 +88,7 @@ def test_codes_are_eight_symbols_after_an_optional_prefix() -> None:
 
 @pytest.mark.parametrize("prefix", ["L", "LAVANDE", "lavo", "LAV0", "LA-V"])
 def test_a_bad_prefix_is_refused(prefix: str) -> None:
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(FieldError) as raised:
         new_code(prefix)
     assert raised.value.field == "voucher_prefix"
 
@@ -153,7 +153,7 @@ def test_expiry_is_a_local_midnight_across_a_dst_change() -> None:
 
 
 def test_an_unknown_time_zone_names_the_field() -> None:
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(FieldError) as raised:
         voucher_config().expires_at(datetime(2026, 1, 1, tzinfo=UTC), "Mars/Olympus")
     assert raised.value.field == "timezone"
 

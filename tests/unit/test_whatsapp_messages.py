@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.tenant import TemplateRef
 from shared.whatsapp.requests_body import parameter_values, template_message
 from shared.whatsapp.signature import HEADER, is_valid, sign
@@ -51,7 +51,7 @@ def test_parameter_values_in_template_order(
 def test_missing_or_blank_value_names_the_parameter(
     name: str, data: dict[str, Any], missing: str
 ) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldError) as caught:
         parameter_values(BIRTHDAY, name, data)
     assert caught.value.field == f"template.parameters.{missing}"
 

@@ -20,7 +20,7 @@ from shared.api.audit import audit_log
 from shared.api.deps import Admin, Services
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -55,10 +55,10 @@ def _document_id(token: str) -> str:
     try:
         text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError) as error:
-        raise ValidationError("page_token", "not a token from this listing") from error
+        raise FieldError("page_token", "not a token from this listing") from error
     document_id = text.removeprefix(_CURSOR_PREFIX)
     if not text.startswith(_CURSOR_PREFIX) or not _DOCUMENT_ID.fullmatch(document_id):
-        raise ValidationError("page_token", "not a token from this listing")
+        raise FieldError("page_token", "not a token from this listing")
     return document_id
 
 
@@ -114,12 +114,12 @@ def audit_page(
 ) -> AuditPage:
     """One page of the trail; the console's Auditoria reads it through here too."""
     if where.since is not None and where.until is not None and where.until <= where.since:
-        raise ValidationError("until", "must be after since")
+        raise FieldError("until", "must be after since")
     after_id = _document_id(page_token) if page_token is not None else None
     try:
         records, last = audit_log(services).page(cnpj, where, page_size, after_id)
     except KeyError as error:
-        raise ValidationError("page_token", "not a token from this listing") from error
+        raise FieldError("page_token", "not a token from this listing") from error
     return AuditPage(
         items=[_entry(record) for record in records],
         next_page_token=_token(last) if last is not None else None,

@@ -29,7 +29,7 @@ from shared.domain.contacts import (
     JsonImportRequest,
     TagUpdateRequest,
 )
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.services import people
 from shared.services.contacts import ImportReport, TagReport, import_file, import_json, update_tags
 
@@ -77,7 +77,7 @@ async def import_contacts(request: Request, principal: Writer, services: Service
         async with request.form(max_part_size=MAX_FILE_BYTES + 1) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise ValidationError("file", "attach the .csv or .xlsx file as the 'file' field")
+                raise FieldError("file", "attach the .csv or .xlsx file as the 'file' field")
             content = await upload.read(MAX_FILE_BYTES + 1)
             if len(content) > MAX_FILE_BYTES:
                 raise ImportTooLarge("file", f"larger than {MAX_FILE_BYTES} bytes")
@@ -96,7 +96,7 @@ async def import_contacts(request: Request, principal: Writer, services: Service
         except ValueError as error:
             if isinstance(error, pydantic.ValidationError):
                 raise
-            raise ValidationError("body", "expected a JSON object") from error
+            raise FieldError("body", "expected a JSON object") from error
         report = await run_in_threadpool(import_json, principal.cnpj, body, ports)
     await run_in_threadpool(
         record_write,

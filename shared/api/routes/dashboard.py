@@ -17,7 +17,7 @@ from shared.api.problems import MEDIA_TYPE
 from shared.bootstrap import Container
 from shared.domain.campaign_ids import is_campaign_id
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import NotFoundError, ValidationError
+from shared.domain.errors import FieldError, NotFoundError
 from shared.services import activity
 from shared.services import campaigns as campaign_service
 from shared.services.activity import CampaignProgress, DailySeries
@@ -106,6 +106,6 @@ def progress(
     """In the order asked; an id that is no campaign of the tenant reports 0 of 0."""
     for index, value in enumerate(campaign_id):
         if not is_campaign_id(value):
-            raise ValidationError(f"campaign_id[{index}]", "not a campaign id")
+            raise FieldError(f"campaign_id[{index}]", "not a campaign id")
     ids = list(dict.fromkeys(campaign_id))
     return ProgressList(items=activity.progress(services.warehouse, principal.cnpj, ids))

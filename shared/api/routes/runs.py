@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.api import paging
 from shared.api.deps import Reader, Services
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.services.runs import Run, recent_runs
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
@@ -47,7 +47,7 @@ def list_runs(
             services.runs, principal.cnpj, local_date=local_date, after=after, limit=page_size
         )
     except KeyError as error:
-        raise ValidationError(paging.FIELD, "not a token from this listing") from error
+        raise FieldError(paging.FIELD, "not a token from this listing") from error
     return RunPage(
         items=runs, next_page_token=paging.token(LISTING, last) if last is not None else None
     )

@@ -13,7 +13,7 @@ from shared.api.problems import MEDIA_TYPE
 from shared.domain.campaign import CampaignCreate
 from shared.domain.campaign_ids import is_campaign_id
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.domain.segmentation import Segmentation
 from shared.services import campaign_review as review
 from shared.services import campaigns as service
@@ -62,10 +62,10 @@ def _segmentation(body: EstimateRequest, ports: service.CampaignPorts, cnpj: Cnp
         assert body.segmentation is not None
         return body.segmentation
     if not is_campaign_id(body.campaign_id):
-        raise ValidationError("campaign_id", "not a campaign id")
+        raise FieldError("campaign_id", "not a campaign id")
     segmentation = service.get_campaign(ports, cnpj, body.campaign_id).segmentation
     if segmentation is None:
-        raise ValidationError("campaign_id", "built-in campaigns have no segmentation to size")
+        raise FieldError("campaign_id", "built-in campaigns have no segmentation to size")
     return segmentation
 
 

@@ -25,7 +25,7 @@ from shared.console.i18n import Formatter
 from shared.console.templating import render
 from shared.console.visit import SignedIn, Visit
 from shared.domain.calendar import start_of_day, zone
-from shared.domain.errors import ValidationError
+from shared.domain.errors import FieldError
 from shared.logs import redact
 
 router = APIRouter(prefix="/auditoria")
@@ -145,7 +145,7 @@ def _day(text: str, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise ValidationError(field, "Data inválida.") from error
+        raise FieldError(field, "Data inválida.") from error
 
 
 @router.get("")
@@ -171,7 +171,7 @@ def audit_trail(
     page = AuditPage(items=[])
     try:
         page = _page(visit, filters, page_token.strip()[:200] or None)
-    except ValidationError as error:
+    except FieldError as error:
         errors[error.field] = _portuguese(error)
     return render(
         visit.request,
@@ -191,7 +191,7 @@ def _page(visit: Visit, filters: dict[str, str], page_token: str | None) -> Audi
     tz = zone(visit.tenant.timezone)
     first, last = _day(filters["since"], "since"), _day(filters["until"], "until")
     if first is not None and last is not None and last < first:
-        raise ValidationError("until", "A data final deve ser igual ou posterior à inicial.")
+        raise FieldError("until", "A data final deve ser igual ou posterior à inicial.")
     where = AuditFilter(
         action=filters["action"] or None,
         resource=filters["resource"] or None,
@@ -209,7 +209,7 @@ def _url(visit: Visit, filters: dict[str, str], page_token: str | None) -> str:
     return visit.url("/auditoria" + (f"?{urlencode(query)}" if query else ""))
 
 
-def _portuguese(error: ValidationError) -> str:
+def _portuguese(error: FieldError) -> str:
     if error.field == "page_token":
         return "Esta página da lista não existe mais; volte à primeira página."
     return error.reason

@@ -24,7 +24,7 @@ from shared.console.templating import render
 from shared.console.visit import SignedIn, Visit, form_text, now, write_form
 from shared.domain.campaign import Campaign, CampaignPatch, CampaignStatus
 from shared.domain.campaign_ids import BUILT_IN_KINDS
-from shared.domain.errors import ConflictError, NotFoundError, ValidationError
+from shared.domain.errors import ConflictError, FieldError, NotFoundError
 from shared.domain.tenant import CampaignSettings
 from shared.services import campaigns as service
 from shared.services.templates import approved_templates
@@ -171,7 +171,7 @@ async def automatic_save(visit: SignedIn, kind: str) -> Response:
         )
     except pydantic.ValidationError as error:
         return _form(visit, campaign, settings, submitted, field_errors(error, HINTS), 422)
-    except ValidationError as error:
+    except FieldError as error:
         errors = {error.field: f"Valor inválido: {error.reason}."}
         return _form(visit, campaign, settings, submitted, errors, 422)
     except ConflictError as error:

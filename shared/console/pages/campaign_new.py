@@ -32,7 +32,7 @@ from shared.console.templating import render
 from shared.console.visit import Refused, SignedIn, Visit, now, write_form
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.campaign import CampaignCreate
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.domain.segmentation import FIELDS, Operator
 from shared.domain.vouchers import Voucher, VoucherConfig
 from shared.services import campaign_review as review
@@ -174,7 +174,7 @@ def _finish(visit: Visit, values: dict[str, str], *, start: bool) -> Response:
     if start:
         try:
             before, after, _ = service.change_status(ports, cnpj, campaign.id, "start", moment)
-        except (ConflictError, ValidationError):
+        except (ConflictError, FieldError):
             # Checked above, so only a race can refuse it: the draft stays, its page can start it.
             return RedirectResponse(visit.url(f"/campanhas/{campaign.id}"), status_code=303)
         record_write(

@@ -37,7 +37,7 @@ from shared.domain.calendar import local_date, start_of_day, zone
 from shared.domain.campaign import Campaign, CampaignStatus, Objective
 from shared.domain.campaign_ids import SEGMENT, is_campaign_id
 from shared.domain.delivery_status import Status
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.services import activity
 from shared.services import campaigns as service
 from shared.services.analytics import CampaignAnalytics
@@ -327,7 +327,7 @@ def _recipients(
     if token:
         try:
             after = paging.item_id(RECIPIENTS_LISTING, token)
-        except ValidationError:
+        except FieldError:
             after = None
     items, last = targets_page(
         visit.services.recipients,
@@ -393,7 +393,7 @@ async def apply_action(visit: SignedIn, campaign_id: CampaignId) -> Response:
             cast(Action, action),
             now(),
         )
-    except (ConflictError, ValidationError) as error:
+    except (ConflictError, FieldError) as error:
         return render(
             visit.request,
             "confirm_action.html",

@@ -31,7 +31,7 @@ from shared.domain.contacts import (
     JsonImportRequest,
     MergeStrategy,
 )
-from shared.domain.errors import ConflictError, ValidationError
+from shared.domain.errors import ConflictError, FieldError
 from shared.services import people
 from shared.services.contacts import ImportReport, import_file, import_json
 
@@ -177,7 +177,7 @@ async def import_upload(visit: SignedIn) -> Response:
         report = await run_in_threadpool(_import, visit, content, upload.filename, options)
     except pydantic.ValidationError as error:
         return _form(visit, field_errors(error), 422)
-    except ValidationError as error:
+    except FieldError as error:
         return _form(visit, {error.field: _portuguese(error.reason)}, 422)
     summary = report.model_dump(mode="json", exclude={"rejections"})
     await run_in_threadpool(
@@ -193,7 +193,7 @@ def _import(visit: Visit, content: bytes, filename: str, options: ImportOptions)
         try:
             rows = json.loads(content)
         except ValueError as error:
-            raise ValidationError("file", "not valid JSON") from error
+            raise FieldError("file", "not valid JSON") from error
         request = JsonImportRequest(data=rows, **options.model_dump())
         return import_json(visit.principal.cnpj, request, ports)
     return import_file(visit.principal.cnpj, content, filename, options, ports)
@@ -276,7 +276,7 @@ async def change_tags(visit: SignedIn, person_id: PersonId) -> Response:
             return RedirectResponse(visit.url(f"/contatos/{person_id}"), status_code=303)
         except pydantic.ValidationError:
             problem = "Etiqueta inválida: cada uma com até 64 caracteres, no máximo 50 por vez."
-        except ValidationError:
+        except FieldError:
             problem = "Esta pessoa não tem celular válido, por isso não pode receber etiquetas."
         except ConflictError:
             problem, status = BUSY, 409
