@@ -5,7 +5,7 @@ import functions_framework
 
 from shared import logs
 from shared.config import get_settings
-from shared.delivery_entrypoints import handle_api
+from shared.entrypoints.http import handle_api
 
 logs.configure(get_settings().log_level)
 

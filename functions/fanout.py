@@ -5,7 +5,7 @@ from cloudevents.http import CloudEvent
 
 from shared import logs
 from shared.config import get_settings
-from shared.entrypoints import handle_tick
+from shared.entrypoints.pubsub import handle_tick
 
 logs.configure(get_settings().log_level)
 

@@ -5,7 +5,7 @@ from cloudevents.http import CloudEvent
 
 from shared import logs
 from shared.config import get_settings
-from shared.entrypoints import handle_tenant_job
+from shared.entrypoints.pubsub import handle_tenant_job
 
 logs.configure(get_settings().log_level)
 

@@ -5,7 +5,7 @@ import functions_framework
 
 from shared import logs
 from shared.config import get_settings
-from shared.delivery_entrypoints import handle_send_task
+from shared.entrypoints.http import handle_send_task
 
 logs.configure(get_settings().log_level)
 

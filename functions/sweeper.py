@@ -5,7 +5,7 @@ from cloudevents.http import CloudEvent
 
 from shared import logs
 from shared.config import get_settings
-from shared.delivery_entrypoints import handle_sweep
+from shared.entrypoints.pubsub import handle_sweep
 
 logs.configure(get_settings().log_level)
 

@@ -24,16 +24,11 @@ from typing import Any
 import pydantic
 
 from shared import logs
-from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.api.auth import Principal
 from shared.bootstrap import Container
 from shared.domain.errors import CampaignError
 
 _log = logging.getLogger(__name__)
-
-
-def audit_log(services: Container) -> FirestoreAuditLog:
-    return FirestoreAuditLog(services.firestore_client)
 
 
 def json_safe(value: Any) -> Any:
@@ -89,7 +84,7 @@ def record_write(
         "after": json_safe(after),
     }
     try:
-        audit_log(services).append(principal.cnpj, **entry)
+        services.audit.append(principal.cnpj, **entry)
     except CampaignError as error:
         # As text, so the log formatter masks any phone number inside the snapshots.
         logs.log(

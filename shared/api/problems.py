@@ -2,7 +2,9 @@
 
 Services raise the domain's error vocabulary; this module is the one place that maps it to
 HTTP. Validation errors are always 422 and name the field, so a client can fix the request;
-anything unexpected is a logged 500 that says nothing about the internals.
+a stored document that does not validate (:class:`CorruptDocument`) is the server's fault, not
+the caller's, and like anything unexpected it is a logged 500 that says nothing about the
+internals.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from shared.api.ratelimit import RateLimitedError
 from shared.domain.contacts import ImportTooLarge
 from shared.domain.errors import (
     ConflictError,
+    CorruptDocument,
     FieldError,
     NotFoundError,
     PermanentError,
@@ -120,6 +123,18 @@ def install(app: FastAPI) -> None:
     async def _transient(_: Request, error: TransientError) -> JSONResponse:
         logs.log(_log, logging.WARNING, "API request failed transiently", error=str(error))
         return problem(503, "Try again", "a backing service is briefly unavailable")
+
+    @app.exception_handler(CorruptDocument)
+    async def _corrupt(_: Request, error: CorruptDocument) -> JSONResponse:
+        # Not the caller's 422: the request was fine, the stored data is not.
+        logs.log(
+            _log,
+            logging.ERROR,
+            "stored document does not validate",
+            document=error.path,
+            fields=list(error.fields),
+        )
+        return problem(500, "Internal error", "the request could not be completed")
 
     @app.exception_handler(PermanentError)
     async def _permanent(_: Request, error: PermanentError) -> JSONResponse:

@@ -1,5 +1,5 @@
 -- Write an import's planned contacts (loaded into a staging table) in one statement.
--- The values were computed by the import's merge (shared/domain/contacts.py), so a matched row
+-- The values were computed by the import's merge (shared/domain/contact_merge.py), so a matched row
 -- takes them as they are, except what an import never changes: the opt-out and blacklist
 -- flags, created_at and last_interaction. New rows start neither opted out nor blacklisted.
 MERGE `{campaign_dataset}.contacts` AS target

@@ -1,6 +1,6 @@
 -- Add and remove tags on the given contacts, the ones whose tags the tag change computed will
 -- change (so updated_at moves only when the tags do). The result is sorted and distinct, the
--- same order as shared.domain.contacts.retagged (STRING order is code point order in both).
+-- same order as shared.domain.contact_merge.retagged (STRING order is code point order in both).
 UPDATE `{campaign_dataset}.contacts`
 SET
   tags = ARRAY(

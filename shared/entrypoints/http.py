@@ -1,80 +1,27 @@
-"""Entry points of the delivery functions: decode the trigger, call the service, map errors.
+"""HTTP-triggered functions: ``send_message`` (a Cloud Task, OIDC) and the public ``api``
+(the WhatsApp webhook here; the REST API and the console through :mod:`shared.api.bridge`).
 
-Each trigger retries on failure (Eventarc, Cloud Tasks, Meta's webhooks), so the rule is the
-one of :mod:`shared.entrypoints`: a TransientError fails the call (retry), anything that a
-retry cannot fix is logged and acknowledged.
+Cloud Tasks and Meta retry any non-2xx answer, so only a transient failure answers one;
+anything a retry cannot fix is logged and answered 200.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
-import re
 from typing import Any
 
 import flask
-from cloudevents.http import CloudEvent
-from google.events.cloud.firestore import DocumentEventData
 
 from shared import logs
 from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import FieldError, PermanentError, TransientError
-from shared.services.enqueue import enqueue_target
 from shared.services.send import send_message
-from shared.services.sweeper import sweep
 from shared.services.webhooks import handle_webhook
 from shared.whatsapp import signature
 
 _log = logging.getLogger(__name__)
-_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
-
-
-class MalformedEvent(Exception):
-    pass
-
-
-def target_of_firestore_event(event: CloudEvent) -> TargetRef:
-    """The created document's path, from the DocumentEventData payload.
-
-    Production Eventarc sends the protobuf bytes; the Firestore emulator sends their base64
-    text. Protobuf bytes of a document event always hold bytes outside base64's alphabet.
-    """
-    data = event.data
-    if isinstance(data, str):
-        data = data.encode()
-    if not isinstance(data, bytes | bytearray) or not data:
-        raise MalformedEvent("Firestore event without a protobuf payload")
-    raw = bytes(data)
-    try:
-        if _BASE64_TEXT.fullmatch(raw):
-            raw = base64.b64decode(raw, validate=False)
-        name = DocumentEventData.deserialize(raw).value.name
-    except (binascii.Error, ValueError, TypeError) as error:
-        raise MalformedEvent(f"undecodable DocumentEventData: {error}") from error
-    _, marker, path = name.partition("/documents/")
-    if not marker:
-        raise MalformedEvent(f"event document name has no path: {name[:200]!r}")
-    try:
-        return TargetRef.parse(path)
-    except FieldError as error:
-        raise MalformedEvent(str(error)) from error
-
-
-def handle_target_created(event: CloudEvent) -> None:
-    try:
-        ref = target_of_firestore_event(event)
-    except MalformedEvent as error:
-        logs.log(_log, logging.ERROR, "malformed Firestore event acknowledged", error=str(error))
-        return
-    try:
-        enqueue_target(ref, container().delivery_ports())
-    except PermanentError as error:
-        logs.log(
-            _log, logging.ERROR, "enqueue failed permanently", target=ref.path, error=str(error)
-        )
 
 
 def handle_send_task(request: flask.Request) -> flask.typing.ResponseReturnValue:
@@ -145,8 +92,3 @@ def _receive_webhook(request: flask.Request) -> flask.typing.ResponseReturnValue
         logs.log(_log, logging.WARNING, "webhook will be retried by Meta", error=str(error))
         return {"error": "try again"}, 503
     return {"status": "ok", **dict(report)}, 200
-
-
-def handle_sweep(event: CloudEvent) -> None:
-    del event  # the schedule is the only information
-    sweep(container().delivery_ports())

@@ -1,19 +1,14 @@
-"""What the Cloud Function entry points share: decode the event, call a service, map errors.
+"""Pub/Sub-triggered functions: the hourly tick (``fanout``), one tenant's job
+(``process_tenant``) and the sweeper's schedule (``sweeper``).
 
-Pub/Sub redelivers a push until it is acknowledged, so the rule is: a TransientError makes
-the function fail (redelivery), a malformed message is logged and acknowledged (a retry would
-fail the same way forever), and a job that was processed returns normally.
+Pub/Sub redelivers a push until it is acknowledged: a TransientError makes the function fail
+(redelivery), a malformed message is logged and acknowledged, and a job that was processed
+returns normally.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import pydantic
 from cloudevents.http import CloudEvent
@@ -21,34 +16,13 @@ from cloudevents.http import CloudEvent
 from shared import logs
 from shared.bootstrap import container
 from shared.domain.errors import FieldError, PermanentError
+from shared.entrypoints.decoding import MalformedEvent, decode_pubsub
 from shared.messages import TenantJob, TickMessage
 from shared.services.fanout import fan_out
 from shared.services.process_tenant import process_tenant
+from shared.services.sweeper import sweep
 
 _log = logging.getLogger(__name__)
-
-
-class MalformedEvent(Exception):
-    """The event cannot be understood; acknowledging it is the only sane answer."""
-
-
-@dataclass(frozen=True, slots=True)
-class PubSubMessage:
-    message_id: str
-    publish_time: datetime
-    payload: dict[str, Any]
-
-
-def decode_pubsub(event: CloudEvent) -> PubSubMessage:
-    try:
-        message = event.data["message"]
-        payload = json.loads(base64.b64decode(message.get("data", "")) or b"{}")
-        if not isinstance(payload, dict):
-            raise MalformedEvent("message data is not a JSON object")
-        publish_time = datetime.fromisoformat(message["publishTime"].replace("Z", "+00:00"))
-        return PubSubMessage(str(message["messageId"]), publish_time, payload)
-    except (KeyError, TypeError, ValueError, binascii.Error) as error:
-        raise MalformedEvent(f"not a Pub/Sub message: {error}") from error
 
 
 def handle_tick(event: CloudEvent) -> None:
@@ -82,3 +56,8 @@ def handle_tenant_job(event: CloudEvent) -> None:
         logs.log(
             _log, logging.ERROR, "tenant job failed permanently", tenant=job.cnpj, error=str(error)
         )
+
+
+def handle_sweep(event: CloudEvent) -> None:
+    del event  # the schedule is the only information
+    sweep(container().delivery_ports())
