@@ -19,17 +19,15 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
 from shared.adapters.firestore_schema import OVERDUE_CLOCK, TTL_FIELD
+from shared.adapters.firestore_transactions import HOT_DOCUMENT_ATTEMPTS, run_transaction
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
-from shared.domain.errors import TransientError
 from shared.domain.pacing import Planner
 from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult
 
-_MAX_ATTEMPTS = 25
 _T = TypeVar("_T")
-"""Transaction retries: the emulator aborts contended transactions with a lock timeout."""
 
 
 class FirestoreDeliveryStore:
@@ -48,19 +46,26 @@ class FirestoreDeliveryStore:
             return bool(self._optout(cnpj, phone).get().exists)
 
     def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
-        query = self._client.collection_group("targets").where(
-            filter=FieldFilter("status", "==", status.value)
-        )
-        if status is Status.UNKNOWN:
-            query = query.where(filter=FieldFilter("settled", "==", False))
-        query = query.where(filter=FieldFilter(OVERDUE_CLOCK[status], "<", before)).limit(limit)
-        records = []
-        with translated("Firestore"):
-            for snapshot in query.stream():
-                record = _record(TargetRef.parse(snapshot.reference.path), snapshot)
-                if record is not None:
-                    records.append(record)
+        records: list[TargetRecord] = []
+        for targets in self._swept_targets():
+            query = targets.where(filter=FieldFilter("status", "==", status.value))
+            if status is Status.UNKNOWN:
+                query = query.where(filter=FieldFilter("settled", "==", False))
+            clock = FieldFilter(OVERDUE_CLOCK[status], "<", before)
+            query = query.where(filter=clock).limit(limit - len(records))
+            with translated("Firestore"):
+                for snapshot in query.stream():
+                    record = _record(TargetRef.parse(snapshot.reference.path), snapshot)
+                    if record is not None:
+                        records.append(record)
+            if len(records) >= limit:
+                break
         return records
+
+    def _swept_targets(self) -> list[Any]:
+        """Where :meth:`overdue` looks: every tenant's targets, one collection-group query
+        (tests narrow it to one tenant's campaigns, the same query per collection)."""
+        return [self._client.collection_group("targets")]
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -213,20 +218,10 @@ class FirestoreDeliveryStore:
         """Run ``body`` on the target's snapshot inside one transaction (retried on contention)."""
         doc = self._doc(ref)
 
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> _T:
+        def on_snapshot(transaction: firestore.Transaction) -> _T:
             return body(transaction, _Target(ref, doc, doc.get(transaction=transaction)))
 
-        with translated("Firestore"):
-            try:
-                result: _T = run(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
-                return result
-            except ValueError as error:
-                # The SDK wraps the last ABORTED of a transaction that never committed in a
-                # ValueError: that is contention, so retry later like any other ABORTED.
-                if isinstance(error.__cause__, api.Aborted):
-                    raise TransientError(f"Firestore transaction contended: {error}") from error
-                raise
+        return run_transaction(self._client, on_snapshot, max_attempts=HOT_DOCUMENT_ATTEMPTS)
 
     def _doc(self, ref: TargetRef) -> firestore.DocumentReference:
         return self._client.document(ref.path)

@@ -14,16 +14,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any
 
-from google.api_core import exceptions as api
 from google.cloud import firestore
 
 from shared import logs
-from shared.adapters.errors import translated
+from shared.adapters.firestore_transactions import EDIT_ATTEMPTS, run_transaction
+from shared.clock import Clock
 from shared.domain.cnpj import Cnpj
 from shared.domain.contacts import ContactsBusy
 from shared.domain.errors import TransientError
@@ -34,8 +34,6 @@ MAX_WAIT_SECONDS = 30.0
 """How long a caller waits for another change of the same tenant to finish."""
 _FIRST_POLL_SECONDS = 0.1
 _MAX_POLL_SECONDS = 1.0
-_MAX_ATTEMPTS = 10
-_T = TypeVar("_T")
 _log = logging.getLogger(__name__)
 
 
@@ -48,22 +46,24 @@ class FirestoreLease:
         doc: firestore.DocumentReference,
         holder: str,
         ttl: timedelta,
+        clock: Clock,
     ) -> None:
         self._client = client
         self._doc = doc
         self.holder = holder
         self._ttl = ttl
+        self._clock = clock
 
     def renew(self) -> None:
         def body(transaction: firestore.Transaction) -> bool:
             snapshot = self._doc.get(transaction=transaction)
             if not snapshot.exists or snapshot.get("holder") != self.holder:
                 return False
-            now = datetime.now(UTC)
+            now = self._clock()
             transaction.update(self._doc, {"expiresAt": now + self._ttl, "renewedAt": now})
             return True
 
-        if not _transact(self._client, body):
+        if not run_transaction(self._client, body, max_attempts=EDIT_ATTEMPTS):
             raise TransientError(f"lost the lease {self._doc.path}; nothing was written, retry")
 
     def release(self) -> None:
@@ -72,17 +72,19 @@ class FirestoreLease:
             if snapshot.exists and snapshot.get("holder") == self.holder:
                 transaction.delete(self._doc)
 
-        _transact(self._client, body)
+        run_transaction(self._client, body, max_attempts=EDIT_ATTEMPTS)
 
 
 class FirestoreContactsLock:
     def __init__(
         self,
         client: firestore.Client,
+        clock: Clock,
         ttl: timedelta = LEASE_TTL,
         max_wait_seconds: float = MAX_WAIT_SECONDS,
     ) -> None:
         self._client = client
+        self._clock = clock
         self._ttl = ttl
         self._max_wait = max_wait_seconds
 
@@ -106,7 +108,7 @@ class FirestoreContactsLock:
 
         def take(transaction: firestore.Transaction) -> bool:
             snapshot = doc.get(transaction=transaction)
-            now = datetime.now(UTC)
+            now = self._clock()
             if snapshot.exists:
                 current: dict[str, Any] = snapshot.to_dict() or {}
                 expires = current.get("expiresAt")
@@ -121,8 +123,8 @@ class FirestoreContactsLock:
         pause = _FIRST_POLL_SECONDS
         while True:
             try:
-                if _transact(self._client, take):
-                    return FirestoreLease(self._client, doc, holder, self._ttl)
+                if run_transaction(self._client, take, max_attempts=EDIT_ATTEMPTS):
+                    return FirestoreLease(self._client, doc, holder, self._ttl, self._clock)
             except TransientError:
                 pass  # contended with another taker: as good as taken, poll again
             if time.monotonic() >= deadline:
@@ -132,20 +134,3 @@ class FirestoreContactsLock:
                 )
             time.sleep(pause * random.uniform(0.5, 1.0))
             pause = min(pause * 2, _MAX_POLL_SECONDS)
-
-
-def _transact(client: firestore.Client, body: Callable[[firestore.Transaction], _T]) -> _T:
-    @firestore.transactional
-    def run(transaction: firestore.Transaction) -> _T:
-        return body(transaction)
-
-    with translated("Firestore"):
-        try:
-            result: _T = run(client.transaction(max_attempts=_MAX_ATTEMPTS))
-            return result
-        except ValueError as error:
-            # The SDK wraps the last ABORTED of a transaction that never committed in a
-            # ValueError: that is contention, retried later like any other ABORTED.
-            if isinstance(error.__cause__, api.Aborted):
-                raise TransientError(f"Firestore transaction contended: {error}") from error
-            raise

@@ -20,13 +20,12 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_transactions import EDIT_ATTEMPTS, run_transaction
 from shared.domain.cnpj import Cnpj
-from shared.domain.errors import TransientError
 from shared.domain.targets import customer_key
 
 ERASURE_SOURCE = "erasure"
 """The ``source`` of an opt-out record written by an erasure."""
-_MAX_ATTEMPTS = 10
 Document = dict[str, Any]
 
 
@@ -73,7 +72,6 @@ class FirestorePeopleLedger:
         """
         doc = self._optouts(cnpj).document(phone)
 
-        @firestore.transactional
         def run(transaction: firestore.Transaction) -> bool:
             snapshot = doc.get(transaction=transaction)
             if not snapshot.exists:
@@ -85,7 +83,7 @@ class FirestorePeopleLedger:
                 transaction.update(doc, {"erasedAt": at, "erasedBy": by})
             return False
 
-        return _commit(self._client, run)
+        return run_transaction(self._client, run, max_attempts=EDIT_ATTEMPTS)
 
     # -- erasures --------------------------------------------------------------------------
 
@@ -156,15 +154,3 @@ class FirestorePeopleLedger:
 
     def _erasures(self, cnpj: Cnpj) -> firestore.CollectionReference:
         return self._client.collection("users", cnpj.value, "erasures")
-
-
-def _commit(client: firestore.Client, run: Any) -> bool:
-    with translated("Firestore"):
-        try:
-            return bool(run(client.transaction(max_attempts=_MAX_ATTEMPTS)))
-        except ValueError as error:
-            # The SDK wraps the last ABORTED of a transaction that never committed in a
-            # ValueError: contention, worth a retry later like any other ABORTED.
-            if isinstance(error.__cause__, api.Aborted):
-                raise TransientError(f"Firestore transaction contended: {error}") from error
-            raise

@@ -3,7 +3,8 @@
 A send is retried in two places: the code re-enqueues a target after a retryable WhatsApp
 answer, and Cloud Tasks re-dispatches a task whose handler failed. Both follow this one
 policy, expressed in Cloud Tasks' own terms (``infra/modules/tenant`` configures every queue
-with it, and a test compares the two), so an operator reads one schedule, not two.
+with it, and a test compares the two), so an operator reads one schedule, not two. Beside
+it stands the one wait WhatsApp itself imposes, :data:`DEFER_MARKETING_LIMIT`.
 """
 
 from __future__ import annotations
@@ -42,3 +43,7 @@ SEND_RETRY = RetryPolicy(
     max_doublings=2,
 )
 """The seed: at most three attempts per target; then 30 s and 60 s between them."""
+
+DEFER_MARKETING_LIMIT = timedelta(hours=24, minutes=5)
+"""131049 (the per-user marketing limit), however it arrives: Meta says not to retry within
+24 h, so the target is planned again at least this much later (a deferral, not a retry)."""

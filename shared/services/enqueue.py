@@ -17,7 +17,8 @@ from shared.ports import Change
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
-    history_row,
+    queue_send,
+    record_change,
     schedule_send,
 )
 
@@ -39,27 +40,13 @@ def enqueue_target(ref: TargetRef, ports: DeliveryPorts) -> Status | None:
             ref, _FROM_PENDING, None, Change(Status.SKIPPED, error_reason="tenant_inactive"), now
         )
         if skipped is not None:
-            ports.history.append(ref.cnpj, [history_row(skipped, "", now)])
+            record_change(ports, skipped, None)
         return Status.SKIPPED
     if tenant is None:
         return record.status
-    delivery = campaign_delivery(tenant, ref.campaign_type)
+    delivery = campaign_delivery(ports, tenant, ref.campaign_id)
     if record.status is Status.PENDING:
-        queued = ports.store.queue(ref, delivery.planner(record), now, _FROM_PENDING, now)
-        if queued is None:
-            return None
-        if queued.version != record.version:
-            ports.history.append(
-                ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
-            )
-        record = queued
+        return queue_send(ports, record, delivery, now)
     if record.status is Status.QUEUED:
-        created = schedule_send(ports, record)
-        logs.log(
-            _log,
-            logging.INFO,
-            "target queued" if created else "task already exists",
-            target=ref.path,
-            plannedAt=record.planned_at.isoformat() if record.planned_at else None,
-        )
+        schedule_send(ports, record)  # a redelivered event, or a crash before the task
     return record.status

@@ -20,14 +20,15 @@ from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.errors import FieldError
 from shared.domain.phones import normalize_br_mobile
-from shared.domain.retry import SEND_RETRY
+from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.ports import Change, Claim
 from shared.services.delivery_common import (
     CampaignDelivery,
     DeliveryPorts,
     campaign_delivery,
-    history_row,
-    schedule_send,
+    pause_campaign,
+    queue_send,
+    record_change,
 )
 from shared.whatsapp.outcomes import Action, SendResult, classify
 from shared.whatsapp.requests_body import parameter_values, template_message
@@ -38,8 +39,6 @@ LEASE = timedelta(minutes=2)
 """Longer than the client's connect + read timeout, so a live send never loses its lease."""
 PAUSE_RECHECK = timedelta(minutes=15)
 """A paused campaign's messages wait this long before looking again (resume re-plans sooner)."""
-DEFER_MARKETING_LIMIT = timedelta(hours=24, minutes=5)
-"""131049: Meta says not to retry within 24 h."""
 
 _QUEUED = frozenset({Status.QUEUED})
 _SENDING = frozenset({Status.SENDING})
@@ -60,15 +59,16 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
     if record is None or tenant is None:
         logs.log(_log, logging.WARNING, "task for a missing target or tenant", target=ref.path)
         return SendOutcome("missing", None)
-    delivery = campaign_delivery(tenant, ref.campaign_type)
+    delivery = campaign_delivery(ports, tenant, ref.campaign_id)
     if record.status is not Status.QUEUED or record.task_generation != generation:
-        _reappend(ports, record, delivery)  # a retried task: make sure its history row landed
+        if record.status is not Status.PENDING:  # a retried task: make sure its row landed
+            record_change(ports, record, delivery)
         return SendOutcome("not_claimable", record.status)
     if delivery.settings.cancelled:
         change = Change(Status.SKIPPED, error_reason="campaign_cancelled")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     if delivery.paused:
-        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, _QUEUED, "paused")
+        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "paused")
     if normalize_br_mobile(record.phone).e164 is None:
         change = Change(Status.FAILED, error_reason="invalid_phone")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
@@ -81,9 +81,9 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
         return _write(ports, delivery, claim.record, "opted_out")
     if claim.outcome is Claim.CAPPED:
         assert claim.capped_until is not None
-        return _requeue(ports, claim.record, delivery, claim.capped_until, _QUEUED, "capped")
+        return _requeue(ports, claim.record, delivery, claim.capped_until, "capped")
     record = claim.record
-    ports.history.append(ref.cnpj, [history_row(record, delivery.template_for(record).name, now)])
+    record_change(ports, record, delivery)
     return _call_whatsapp(ports, record, delivery)
 
 
@@ -127,7 +127,7 @@ def _settle(
             if action is Action.DEFER
             else SEND_RETRY.delay_after(record.attempts)
         )
-        return _requeue(ports, record, delivery, now + delay, _SENDING, action.value.lower())
+        return _requeue(ports, record, delivery, now + delay, action.value.lower())
     if action is Action.OPT_OUT:
         ports.store.record_opt_out(ref.cnpj, record.phone, now, "whatsapp_131050", ref.path)
         change = Change(Status.SKIPPED, error_code=code, error_reason="opted_out (131050)")
@@ -142,46 +142,17 @@ def _settle(
     )
 
 
-def pause_campaign(
-    ports: DeliveryPorts,
-    delivery: CampaignDelivery,
-    ref: TargetRef,
-    code: int | None,
-    reason: str,
-) -> None:
-    """A broken template or a spam limit fails every following message too: stop and alert."""
-    ports.tenants.pause_campaign(ref.cnpj, ref.campaign_type, f"WhatsApp error {code}: {reason}")
-    logs.log(
-        _log,
-        logging.CRITICAL,
-        "campaign paused by a WhatsApp error",
-        alert="campaign_paused",
-        tenant=ref.cnpj.value,
-        campaign=ref.campaign_type,
-        errorCode=code,
-        template=delivery.template.name,
-    )
-
-
 def _requeue(
     ports: DeliveryPorts,
     record: TargetRecord,
     delivery: CampaignDelivery,
     earliest: datetime,
-    allowed: frozenset[Status],
     label: str,
 ) -> SendOutcome:
-    now = ports.clock()
-    queued = ports.store.queue(
-        record.ref, delivery.planner(record), earliest, allowed, now, record.task_generation
-    )
-    if queued is None or queued.status is not Status.QUEUED or queued.version == record.version:
-        return SendOutcome("not_claimable", queued.status if queued else None)
-    ports.history.append(
-        record.ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
-    )
-    schedule_send(ports, queued)
-    return SendOutcome(label, Status.QUEUED)
+    status = queue_send(ports, record, delivery, earliest)
+    if status is not Status.QUEUED:
+        return SendOutcome("not_claimable", status)
+    return SendOutcome(label, status)
 
 
 def _write(
@@ -192,16 +163,5 @@ def _write(
 ) -> SendOutcome:
     if record is None:
         return SendOutcome("not_claimable", None)
-    now = ports.clock()
-    ports.history.append(
-        record.ref.cnpj, [history_row(record, delivery.template_for(record).name, now)]
-    )
+    record_change(ports, record, delivery)
     return SendOutcome(label or record.status.value.lower(), record.status)
-
-
-def _reappend(ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery) -> None:
-    if record.status is not Status.PENDING:
-        at = record.updated_at or ports.clock()
-        ports.history.append(
-            record.ref.cnpj, [history_row(record, delivery.template_for(record).name, at)]
-        )

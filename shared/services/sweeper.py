@@ -21,11 +21,12 @@ from shared.domain.delivery import TargetRecord
 from shared.domain.delivery_status import Status
 from shared.ports import Change
 from shared.services.delivery_common import (
+    CampaignDelivery,
     DeliveryPorts,
     campaign_delivery,
     for_one_batch,
-    history_row,
-    schedule_send,
+    queue_send,
+    record_change,
 )
 from shared.services.enqueue import enqueue_target
 
@@ -78,45 +79,30 @@ def _repair(record: TargetRecord, ports: DeliveryPorts) -> str:
         written = ports.store.transition(
             ref, frozenset({Status.SENDING}), record.send_no, change, now
         )
-        _append(ports, written)
-        return "sending_to_unknown" if written else "raced"
+        if written is None:
+            return "raced"
+        record_change(ports, written, _delivery(ports, written))
+        return "sending_to_unknown"
     if record.status is Status.QUEUED:
         if record.planned_at is not None and record.planned_at > now - QUEUED_GRACE:
             return "queued_on_time"
-        tenant = ports.tenants.get(ref.cnpj)
-        if tenant is None:
+        delivery = _delivery(ports, record)
+        if delivery is None:
             return "unknown_tenant"
-        delivery = campaign_delivery(tenant, ref.campaign_type)
-        queued = ports.store.queue(
-            ref,
-            delivery.planner(record),
-            now,
-            frozenset({Status.QUEUED}),
-            now,
-            record.task_generation,
-        )
-        if queued is None or queued.version == record.version:
-            return "raced"
-        _append(ports, queued)
-        schedule_send(ports, queued)
-        return "queued_requeued"
+        queued = queue_send(ports, record, delivery, now) is Status.QUEUED
+        return "queued_requeued" if queued else "raced"
     if record.status is Status.UNKNOWN and not record.settled:
         if record.updated_at is not None and record.updated_at > now - UNKNOWN_SETTLE_AFTER:
             return "unknown_waiting"
         change = Change(Status.UNKNOWN, settled=True)
         written = ports.store.transition(ref, frozenset({Status.UNKNOWN}), None, change, now)
-        _append(ports, written)
+        if written is not None:
+            record_change(ports, written, _delivery(ports, written))
         return "unknown_settled"
     return "nothing"
 
 
-def _append(ports: DeliveryPorts, record: TargetRecord | None) -> None:
-    if record is None:
-        return
+def _delivery(ports: DeliveryPorts, record: TargetRecord) -> CampaignDelivery | None:
+    """The campaign's delivery settings (None: its tenant is gone)."""
     tenant = ports.tenants.get(record.ref.cnpj)
-    template = (
-        campaign_delivery(tenant, record.ref.campaign_type).template_for(record).name
-        if tenant
-        else ""
-    )
-    ports.history.append(record.ref.cnpj, [history_row(record, template, ports.clock())])
+    return campaign_delivery(ports, tenant, record.ref.campaign_id) if tenant else None

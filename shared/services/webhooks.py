@@ -20,21 +20,20 @@ from shared.domain.delivery_status import RECEIPTS, Status
 from shared.domain.errors import FieldError
 from shared.domain.optout import is_opt_out
 from shared.domain.phones import normalize_br_mobile
-from shared.domain.retry import SEND_RETRY
+from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.domain.tenant import Tenant
 from shared.ports import HistoryRow
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
     for_one_batch,
-    history_row,
-    schedule_send,
+    pause_campaign,
+    queue_send,
+    record_change,
 )
-from shared.services.send import DEFER_MARKETING_LIMIT, pause_campaign
 from shared.whatsapp.outcomes import Action, classify_code
 
 _log = logging.getLogger(__name__)
-_FAILED = frozenset({Status.FAILED})
 
 
 def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str]:
@@ -87,19 +86,13 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
     tenant = ports.tenants.get(ref.cnpj)
     if tenant is None:
         return "unknown_tenant"
-    delivery = campaign_delivery(tenant, ref.campaign_type)
-    ports.history.append(ref.cnpj, [history_row(record, delivery.template_for(record).name, now)])
+    delivery = campaign_delivery(ports, tenant, ref.campaign_id)
+    record_change(ports, record, delivery)
     if receipt == "failed" and record.status is Status.FAILED:
         action = classify_code(code)
         if action is Action.DEFER and record.attempts < SEND_RETRY.max_attempts:
-            queued = ports.store.queue(
-                ref, delivery.planner(record), now + DEFER_MARKETING_LIMIT, _FAILED, now
-            )
-            if queued is not None and queued.status is Status.QUEUED:
-                ports.history.append(
-                    ref.cnpj, [history_row(queued, delivery.template_for(queued).name, now)]
-                )
-                schedule_send(ports, queued)
+            earliest = now + DEFER_MARKETING_LIMIT
+            if queue_send(ports, record, delivery, earliest) is Status.QUEUED:
                 return "deferred"
         if action is Action.OPT_OUT:
             ports.store.record_opt_out(ref.cnpj, record.phone, now, "whatsapp_131050", ref.path)
@@ -130,11 +123,12 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
             if wamid:
                 # For analytics (sql/analytics/campaign_metrics.sql): the click belongs to the
                 # target whose history has this wamid. A reply quoting no message of ours
-                # belongs to nobody. A redelivered webhook repeats the event id.
+                # belongs to nobody. A redelivered webhook repeats the event id. (A customer's
+                # event, not a change of a target: so not ``record_change``.)
                 click = HistoryRow(
                     event_id=f"click#{message['id']}",
                     user_id="",
-                    campaign_type="",
+                    campaign_kind="",
                     campaign_id="",
                     target_id="",
                     sent_at=now,
