@@ -2,13 +2,17 @@
 
 The stack starts once per test session (about 5 s) and stops at its end; tests stay
 independent by each working on tenants of their own (``new_cnpj``), never by resetting.
+Every tenant id a test invents comes from :func:`new_tenant_id`: the session's seed
+(``TEST_SEED``, printed in the header) and the test's id determine them, so a failing test
+run again with the same seed works on the same tenants (a failure report lists them).
 """
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,13 +48,58 @@ def deps(stack: Stack) -> Container:
     return Container(Settings())
 
 
-_cnpj_random = random.Random()
+TEST_SEED = int(os.environ.get("TEST_SEED") or time.time_ns() % 10**9)
+
+
+class _TenantIds:
+    """The one generator of tenant ids: reseeded per test from (TEST_SEED, the test's id)."""
+
+    def __init__(self) -> None:
+        self._draw = random.Random(TEST_SEED)
+        self.drawn: list[Cnpj] = []
+
+    def start(self, test_id: str) -> None:
+        self._draw = random.Random(f"{TEST_SEED}/{test_id}")
+        self.drawn = []
+
+    def new(self) -> Cnpj:
+        cnpj = Cnpj.from_base(f"{self._draw.randrange(10**11, 10**12):012d}")
+        self.drawn.append(cnpj)
+        return cnpj
+
+
+_tenant_ids = _TenantIds()
+
+
+def new_tenant_id() -> Cnpj:
+    """A CNPJ no other test uses (numeric, valid check digits), replayable by TEST_SEED."""
+    return _tenant_ids.new()
+
+
+def pytest_report_header() -> str:
+    return f"tenant ids: TEST_SEED={TEST_SEED} (set it to replay a failure's tenants)"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _tenant_ids.start(item.nodeid)  # before the test's fixtures invent any tenant
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport() -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        drawn = ", ".join(cnpj.value for cnpj in _tenant_ids.drawn) or "none"
+        report.sections.append(
+            ("tenant ids", f"TEST_SEED={TEST_SEED} replays them; this test drew: {drawn}")
+        )
+    return report
 
 
 @pytest.fixture
 def new_cnpj() -> Cnpj:
-    """A CNPJ no other test uses (numeric, valid check digits)."""
-    return Cnpj.from_base(f"{_cnpj_random.randrange(10**11, 10**12):012d}")
+    """A CNPJ no other test uses (see :func:`new_tenant_id`)."""
+    return new_tenant_id()
 
 
 @pytest.fixture
@@ -60,7 +109,7 @@ def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
     def create(
         customers: int = 300, as_of: date = date(2026, 11, 20), seed: int = 11, **fields: Any
     ) -> Cnpj:
-        cnpj = Cnpj.from_base(f"{_cnpj_random.randrange(10**11, 10**12):012d}")
+        cnpj = new_tenant_id()
         register_tenant(
             cnpj,
             name=f"Test {cnpj}",
@@ -69,6 +118,8 @@ def sample_tenant(deps: Container, tmp_path: Path) -> Callable[..., Cnpj]:
             warehouse=deps.warehouse,
             queues=deps.task_queue,
             templates=deps.templates,
+            campaigns=deps.campaigns,
+            now=deps.clock(),
         )
         if fields:
             tenant = deps.tenants.get(cnpj)

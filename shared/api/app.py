@@ -23,7 +23,7 @@ from shared.api.routes import (
     templates,
     tenant_settings,
 )
-from shared.config import Settings, get_settings
+from shared.bootstrap import Container, container
 
 OPENAPI_PATH = "/api-docs/openapi.json"
 CONSOLE_PATH = "/app"
@@ -41,8 +41,10 @@ ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(services: Container | None = None) -> FastAPI:
+    """The app on ``services`` (the process-wide container unless a caller, e.g. a test on a
+    fixed clock, brings its own): every route and page reads its adapters and clock from it."""
+    services = services or container()
     app = docs.DocumentedApi(
         title="Campaigns API",
         version="1.0.0",
@@ -51,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.rate_limiter = RateLimiter(settings.api_requests_per_minute)
+    app.state.services = services
+    app.state.rate_limiter = RateLimiter(services.settings.api_requests_per_minute, services.clock)
     problems.install(app)
     docs.install(app, OPENAPI_PATH)
     for router in ROUTERS:
@@ -59,5 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Imported here: the console's templates and catalogues load only where the API runs.
     from shared.console.app import create_console
 
-    app.mount(CONSOLE_PATH, create_console())
+    app.mount(CONSOLE_PATH, create_console(services))
     return app

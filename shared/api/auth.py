@@ -7,7 +7,6 @@ issuer and audience are then checked too, so a token minted for another app is r
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -15,6 +14,7 @@ from typing import Any
 
 import jwt
 
+from shared.clock import system_clock
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import (
@@ -139,8 +139,11 @@ def mint(
     audience: str | None = None,
     issuer: str | None = None,
 ) -> str:
-    """A local HS256 token, for trying the API and for tests (production tokens come from IdP)."""
-    now = int(time.time())
+    """A local HS256 token, for trying the API and for tests (production tokens come from IdP).
+
+    Its times are the wall clock's, not an injected one: PyJWT checks ``exp`` against the
+    wall clock when the token is verified, so a token minted on any other clock is refused."""
+    now = int(system_clock().timestamp())
     claims: dict[str, object] = {
         "sub": subject,
         "cnpj": cnpj.value,

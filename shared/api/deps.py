@@ -8,6 +8,7 @@ also takes one request from its caller's rate-limit bucket (:mod:`shared.api.rat
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Annotated
 
@@ -37,8 +38,22 @@ def _verifier() -> Verifier:
     return Verifier(container().settings)
 
 
-def services() -> Container:
-    return container()
+def services(request: Request) -> Container:
+    """The container the app was built with (:func:`shared.api.app.create_app`)."""
+    built: Container = request.app.state.services
+    return built
+
+
+Services = Annotated[Container, Depends(services)]
+
+
+def now(services: Services) -> datetime:
+    """This request's instant, from the container's clock. FastAPI resolves a dependency once
+    per request, so every use within one request sees the same "now"."""
+    return services.clock()
+
+
+Now = Annotated[datetime, Depends(now)]
 
 
 def current_principal(
@@ -71,4 +86,3 @@ def _needs(role: Role) -> Callable[..., Principal]:
 Reader = Annotated[Principal, Depends(current_principal)]
 Writer = Annotated[Principal, Depends(_needs(Role.EDITOR))]
 Admin = Annotated[Principal, Depends(_needs(Role.ADMIN))]
-Services = Annotated[Container, Depends(services)]

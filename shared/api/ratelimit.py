@@ -11,20 +11,22 @@ Memorystore.
 
 Each bucket holds up to one minute of requests (a burst) and refills continuously at
 ``per_minute / 60`` per second. Buckets that have refilled completely are forgotten, so the
-memory stays proportional to the users active in the last minute.
+memory stays proportional to the users active in the last minute. Time is the app's injected
+:data:`~shared.clock.Clock`, so a test moves it instead of sleeping; a clock that steps back
+refills nothing.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from shared.clock import Clock
 from shared.domain.errors import CampaignError
 
-_SWEEP_EVERY_SECONDS = 60.0
+_SWEEP_EVERY = timedelta(seconds=60)
 
 
 class RateLimitedError(CampaignError):
@@ -39,11 +41,11 @@ class RateLimitedError(CampaignError):
 @dataclass(slots=True)
 class _Bucket:
     tokens: float
-    updated: float
+    updated: datetime
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Clock) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
@@ -78,12 +80,12 @@ class RateLimiter:
         if seconds > 0:
             raise RateLimitedError(max(1, math.ceil(seconds)), self.per_minute)
 
-    def _refilled(self, bucket: _Bucket, now: float) -> float:
-        elapsed = max(0.0, now - bucket.updated)
+    def _refilled(self, bucket: _Bucket, now: datetime) -> float:
+        elapsed = max(0.0, (now - bucket.updated).total_seconds())
         return min(self._capacity, bucket.tokens + elapsed * self._per_second)
 
-    def _sweep(self, now: float) -> None:
-        if now - self._last_sweep < _SWEEP_EVERY_SECONDS:
+    def _sweep(self, now: datetime) -> None:
+        if now - self._last_sweep < _SWEEP_EVERY:
             return
         self._last_sweep = now
         full = [k for k, b in self._buckets.items() if self._refilled(b, now) >= self._capacity]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.bootstrap import Container
 from shared.campaigns import registered_processors
+from shared.domain.campaign_ids import SEGMENT
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
 
@@ -27,19 +28,32 @@ Counts = dict[tuple[str, str], Counter[str]]
 
 def delivery_counts(deps: Container, cnpjs: list[Cnpj]) -> Counts:
     """(tenant, campaign) -> outcome counts, read from the target documents."""
-    now = datetime.now(UTC)
+    now = deps.clock()
     counts: Counts = {}
     for cnpj in cnpjs:
-        tenant = deps.tenants.get(cnpj)
-        api_campaigns = sorted(tenant.campaigns) if tenant is not None else []
-        built_in = [processor.campaign_type for processor in registered_processors()]
-        for kind in dict.fromkeys([*built_in, *api_campaigns]):
+        built_in = [processor.kind for processor in registered_processors()]
+        for kind in dict.fromkeys([*built_in, *_api_campaigns(deps, cnpj)]):
             counter: Counter[str] = Counter()
             for target in deps.targets.list(cnpj, kind):
                 counter[_column(target, now)] += 1
             if counter:
                 counts[(cnpj.value, kind)] = counter
     return counts
+
+
+def _api_campaigns(deps: Container, cnpj: Cnpj) -> list[str]:
+    """The tenant's API campaigns, oldest first (a demo tenant has a few)."""
+    campaigns = deps.campaigns.page(
+        cnpj,
+        equals={},
+        created_from=None,
+        created_until=None,
+        order_by="created_at",
+        descending=False,
+        offset=0,
+        limit=1000,
+    )
+    return [campaign.id for campaign in campaigns if campaign.kind == SEGMENT]
 
 
 def _column(target: dict[str, object], now: datetime) -> str:

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import RedirectResponse, Response
 
+from shared.bootstrap import Container
 from shared.console.pages import PAGE_ROUTERS
 from shared.console.templating import render
 from shared.console.visit import NEXT_COOKIE, Refused, SignInRequired, base_path
@@ -48,8 +49,9 @@ class _SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_console() -> FastAPI:
+def create_console(services: Container) -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    console.state.services = services  # a mounted app is its pages' ``request.app``
     console.add_middleware(_SecurityHeaders)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in PAGE_ROUTERS:

@@ -10,12 +10,12 @@ The link mode exists only while the API itself runs on the local HS256 secret.
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 import jwt
 
 from shared.api.auth import AuthenticationError, Principal, Role, Verifier
+from shared.clock import system_clock
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
 
@@ -38,7 +38,7 @@ def signin_link_token(
     subject: str = "local-user",
     next_path: str | None = None,
 ) -> str:
-    now = int(time.time())
+    now = int(system_clock().timestamp())  # on PyJWT's clock, as in shared.api.auth.mint
     claims: dict[str, Any] = {
         "sub": subject,
         "cnpj": cnpj.value,

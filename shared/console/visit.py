@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from shared.api.auth import Principal, Role
-from shared.bootstrap import Container, container
+from shared.api.deps import Now, Services
+from shared.bootstrap import Container
 from shared.console import i18n
 from shared.console.session import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionCodec
 from shared.domain.tenant import Tenant
@@ -39,10 +40,6 @@ class Refused(Exception):
         self.reason = reason
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def codec(services: Container) -> SessionCodec:
     return SessionCodec(services.settings.api_jwt_secret.get_secret_value())
 
@@ -60,6 +57,8 @@ class Visit:
     tenant: Tenant
     locale: str
     csrf_token: str
+    now: datetime
+    """This request's instant, from the container's clock (see :func:`shared.api.deps.now`)."""
 
     @property
     def principal(self) -> Principal:
@@ -85,17 +84,16 @@ class Visit:
         return base_path(self.request) + path
 
 
-def signed_in(request: Request) -> Visit:
-    services = container()
+def signed_in(request: Request, services: Services, now: Now) -> Visit:
     sessions = codec(services)
-    session = sessions.decode(request.cookies.get(COOKIE_NAME, ""), now())
+    session = sessions.decode(request.cookies.get(COOKIE_NAME, ""), now)
     if session is None:
         raise SignInRequired(_app_path(request))
     tenant = services.tenants.get(session.principal.cnpj)
     if tenant is None:
         raise SignInRequired(_app_path(request))
     locale = i18n.choose_locale(request.cookies.get(LOCALE_COOKIE))
-    return Visit(request, services, session, tenant, locale, sessions.csrf_token(session))
+    return Visit(request, services, session, tenant, locale, sessions.csrf_token(session), now)
 
 
 def _app_path(request: Request) -> str:

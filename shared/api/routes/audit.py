@@ -15,10 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from shared.adapters.firestore_audit import AuditFilter, AuditRecord
-from shared.api.audit import audit_log
 from shared.api.deps import Admin, Services
 from shared.bootstrap import Container
+from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import FieldError
 
@@ -117,7 +116,7 @@ def audit_page(
         raise FieldError("until", "must be after since")
     after_id = _document_id(page_token) if page_token is not None else None
     try:
-        records, last = audit_log(services).page(cnpj, where, page_size, after_id)
+        records, last = services.audit.page(cnpj, where, page_size, after_id)
     except KeyError as error:
         raise FieldError("page_token", "not a token from this listing") from error
     return AuditPage(

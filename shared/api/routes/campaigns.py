@@ -5,7 +5,7 @@ The tenant is always the token's; ids of another tenant's campaigns are simply n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.api import paging
 from shared.api.audit import record_write
-from shared.api.deps import Reader, Services, Writer
+from shared.api.deps import Now, Reader, Services, Writer
 from shared.domain.campaign import (
     Campaign,
     CampaignCreate,
@@ -78,19 +78,17 @@ class StatusChange(BaseModel):
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _snap(campaign: Campaign) -> dict[str, Any]:
     return campaign.model_dump(mode="json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Campaign)
-def create_campaign(body: CampaignCreate, principal: Writer, services: Services) -> Campaign:
+def create_campaign(
+    body: CampaignCreate, principal: Writer, services: Services, now: Now
+) -> Campaign:
     """Create a SEGMENT campaign as a draft (start it to schedule or run it)."""
     campaign = service.create_campaign(
-        services.campaign_ports(), principal.cnpj, principal.subject, body, _now()
+        services.campaign_ports(), principal.cnpj, principal.subject, body, now
     )
     record_write(
         services, principal, "campaign.create", f"campaigns/{campaign.id}", None, _snap(campaign)
@@ -134,11 +132,11 @@ def get_campaign(campaign_id: CampaignId, principal: Reader, services: Services)
 
 @router.patch("/{campaign_id}", response_model=Campaign)
 def patch_campaign(
-    campaign_id: CampaignId, body: CampaignPatch, principal: Writer, services: Services
+    campaign_id: CampaignId, body: CampaignPatch, principal: Writer, services: Services, now: Now
 ) -> Campaign:
     """Edit a draft or paused campaign (any subset of the creation fields)."""
     before, after = service.patch_campaign(
-        services.campaign_ports(), principal.cnpj, campaign_id, body, _now()
+        services.campaign_ports(), principal.cnpj, campaign_id, body, now
     )
     record_write(
         services,
@@ -199,9 +197,11 @@ def campaign_recipients(
 
 
 def _action(action: service.Action, summary: str) -> None:
-    def endpoint(campaign_id: CampaignId, principal: Writer, services: Services) -> StatusChange:
+    def endpoint(
+        campaign_id: CampaignId, principal: Writer, services: Services, now: Now
+    ) -> StatusChange:
         before, after, outcome = service.change_status(
-            services.campaign_ports(), principal.cnpj, campaign_id, action, _now()
+            services.campaign_ports(), principal.cnpj, campaign_id, action, now
         )
         record_write(
             services,

@@ -12,7 +12,6 @@ entries of an export or an erasure hold ids and counts, never the personal data.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
@@ -21,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from shared.api.audit import record_write
-from shared.api.deps import Reader, Services, Writer
+from shared.api.deps import Now, Reader, Services, Writer
 from shared.domain.contacts import (
     MAX_FILE_BYTES,
     ImportOptions,
@@ -71,7 +70,9 @@ _UPLOAD_SCHEMA = {
         }
     },
 )
-async def import_contacts(request: Request, principal: Writer, services: Services) -> ImportReport:
+async def import_contacts(
+    request: Request, principal: Writer, services: Services, now: Now
+) -> ImportReport:
     ports = services.contact_ports()
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form(max_part_size=MAX_FILE_BYTES + 1) as form:
@@ -88,7 +89,7 @@ async def import_contacts(request: Request, principal: Writer, services: Service
             )
             filename = upload.filename or "upload"
         report = await run_in_threadpool(
-            import_file, principal.cnpj, content, filename, options, ports
+            import_file, principal.cnpj, content, filename, options, ports, now=now
         )
     else:
         try:
@@ -97,7 +98,7 @@ async def import_contacts(request: Request, principal: Writer, services: Service
             if isinstance(error, pydantic.ValidationError):
                 raise
             raise FieldError("body", "expected a JSON object") from error
-        report = await run_in_threadpool(import_json, principal.cnpj, body, ports)
+        report = await run_in_threadpool(import_json, principal.cnpj, body, ports, now=now)
     await run_in_threadpool(
         record_write,
         services,
@@ -113,8 +114,10 @@ async def import_contacts(request: Request, principal: Writer, services: Service
 @router.post(
     "/contacts/tags", response_model=TagReport, summary="Add or remove tags on many contacts"
 )
-def tag_contacts(body: TagUpdateRequest, principal: Writer, services: Services) -> TagReport:
-    report = update_tags(principal.cnpj, body, services.contact_ports())
+def tag_contacts(
+    body: TagUpdateRequest, principal: Writer, services: Services, now: Now
+) -> TagReport:
+    report = update_tags(principal.cnpj, body, services.contact_ports(), now=now)
     record_write(
         services,
         principal,
@@ -150,10 +153,12 @@ def list_people(
 
 
 @router.get("/contacts/{person_id}", response_model=people.Person, summary="One person")
-def get_person(person_id: PersonId, principal: Reader, services: Services) -> people.Person:
+def get_person(
+    person_id: PersonId, principal: Reader, services: Services, now: Now
+) -> people.Person:
     """Who they are, what they bought, the messages of the last year with their status, and
     their opt-out state with its evidence (phones masked)."""
-    return people.get_person(principal.cnpj, services.people_ports(), person_id, _now())
+    return people.get_person(principal.cnpj, services.people_ports(), person_id, now)
 
 
 @router.get(
@@ -162,12 +167,12 @@ def get_person(person_id: PersonId, principal: Reader, services: Services) -> pe
     summary="LGPD access: everything held about one person (audited)",
 )
 def export_person(
-    person_id: PersonId, principal: Reader, services: Services
+    person_id: PersonId, principal: Reader, services: Services, now: Now
 ) -> people.PersonExport:
     """Their customer and contact rows, sales, message history, targets, vouchers, opt-out
     record, clicks and frequency-cap record, phone in clear. Recorded in the audit trail as
     `contacts.export` (with counts only)."""
-    export = people.export_person(principal.cnpj, services.people_ports(), person_id, _now())
+    export = people.export_person(principal.cnpj, services.people_ports(), person_id, now)
     record_write(
         services, principal, "contacts.export", f"contacts/{export.id}", None, export.counts()
     )
@@ -180,14 +185,14 @@ def export_person(
     summary="LGPD erasure: remove one person's personal data; their phone stays suppressed",
 )
 def erase_person(
-    person_id: PersonId, principal: Writer, services: Services
+    person_id: PersonId, principal: Writer, services: Services, now: Now
 ) -> people.ErasureReport:
     """Deletes their imported contact row and empties the name, e-mail, birth date, gender and
     phone of their customer row (the row and its CPF stay: sales are fiscal records); their
     phone goes into the opt-out ledger (source `erasure`), so no campaign ever reaches it.
     Repeating it is harmless (`already_erased`); afterwards the person is not found."""
     report = people.erase_person(
-        principal.cnpj, services.people_ports(), person_id, principal.subject, _now()
+        principal.cnpj, services.people_ports(), person_id, principal.subject, now
     )
     record_write(
         services,
@@ -206,11 +211,15 @@ def erase_person(
     summary="Add or remove tags on one person",
 )
 def tag_person(
-    person_id: PersonId, body: people.PersonTagChange, principal: Writer, services: Services
+    person_id: PersonId,
+    body: people.PersonTagChange,
+    principal: Writer,
+    services: Services,
+    now: Now,
 ) -> people.PersonTags:
     """Like `POST /contacts/tags` for one person; a customer who has no imported contact yet
     gets one (their phone and the tags), which holds the tags."""
-    result = people.tag_person(principal.cnpj, services.people_ports(), person_id, body, _now())
+    result = people.tag_person(principal.cnpj, services.people_ports(), person_id, body, now)
     record_write(
         services,
         principal,
@@ -232,10 +241,6 @@ def list_opt_outs(
     return people.list_opt_outs(
         principal.cnpj, services.people_ports(), page=page, page_size=page_size
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _text(value: Any) -> str | None:

@@ -6,13 +6,13 @@ alerts; messages sent and attributed revenue per local day; how far each campaig
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from shared.api.deps import Reader, Services
+from shared.api.deps import Now, Reader, Services
 from shared.api.problems import MEDIA_TYPE
 from shared.bootstrap import Container
 from shared.domain.campaign_ids import is_campaign_id
@@ -38,15 +38,11 @@ class ProgressList(BaseModel):
     items: list[CampaignProgress]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.get("/dashboard", response_model=Dashboard, summary="Today: runs, messages and alerts")
-def today(principal: Reader, services: Services) -> Dashboard:
+def today(principal: Reader, services: Services, now: Now) -> Dashboard:
     """Per running, scheduled or paused campaign (and any other active today): today's run,
     today's messages and the next run; the alerts that need the owner."""
-    return dashboard(services.dashboard_ports(), principal.cnpj, _now())
+    return dashboard(services.dashboard_ports(), principal.cnpj, now)
 
 
 @router.get(
@@ -58,6 +54,7 @@ def today(principal: Reader, services: Services) -> Dashboard:
 def daily(
     principal: Reader,
     services: Services,
+    now: Now,
     days: Annotated[int, Query(ge=1, le=activity.MAX_DAYS, description="days up to today")] = 30,
     campaign_id: Annotated[
         str | None, Query(max_length=40, description="one campaign's days (all campaigns if unset)")
@@ -65,11 +62,11 @@ def daily(
 ) -> DailySeries:
     """Every campaign's messages with a 7-day attribution window, or one campaign's with its own
     window (404 when it is not one of the tenant's)."""
-    return daily_series(services, principal.cnpj, days, campaign_id)
+    return daily_series(services, principal.cnpj, days, campaign_id, now=now)
 
 
 def daily_series(
-    services: Container, cnpj: Cnpj, days: int, campaign_id: str | None
+    services: Container, cnpj: Cnpj, days: int, campaign_id: str | None, *, now: datetime
 ) -> DailySeries:
     """The series the route answers (the console's charts call this too)."""
     ports = services.campaign_ports()
@@ -84,7 +81,7 @@ def daily_series(
         ports.warehouse,
         cnpj,
         timezone=tenant.timezone,
-        now=_now(),
+        now=now,
         days=days,
         window_days=window,
         campaign_id=campaign_id,

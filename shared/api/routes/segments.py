@@ -3,12 +3,12 @@ targets, and the forecast of a campaign draft (audience, cost, when its last mes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.api.deps import Reader, Services
+from shared.api.deps import Now, Reader, Services
 from shared.api.problems import MEDIA_TYPE
 from shared.domain.campaign import CampaignCreate
 from shared.domain.campaign_ids import is_campaign_id
@@ -50,10 +50,10 @@ class Estimate(BaseModel):
 
 
 @router.post("/estimate", response_model=Estimate, responses={404: _NO_SUCH_CAMPAIGN})
-def estimate(body: EstimateRequest, principal: Reader, services: Services) -> Estimate:
+def estimate(body: EstimateRequest, principal: Reader, services: Services, now: Now) -> Estimate:
     ports = services.campaign_ports()
     segmentation = _segmentation(body, ports, principal.cnpj)
-    count = service.estimate_audience(ports, principal.cnpj, segmentation, datetime.now(UTC))
+    count = service.estimate_audience(ports, principal.cnpj, segmentation, now)
     return Estimate(estimated_recipients=count, campaign_id=body.campaign_id)
 
 
@@ -88,11 +88,11 @@ class Sample(BaseModel):
 
 
 @router.post("/sample", response_model=Sample, responses={404: _NO_SUCH_CAMPAIGN})
-def sample(body: SampleRequest, principal: Reader, services: Services) -> Sample:
+def sample(body: SampleRequest, principal: Reader, services: Services, now: Now) -> Sample:
     """A few members of the audience (the estimate's query), phones masked."""
     ports = services.campaign_ports()
     segmentation = _segmentation(body, ports, principal.cnpj)
-    members = review.sample(ports, principal.cnpj, segmentation, datetime.now(UTC), body.limit)
+    members = review.sample(ports, principal.cnpj, segmentation, now, body.limit)
     return Sample(
         items=[
             SampleMember(
@@ -125,10 +125,10 @@ class Forecast(BaseModel):
 
 
 @router.post("/forecast", response_model=Forecast)
-def forecast(body: CampaignCreate, principal: Reader, services: Services) -> Forecast:
+def forecast(body: CampaignCreate, principal: Reader, services: Services, now: Now) -> Forecast:
     """Review a campaign draft (the body of ``POST /api/v1/campaigns``) before creating it:
     its audience now, the cost of one occurrence and when its first and last messages go."""
-    figures = review.forecast(services.campaign_ports(), principal.cnpj, body, datetime.now(UTC))
+    figures = review.forecast(services.campaign_ports(), principal.cnpj, body, now)
     return Forecast(
         estimated_recipients=figures.recipients,
         cost_per_message=figures.cost_per_message,

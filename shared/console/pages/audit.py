@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from shared.adapters.firestore_audit import AuditFilter
 from shared.api.routes.audit import AuditEntry, AuditPage, audit_page
 from shared.console.i18n import Formatter
 from shared.console.templating import render
 from shared.console.visit import SignedIn, Visit
+from shared.domain.audit import AuditFilter
 from shared.domain.calendar import start_of_day, zone
 from shared.domain.errors import FieldError
 from shared.logs import redact

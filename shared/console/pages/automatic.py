@@ -18,14 +18,13 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from shared.api.audit import record_write
-from shared.campaigns import processor_for
 from shared.console.forms import field_errors
 from shared.console.templating import render
-from shared.console.visit import SignedIn, Visit, form_text, now, write_form
+from shared.console.visit import SignedIn, Visit, form_text, write_form
 from shared.domain.campaign import Campaign, CampaignPatch, CampaignStatus
 from shared.domain.campaign_ids import BUILT_IN_KINDS
+from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.errors import ConflictError, FieldError, NotFoundError
-from shared.domain.tenant import CampaignSettings
 from shared.services import campaigns as service
 from shared.services.templates import approved_templates
 
@@ -51,9 +50,7 @@ HINTS = {
 
 def _settings(campaign: Campaign) -> CampaignSettings:
     """The campaign as its kind reads it, defaults filled in (for the sentence and the form)."""
-    processor = processor_for(campaign.id)
-    assert processor is not None
-    return processor.settings_model.model_validate(campaign.settings_map())
+    return campaign.pipeline
 
 
 def _template_index(campaign: Campaign) -> int:
@@ -167,7 +164,7 @@ async def automatic_save(visit: SignedIn, kind: str) -> Response:
             visit.principal.cnpj,
             kind,
             patch,
-            now(),
+            visit.now,
         )
     except pydantic.ValidationError as error:
         return _form(visit, campaign, settings, submitted, field_errors(error, HINTS), 422)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from shared.api.audit import record_write
 from shared.console import campaign_form as form
 from shared.console.templating import render
-from shared.console.visit import Refused, SignedIn, Visit, now, write_form
+from shared.console.visit import Refused, SignedIn, Visit, write_form
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.campaign import CampaignCreate
 from shared.domain.errors import ConflictError, FieldError
@@ -148,14 +149,14 @@ def _submit(visit: Visit, values: dict[str, str]) -> Response:
     target = _step(values.get("ir", ""), current)
     if target <= current:  # back, or the same step again (no-JS refresh): nothing to check
         return _page(visit, values, target, {})
-    checked = form.check(values, _catalogue(visit), _zone(visit), now(), upto=current)
+    checked = form.check(values, _catalogue(visit), _zone(visit), visit.now, upto=current)
     if checked.errors:
         return _page(visit, values, checked.first_step() or 0, checked.errors, status=422)
     return _page(visit, values, current + 1, {})
 
 
 def _finish(visit: Visit, values: dict[str, str], *, start: bool) -> Response:
-    moment = now()
+    moment = visit.now
     checked = form.check(values, _catalogue(visit), _zone(visit), moment, upto=form.REVIEW)
     if checked.body is None:
         step = checked.first_step()
@@ -202,7 +203,7 @@ def _page(
     forecast: Forecast | None = None
     body: CampaignCreate | None = None
     if step == form.REVIEW:
-        checked = form.check(values, catalogue, _zone(visit), now(), upto=form.REVIEW)
+        checked = form.check(values, catalogue, _zone(visit), visit.now, upto=form.REVIEW)
         first = checked.first_step()
         if first is not None and first < form.REVIEW:  # a refresh with a broken earlier step
             return _page(visit, values, first, checked.errors, 422)
@@ -210,7 +211,7 @@ def _page(
         body = checked.body
         if body is not None:
             ports = visit.services.campaign_ports()
-            forecast = review.forecast(ports, visit.principal.cnpj, body, now())
+            forecast = review.forecast(ports, visit.principal.cnpj, body, visit.now)
         elif status == 200:
             status = 422
     return render(
@@ -247,7 +248,7 @@ def _audience(visit: Visit, values: dict[str, str]) -> Audience:
     if segmentation is None:
         return Audience(problem=next(iter(errors.values()), None))
     ports = visit.services.campaign_ports()
-    moment = now()
+    moment = visit.now
     try:
         count = service.estimate_audience(ports, visit.principal.cnpj, segmentation, moment)
         sample = review.sample(ports, visit.principal.cnpj, segmentation, moment, SAMPLE_SIZE)
@@ -285,12 +286,12 @@ def _bubble(
     segmentation, _ = form.audience(values, _zone(visit))
     if segmentation is not None:
         sample = review.sample(
-            visit.services.campaign_ports(), visit.principal.cnpj, segmentation, now(), 1
+            visit.services.campaign_ports(), visit.principal.cnpj, segmentation, visit.now, 1
         )
         bubble.to = sample[0] if sample else None
     name = bubble.to.name if bubble.to else "Maria Silva"
     filled = {"name": name.strip(), "first_name": bubble.to.first_name if bubble.to else "Maria"}
-    filled |= _voucher_example(values, visit.tenant.timezone)
+    filled |= _voucher_example(values, visit.tenant.timezone, visit.now)
     try:
         message = template.message_template(variable_values=form.variables(values, variant))
     except pydantic.ValidationError:
@@ -300,14 +301,13 @@ def _bubble(
     return bubble
 
 
-def _voucher_example(values: dict[str, str], timezone: str) -> dict[str, str]:
+def _voucher_example(values: dict[str, str], timezone: str, issued: datetime) -> dict[str, str]:
     if form.value(values, "cupom") != "on":
         return {}
     try:
         config = VoucherConfig.model_validate(form.voucher(values))
     except pydantic.ValidationError:
         return {}
-    issued = now()
     example = Voucher(
         code=EXAMPLE_CODE,
         campaign_id="",

@@ -32,7 +32,7 @@ from shared.console.charts import bar_chart
 from shared.console.forms import field_errors
 from shared.console.pages.home import daily_charts, loaded, state_of
 from shared.console.templating import render
-from shared.console.visit import SignedIn, Visit, now, write_form
+from shared.console.visit import SignedIn, Visit, write_form
 from shared.domain.calendar import local_date, start_of_day, zone
 from shared.domain.campaign import Campaign, CampaignStatus, Objective
 from shared.domain.campaign_ids import SEGMENT, is_campaign_id
@@ -159,7 +159,7 @@ def _filters(query: dict[str, str]) -> tuple[ListFilters, dict[str, str]]:
 
 def _ran_today(visit: Visit) -> dict[str, tuple[Run, CampaignRun]]:
     """What each campaign's run did today (built-in kinds run once a day)."""
-    today = local_date(now(), zone(visit.tenant.timezone))
+    today = local_date(visit.now, zone(visit.tenant.timezone))
     runs, _ = recent_runs(
         visit.services.runs,
         visit.principal.cnpj,
@@ -178,7 +178,7 @@ def _next_runs(
     """Each campaign's next run; built-in kinds need to know whether they ran today."""
     if ran is None:
         ran = _ran_today(visit) if any(c.kind != SEGMENT for c in campaigns) else {}
-    instant = now()
+    instant = visit.now
     ports = visit.services.campaign_ports()
     return {
         campaign.id: next_run(
@@ -252,7 +252,9 @@ def campaign_sends(visit: SignedIn, campaign_id: CampaignId) -> Response:
     campaign = service.get_campaign(visit.services.campaign_ports(), cnpj, campaign_id)
     daily = loaded(
         "campaign sends",
-        lambda: daily_series(visit.services, cnpj, _days_of(visit, campaign), campaign.id),
+        lambda: daily_series(
+            visit.services, cnpj, _days_of(visit, campaign), campaign.id, now=visit.now
+        ),
     )
     return render(
         visit.request,
@@ -314,7 +316,7 @@ def _days_of(visit: Visit, campaign: Campaign) -> int:
         return 30
     tz = zone(visit.tenant.timezone)
     first = local_date(campaign.started_at or campaign.created_at, tz)
-    return min(activity.MAX_DAYS, max(7, (local_date(now(), tz) - first).days + 1))
+    return min(activity.MAX_DAYS, max(7, (local_date(visit.now, tz) - first).days + 1))
 
 
 def _recipients(
@@ -391,7 +393,7 @@ async def apply_action(visit: SignedIn, campaign_id: CampaignId) -> Response:
             visit.principal.cnpj,
             campaign_id,
             cast(Action, action),
-            now(),
+            visit.now,
         )
     except (ConflictError, FieldError) as error:
         return render(

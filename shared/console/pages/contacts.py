@@ -24,7 +24,7 @@ from shared.api.audit import record_write
 from shared.console.forms import field_errors
 from shared.console.pages.home import loaded, state_of
 from shared.console.templating import render
-from shared.console.visit import Refused, SignedIn, Visit, form_text, now, write_form
+from shared.console.visit import Refused, SignedIn, Visit, form_text, write_form
 from shared.domain.contacts import (
     MAX_FILE_BYTES,
     ImportOptions,
@@ -195,8 +195,8 @@ def _import(visit: Visit, content: bytes, filename: str, options: ImportOptions)
         except ValueError as error:
             raise FieldError("file", "not valid JSON") from error
         request = JsonImportRequest(data=rows, **options.model_dump())
-        return import_json(visit.principal.cnpj, request, ports)
-    return import_file(visit.principal.cnpj, content, filename, options, ports)
+        return import_json(visit.principal.cnpj, request, ports, now=visit.now)
+    return import_file(visit.principal.cnpj, content, filename, options, ports, now=visit.now)
 
 
 @router.get("/{person_id}")
@@ -250,7 +250,7 @@ def messages_fragment(visit: SignedIn, person_id: PersonId) -> Response:
     """The messages campaigns meant for the person, loaded by the person's page."""
     cnpj, ports = visit.principal.cnpj, visit.services.people_ports()
     received = loaded(
-        "person messages", lambda: people.messages_received(cnpj, ports, person_id, now())
+        "person messages", lambda: people.messages_received(cnpj, ports, person_id, visit.now)
     )
     return render(
         visit.request,
@@ -285,7 +285,7 @@ async def change_tags(visit: SignedIn, person_id: PersonId) -> Response:
 
 def _tag(visit: Visit, person_id: str, change: people.PersonTagChange) -> None:
     result = people.tag_person(
-        visit.principal.cnpj, visit.services.people_ports(), person_id, change, now()
+        visit.principal.cnpj, visit.services.people_ports(), person_id, change, visit.now
     )
     record_write(
         visit.services,
@@ -301,7 +301,7 @@ def _tag(visit: Visit, person_id: str, change: people.PersonTagChange) -> None:
 def export_download(visit: SignedIn, person_id: PersonId) -> Response:
     """The API's LGPD export as a file, recorded in the audit trail the same way."""
     export = people.export_person(
-        visit.principal.cnpj, visit.services.people_ports(), person_id, now()
+        visit.principal.cnpj, visit.services.people_ports(), person_id, visit.now
     )
     record_write(
         visit.services,
@@ -348,7 +348,7 @@ def _erase(visit: Visit, person_id: str) -> None:
         visit.services.people_ports(),
         person_id,
         visit.principal.subject,
-        now(),
+        visit.now,
     )
     record_write(
         visit.services,

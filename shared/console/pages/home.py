@@ -23,7 +23,7 @@ from shared.api.routes.dashboard import daily_series
 from shared.console import labels
 from shared.console.charts import BarChart, bar_chart
 from shared.console.templating import render
-from shared.console.visit import SignedIn, Visit, now
+from shared.console.visit import SignedIn, Visit
 from shared.domain.errors import NotFoundError
 from shared.services.activity import DailySeries
 from shared.services.dashboard import board, day_and_messages, tenant_day
@@ -62,7 +62,7 @@ def state_of(found: object) -> str:
 @router.get("/")
 def home(visit: SignedIn) -> Response:
     ports = visit.services.dashboard_ports()
-    day = tenant_day(ports, visit.principal.cnpj, visit.tenant, now())
+    day = tenant_day(ports, visit.principal.cnpj, visit.tenant, visit.now)
     today = board(ports, day, {})  # the messages come from /inicio/mensagens
     pause_words = {
         alert.campaign_id: words
@@ -86,7 +86,9 @@ def home_messages(visit: SignedIn) -> Response:
     line into its card on the page (htmx out-of-band), and the campaigns that have messages
     today but no card (finished or cancelled since) listed with the totals."""
     ports = visit.services.dashboard_ports()
-    found = loaded("home messages", lambda: day_and_messages(ports, visit.principal.cnpj, now()))
+    found = loaded(
+        "home messages", lambda: day_and_messages(ports, visit.principal.cnpj, visit.now)
+    )
     if found is None:
         return render(visit.request, "_home_messages.html", visit, state="failed")
     day, messages = found
@@ -108,7 +110,7 @@ def home_days(visit: SignedIn) -> Response:
     """The 30-day chart: ``GET /api/v1/analytics/daily?days=30``."""
     daily = loaded(
         "home days",
-        lambda: daily_series(visit.services, visit.principal.cnpj, CHART_DAYS, None),
+        lambda: daily_series(visit.services, visit.principal.cnpj, CHART_DAYS, None, now=visit.now),
     )
     sent_chart, revenue_chart = daily_charts(visit, daily) if daily else (None, None)
     return render(

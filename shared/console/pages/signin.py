@@ -6,14 +6,15 @@ both end the same way: a fresh session cookie and a redirect to the page the per
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from shared.adapters.firestore_signins import FirestoreSigninLedger
 from shared.api.auth import AuthenticationError, Principal, Role
-from shared.bootstrap import container
+from shared.api.deps import Now, Services
+from shared.bootstrap import Container
 from shared.console import i18n
 from shared.console.session import COOKIE_NAME, LIFETIME
 from shared.console.signin import links_enabled, safe_next, verify_id_token, verify_link
@@ -24,7 +25,6 @@ from shared.console.visit import (
     SignedIn,
     base_path,
     codec,
-    now,
     write_form,
 )
 
@@ -37,8 +37,14 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or host not in ("127.0.0.1", "localhost", "::1")
 
 
-def _start_session(request: Request, principal: Principal, next_path: str | None) -> Response:
-    _, cookie = codec(container()).issue(principal, now())
+def _start_session(
+    request: Request,
+    services: Container,
+    now: datetime,
+    principal: Principal,
+    next_path: str | None,
+) -> Response:
+    _, cookie = codec(services).issue(principal, now)
     destination = next_path or safe_next(request.cookies.get(NEXT_COOKIE)) or "/app/"
     app_root = base_path(request).removesuffix("/app")
     response = RedirectResponse(app_root + destination, status_code=303)
@@ -56,49 +62,53 @@ def _start_session(request: Request, principal: Principal, next_path: str | None
 
 
 @router.get("/login")
-def login(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
+def login(
+    request: Request, services: Services, next: Annotated[str | None, Query()] = None
+) -> Response:
     return render(
         request,
         "login.html",
-        links=links_enabled(container().settings),
+        links=links_enabled(services.settings),
         next_path=safe_next(next) or "",
         problem=None,
     )
 
 
 @router.get("/signin")
-def signin_link(request: Request, token: Annotated[str, Query(max_length=4096)]) -> Response:
-    settings = container().settings
+def signin_link(
+    request: Request, services: Services, now: Now, token: Annotated[str, Query(max_length=4096)]
+) -> Response:
     try:
-        principal, link_id, next_path = verify_link(settings, token)
+        principal, link_id, next_path = verify_link(services.settings, token)
     except AuthenticationError:
-        return _login_problem(request, "Este link de acesso é inválido ou expirou.")
-    ledger = FirestoreSigninLedger(container().firestore_client)
-    if not ledger.consume(link_id, principal.subject, now()):
-        return _login_problem(request, "Este link de acesso já foi usado. Peça um novo.")
-    return _start_session(request, principal, next_path)
+        return _login_problem(request, services, "Este link de acesso é inválido ou expirou.")
+    if not services.signins.consume(link_id, principal.subject, now):
+        return _login_problem(request, services, "Este link de acesso já foi usado. Peça um novo.")
+    return _start_session(request, services, now, principal, next_path)
 
 
 @router.post("/session")
 def exchange_id_token(
     request: Request,
+    services: Services,
+    now: Now,
     id_token: Annotated[str, Form(max_length=8192)],
     next: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     """The identity provider's sign-in widget posts its ID token here, once."""
     try:
-        principal = verify_id_token(container().settings, id_token)
+        principal = verify_id_token(services.settings, id_token)
     except AuthenticationError:
-        return _login_problem(request, "Não foi possível confirmar sua identidade.")
-    return _start_session(request, principal, safe_next(next))
+        return _login_problem(request, services, "Não foi possível confirmar sua identidade.")
+    return _start_session(request, services, now, principal, safe_next(next))
 
 
-def _login_problem(request: Request, problem: str) -> Response:
+def _login_problem(request: Request, services: Container, problem: str) -> Response:
     return render(
         request,
         "login.html",
         status=401,
-        links=links_enabled(container().settings),
+        links=links_enabled(services.settings),
         next_path="",
         problem=problem,
     )
