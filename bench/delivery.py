@@ -42,7 +42,7 @@ What runs, and why it is built this way:
   posts webhooks from one thread, so at R = 20 they queue up (receipts come late; sends are
   not slowed by it) and the run ends once they are all in.
 * The entry points use the process-wide ``container()``; the bench patches
-  ``shared.delivery_entrypoints.container`` to return a Container whose ``delivery_ports()``
+  ``shared.entrypoints.http.container`` to return a Container whose ``delivery_ports()``
   are the real ones with two replacements: ``tasks`` = the fake above, and ``history`` = an
   in-memory log that counts rows. The BigQuery emulator takes ~30 ms per streaming insert on
   a small machine and every send writes 3-5 rows; with it, this would bench the emulator,
@@ -99,17 +99,19 @@ from unittest import mock
 from google.cloud import firestore
 from reporting import machine, table
 
-from shared import delivery_entrypoints, logs
+from shared import logs
 from shared.adapters.cloud_tasks_queue import MAX_CONCURRENT_DISPATCHES, MAX_DISPATCHES_PER_SECOND
 from shared.bootstrap import Container
 from shared.campaigns import registered_processors
 from shared.config import Settings
 from shared.domain.calendar import local_date, zone
+from shared.domain.campaign import Campaign, LocalWindow
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRef
 from shared.domain.delivery_status import FINAL, Status
 from shared.domain.errors import PermanentError
 from shared.domain.targets import Target
+from shared.entrypoints import http as http_entrypoints
 from shared.localstack.faithful_tasks import DispatchRecord, FaithfulCloudTasks
 from shared.localstack.functions_host import build_app
 from shared.localstack.stack import LOCAL_WHATSAPP, PortNumbers, Stack
@@ -405,7 +407,7 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
         ports = replace(deps.delivery_ports(), tasks=tasks, history=history)
         deps.ports = ports
         # send_message and api call the process-wide container(): make it this one.
-        scope.enter_context(mock.patch.object(delivery_entrypoints, "container", return_value=deps))
+        scope.enter_context(mock.patch.object(http_entrypoints, "container", return_value=deps))
         scope.callback(tasks.close)
 
         cnpj = tenant_cnpjs(1, args.seed)[0]
@@ -417,6 +419,8 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
             tenants=deps.tenants,
             warehouse=deps.warehouse,
             queues=tasks,
+            campaigns=deps.campaigns,
+            now=deps.clock(),
         )
         limits: dict[str, int] = {
             "messages_per_minute": per_minute,
@@ -432,8 +436,9 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
         window, opens_at = _window_opening_after(
             n / PLANNING_ESTIMATE_PER_SECOND + 15, tenant.timezone
         )
-        campaigns = {p.campaign_type: {"send_window": window} for p in registered_processors()}
-        deps.tenants.save(tenant.model_copy(update={"campaigns": campaigns, "delivery": delivery}))
+        for processor in registered_processors():
+            deps.campaigns.mutate(cnpj, processor.kind, _windowed(LocalWindow(**window)))
+        deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
         timings["register"] = time.perf_counter() - started
 
         phones = _phones(n, rng)
@@ -443,7 +448,7 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
                 customer_id=f"b{index:06d}",
                 name="Maria da Silva",
                 phone=phone,
-                campaign_type=CAMPAIGN,
+                campaign_id=CAMPAIGN,
                 period="2026",
                 run_id="bench-delivery",
                 local_date=today,
@@ -550,6 +555,16 @@ def _warm_up(deps: Container) -> float:
     with ThreadPoolExecutor(4, thread_name_prefix="warm-up") as pool:
         list(pool.map(one, range(WARM_UP_TRANSACTIONS)))
     return time.perf_counter() - started
+
+
+def _windowed(window: LocalWindow) -> Callable[[Campaign | None], Campaign]:
+    """A built-in campaign's record (registered just now) sending within ``window``."""
+
+    def change(current: Campaign | None) -> Campaign:
+        assert current is not None
+        return current.model_copy(update={"send_window": window})
+
+    return change
 
 
 def _window_opening_after(seconds: float, timezone: str) -> tuple[dict[str, str], datetime]:

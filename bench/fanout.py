@@ -86,9 +86,9 @@ class TimedStore:
             self.calls += 1
 
     def customers_with_targets_since(
-        self, cnpj: Cnpj, campaign_type: str, period_key: str
+        self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
-        return self.inner.customers_with_targets_since(cnpj, campaign_type, period_key)
+        return self.inner.customers_with_targets_since(cnpj, campaign_id, period_key)
 
 
 @dataclass
@@ -139,7 +139,7 @@ def _timed(action: Callable[[], object]) -> tuple[float, float]:
 def _by_campaign(targets: Sequence[Target]) -> dict[str, list[Target]]:
     groups: dict[str, list[Target]] = {}
     for target in targets:
-        groups.setdefault(target.campaign_type, []).append(target)
+        groups.setdefault(target.campaign_id, []).append(target)
     return groups
 
 
@@ -176,7 +176,7 @@ def _campaigns(deps: Container, ctx: RunContext) -> list[CampaignRow]:
     for processor_class in registered_processors():
         store = TimedStore(deps.targets)
         processor = processor_class(deps.warehouse, store)
-        settings = processor.settings(ctx.tenant)
+        settings = processor.settings(deps.campaigns.get(ctx.tenant.id, processor.kind))
         period = processor.period(ctx, settings)
         sql, params = processor.targeting_query(ctx, settings, period)
         started = time.perf_counter()
@@ -185,12 +185,12 @@ def _campaigns(deps: Container, ctx: RunContext) -> list[CampaignRow]:
 
         reason = processor.not_due_reason(ctx, settings)
         if reason is not None:
-            print(f"  note: {processor.campaign_type} would not run today ({reason}); run anyway")
+            print(f"  note: {processor.kind} would not run today ({reason}); run anyway")
         started = time.perf_counter()
-        outcome = processor.run(ctx)
+        outcome = processor.run(ctx, settings)
         run_s = time.perf_counter() - started
         row = CampaignRow(
-            processor.campaign_type,
+            processor.kind,
             query_s,
             count,
             run_s,
@@ -251,7 +251,7 @@ def _warm_up(client: firestore.Client, count: int) -> float:
             customer_id=f"W{i:07d}",
             name="Maria da Silva",
             phone="+5511987654321",
-            campaign_type="WARMUP",
+            campaign_id="WARMUP",
             period="2026",
             run_id="warm-up",
             local_date="2026-01-01",

@@ -28,11 +28,13 @@ from shared.adapters.firestore_locks import FirestoreContactsLock
 from shared.adapters.firestore_people import FirestorePeopleLedger
 from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
+from shared.adapters.firestore_signins import FirestoreSigninLedger
 from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.adapters.firestore_templates import FirestoreTemplateCatalogue
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
 from shared.adapters.firestore_vouchers import FirestoreVoucherBook
 from shared.adapters.pubsub_publisher import PubSubPublisher
+from shared.clock import Clock, system_clock
 from shared.config import Settings, get_settings
 from shared.services.campaigns import CampaignPorts
 from shared.services.contacts import ContactPorts
@@ -44,8 +46,10 @@ from shared.whatsapp.client import WhatsAppClient
 
 
 class Container:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.settings = settings
+        self.clock = clock
+        """The one source of "now" for every service, route, page and adapter built here."""
 
     @cached_property
     def firestore_client(self) -> firestore.Client:
@@ -83,11 +87,11 @@ class Container:
 
     @cached_property
     def runs(self) -> FirestoreRunLedger:
-        return FirestoreRunLedger(self.firestore_client)
+        return FirestoreRunLedger(self.firestore_client, self.clock)
 
     @cached_property
     def ticks(self) -> FirestoreTickLog:
-        return FirestoreTickLog(self.firestore_client)
+        return FirestoreTickLog(self.firestore_client, self.clock)
 
     @cached_property
     def publisher(self) -> PubSubPublisher:
@@ -130,7 +134,7 @@ class Container:
 
     @cached_property
     def campaigns(self) -> FirestoreCampaignRepository:
-        return FirestoreCampaignRepository(self.firestore_client)
+        return FirestoreCampaignRepository(self.firestore_client, self.clock)
 
     @cached_property
     def vouchers(self) -> FirestoreVoucherBook:
@@ -147,22 +151,32 @@ class Container:
             warehouse=self.warehouse,
             targets=self.targets,
             vouchers=self.vouchers,
+            clock=self.clock,
         )
 
     @cached_property
     def recipients(self) -> FirestoreRecipientList:
         return FirestoreRecipientList(self.firestore_client)
 
+    @cached_property
+    def audit(self) -> FirestoreAuditLog:
+        return FirestoreAuditLog(self.firestore_client)
+
+    @cached_property
+    def signins(self) -> FirestoreSigninLedger:
+        return FirestoreSigninLedger(self.firestore_client)
+
     def dashboard_ports(self) -> DashboardPorts:
         return DashboardPorts(
             campaigns=self.campaign_ports(),
             runs=self.runs,
-            audit=FirestoreAuditLog(self.firestore_client),
+            audit=self.audit,
         )
 
     def contact_ports(self) -> ContactPorts:
         return ContactPorts(
-            BigQueryContactStore(self.bigquery_client), FirestoreContactsLock(self.firestore_client)
+            BigQueryContactStore(self.bigquery_client, self.clock),
+            FirestoreContactsLock(self.firestore_client, self.clock),
         )
 
     def people_ports(self) -> PeoplePorts:
@@ -176,10 +190,12 @@ class Container:
     def delivery_ports(self) -> DeliveryPorts:
         return DeliveryPorts(
             tenants=self.tenants,
+            campaigns=self.campaigns,
             store=self.delivery_store,
             tasks=self.task_queue,
             sender=self.whatsapp,
             history=self.history,
+            clock=self.clock,
             send_url=self.settings.send_message_endpoint,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
         )

@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.domain.approved_templates import ApprovedTemplate
+from shared.domain.audit import AuditFilter, AuditRecord
+from shared.domain.campaign import Campaign
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -32,6 +34,11 @@ A list is an ARRAY<FLOAT64> when it is non-empty and holds only numbers, else AR
 
 MAX_BATCH_WRITES = 500
 """Firestore's production limit on writes per batch (the emulator accepts more)."""
+
+
+class BatchTooLarge(ValueError):
+    """More than :data:`MAX_BATCH_WRITES` writes in one call: what production Firestore refuses
+    (INVALID_ARGUMENT), refused before it is sent by every store and fake alike."""
 
 
 class Warehouse(Protocol):
@@ -65,7 +72,7 @@ class TargetStore(Protocol):
         ...
 
     def customers_with_targets_since(
-        self, cnpj: Cnpj, campaign_type: str, period_key: str
+        self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
         """Customer ids of targets whose period key is ``>= period_key`` (rolling periods)."""
         ...
@@ -87,19 +94,21 @@ class VoucherIssuer(Protocol):
         ...
 
 
-CampaignDocument = dict[str, Any]
-CampaignMutation = Callable[
-    [CampaignDocument | None], tuple[CampaignDocument, CampaignDocument | None]
-]
-"""campaign document or None -> (new document, its settings map, or None to remove the map)."""
+CampaignChange = Callable[[Campaign | None], Campaign]
+"""The stored campaign, or None when there is none -> the campaign to store."""
 
 
 class CampaignRepository(Protocol):
-    """API campaigns: ``users/{cnpj}/campaigns/{id}`` and the projection the pipeline reads."""
+    """Campaign records, ``users/{cnpj}/campaigns/{id}``: the one place a campaign lives.
 
-    def get(self, cnpj: Cnpj, campaign_id: str) -> CampaignDocument | None: ...
+    Every write stores the campaign's pipeline settings beside its fields (derived by
+    :func:`shared.domain.campaign.pipeline_settings`). A stored campaign that does not
+    validate raises :class:`~shared.domain.errors.CorruptDocument`.
+    """
 
-    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, CampaignDocument]: ...
+    def get(self, cnpj: Cnpj, campaign_id: str) -> Campaign | None: ...
+
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Campaign]: ...
 
     def page(
         self,
@@ -112,14 +121,25 @@ class CampaignRepository(Protocol):
         descending: bool,
         offset: int,
         limit: int,
-    ) -> list[CampaignDocument]:
+    ) -> list[Campaign]:
         """One page (fields and order whitelisted by the caller)."""
         ...
 
+    def live(self, cnpj: Cnpj) -> list[str]:
+        """Ids of the tenant's scheduled and running API campaigns, in order: what the hourly
+        tick looks at (each is then read, and fails, on its own)."""
+        ...
+
     def mutate(
-        self, cnpj: Cnpj, campaign_id: str, mutation: CampaignMutation
-    ) -> tuple[CampaignDocument | None, CampaignDocument]:
-        """Apply ``mutation`` to the campaign and its projection atomically; (before, after)."""
+        self, cnpj: Cnpj, campaign_id: str, change: CampaignChange
+    ) -> tuple[Campaign | None, Campaign]:
+        """Store ``change(stored)`` in one transaction (``change`` may run again on
+        contention; a raise in it stores nothing); (before, after)."""
+        ...
+
+    def pause(self, cnpj: Cnpj, campaign_id: str, reason: str) -> None:
+        """Pause the campaign with ``reason`` (WhatsApp refused its messages): its queued
+        messages wait. A built-in kind without a record gets one, paused."""
         ...
 
     def has_open_targets(self, cnpj: Cnpj, campaign_id: str) -> bool: ...
@@ -133,10 +153,6 @@ class TenantRepository(Protocol):
     def list_active(self) -> list[Tenant]: ...
 
     def save(self, tenant: Tenant) -> None: ...
-
-    def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
-        """Set the campaign's ``paused`` flag (queued sends then wait instead of going)."""
-        ...
 
 
 class TemplateCatalogue(Protocol):
@@ -168,11 +184,11 @@ class RunLedger(Protocol):
         self, cnpj: Cnpj, run_id: str, status: RunStatus, duration_ms: int, error: str = ""
     ) -> None: ...
 
-    def outcome(self, cnpj: Cnpj, run_id: str, campaign_type: str) -> CampaignOutcome | None: ...
+    def outcome(self, cnpj: Cnpj, run_id: str, campaign_id: str) -> CampaignOutcome | None: ...
 
-    def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None: ...
+    def marker(self, cnpj: Cnpj, campaign_id: str) -> CampaignMarker | None: ...
 
-    def mark_done(self, cnpj: Cnpj, campaign_type: str, marker: CampaignMarker) -> None: ...
+    def mark_done(self, cnpj: Cnpj, campaign_id: str, marker: CampaignMarker) -> None: ...
 
 
 class RunHistory(Protocol):
@@ -195,6 +211,29 @@ class RecipientList(Protocol):
 
 
 class AuditTrail(Protocol):
+    """The tenant's append-only record of writes: ``users/{cnpj}/audit/{id}``."""
+
+    def append(
+        self,
+        cnpj: Cnpj,
+        *,
+        subject: str,
+        role: str,
+        action: str,
+        resource: str,
+        before: Any,
+        after: Any,
+    ) -> str:
+        """Store one entry (``before``/``after`` must be JSON-safe); returns its id."""
+        ...
+
+    def page(
+        self, cnpj: Cnpj, where: AuditFilter, size: int, after_id: str | None = None
+    ) -> tuple[list[AuditRecord], str | None]:
+        """Newest first, after the entry ``after_id``; the id to continue from (None: last
+        page). An ``after_id`` that is not one of this tenant's entries raises KeyError."""
+        ...
+
     def entries(
         self, cnpj: Cnpj, action: str, since: datetime, limit: int
     ) -> list[tuple[datetime, Any]]:
@@ -360,7 +399,7 @@ class HistoryRow:
     event_id: str
     """``<target path>#<version>``: a retried append of the same change has the same id."""
     user_id: str
-    campaign_type: str
+    campaign_kind: str
     campaign_id: str
     target_id: str
     sent_at: datetime

@@ -13,11 +13,7 @@ from typing import Any
 
 from shared.domain.cnpj import Cnpj
 from shared.domain.targets import Target
-from shared.ports import MAX_BATCH_WRITES, BatchResult, QueryValue
-
-
-class BatchTooLarge(Exception):
-    """What production Firestore answers (INVALID_ARGUMENT) to more than 500 writes."""
+from shared.ports import MAX_BATCH_WRITES, BatchResult, BatchTooLarge, QueryValue
 
 
 class FakeTargetStore:
@@ -28,10 +24,12 @@ class FakeTargetStore:
 
     def create_batch(self, cnpj: Cnpj, targets: Sequence[Target]) -> BatchResult:
         if len(targets) > MAX_BATCH_WRITES:
-            raise BatchTooLarge(f"{len(targets)} writes in one batch")
+            raise BatchTooLarge(
+                f"a batch holds at most {MAX_BATCH_WRITES} writes, got {len(targets)}"
+            )
         with self._lock:  # a commit is atomic
             self.batch_sizes.append(len(targets))
-            keys = [(cnpj.value, target.campaign_type, target.id) for target in targets]
+            keys = [(cnpj.value, target.campaign_id, target.id) for target in targets]
             fresh = [
                 (key, t) for key, t in zip(keys, targets, strict=True) if key not in self.documents
             ]
@@ -40,19 +38,19 @@ class FakeTargetStore:
             return BatchResult(created=len(fresh), already_present=len(targets) - len(fresh))
 
     def customers_with_targets_since(
-        self, cnpj: Cnpj, campaign_type: str, period_key: str
+        self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
         return {
             str(document["customerId"])
             for (tenant, kind, _), document in self.documents.items()
-            if tenant == cnpj.value and kind == campaign_type and document["period"] >= period_key
+            if tenant == cnpj.value and kind == campaign_id and document["period"] >= period_key
         }
 
-    def list(self, cnpj: Cnpj, campaign_type: str) -> list[dict[str, Any]]:
+    def list(self, cnpj: Cnpj, campaign_id: str) -> list[dict[str, Any]]:
         return [
             {"id": target_id, **document}
             for (tenant, kind, target_id), document in self.documents.items()
-            if tenant == cnpj.value and kind == campaign_type
+            if tenant == cnpj.value and kind == campaign_id
         ]
 
 

@@ -21,8 +21,9 @@ from google.cloud import bigquery
 
 from shared import sqlfiles
 from shared.adapters.errors import translated
+from shared.clock import Clock
 from shared.domain.cnpj import Cnpj
-from shared.domain.contacts import StoredContact
+from shared.domain.contact_merge import StoredContact
 from shared.domain.errors import PermanentError
 
 TABLE = "contacts"
@@ -33,8 +34,9 @@ _STAGING_NAME = re.compile(r"^contacts_staging_[0-9a-f]{16}$")
 
 
 class BigQueryContactStore:
-    def __init__(self, client: bigquery.Client, chunk: int = CHUNK) -> None:
+    def __init__(self, client: bigquery.Client, clock: Clock, chunk: int = CHUNK) -> None:
         self._client = client
+        self._clock = clock  # for the staging table's expiry alone
         self._chunk = chunk
 
     def find(self, cnpj: Cnpj, contact_ids: Sequence[str]) -> list[StoredContact]:
@@ -58,7 +60,7 @@ class BigQueryContactStore:
         with translated("BigQuery"):
             schema = self._client.get_table(f"{project}.{cnpj.campaign_dataset}.{TABLE}").schema
             staging = bigquery.Table(staging_id, schema=schema)
-            staging.expires = datetime.now(UTC) + STAGING_EXPIRY
+            staging.expires = self._clock() + STAGING_EXPIRY
             self._client.create_table(staging)
         try:
             self._load(staging_id, schema, contacts)

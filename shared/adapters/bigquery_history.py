@@ -29,10 +29,18 @@ class BigQueryHistoryLog:
         if not rows:
             return
         table = f"{self._client.project}.{cnpj.campaign_dataset}.{TABLE}"
-        payload = [{**asdict(row), "sent_at": row.sent_at.isoformat()} for row in rows]
+        payload = [_columns(row) for row in rows]
         with translated("BigQuery"):
             errors = self._client.insert_rows_json(
                 table, payload, row_ids=[row.event_id for row in rows]
             )
         if errors:
             raise PermanentError(f"history rows refused by {table}: {errors[:3]}")
+
+
+def _columns(row: HistoryRow) -> dict[str, object]:
+    """The row under the table's column names: the kind keeps the seed's ``campaign_type``."""
+    columns: dict[str, object] = asdict(row)
+    columns["campaign_type"] = columns.pop("campaign_kind")
+    columns["sent_at"] = row.sent_at.isoformat()
+    return columns

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,33 +29,11 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
 from shared.adapters.firestore_paging import newest_first
+from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.cnpj import Cnpj
 
 MAX_SNAPSHOT_BYTES = 256 * 1024
 """Above this a snapshot is stored as ``{"_truncated": true, "bytes": n, "sha256": ...}``."""
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    id: str
-    at: datetime
-    subject: str
-    role: str
-    action: str
-    resource: str
-    before: Any
-    after: Any
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    resource: str | None = None
-    action: str | None = None
-    since: datetime | None = None
-    """Inclusive."""
-    until: datetime | None = None
-    """Exclusive."""
-    subject: str | None = None
 
 
 def _encode(snapshot: Any) -> str | None:

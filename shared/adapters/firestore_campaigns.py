@@ -1,50 +1,63 @@
-"""Firestore as the CampaignRepository: ``users/{cnpj}/campaigns/{id}`` plus its projection.
+"""Firestore as the CampaignRepository: one document ``users/{cnpj}/campaigns/{id}`` per campaign.
 
-The campaign document is what the API reads and writes; the pipeline reads the campaign's
-settings map in the tenant document (``users/{cnpj}.campaigns.<id>``). Both are written in
-one transaction, so the two can never disagree, and a status change (a pause) reaches the
-senders with their next tenant read.
+The document holds the campaign's fields, as the API reads and writes them, and its
+``pipeline``: the settings targeting and delivery read, derived from those fields at every
+write (:func:`shared.domain.campaign.pipeline_settings`), so the two are written together and
+can never disagree. A reader derives them again from the fields it validates: the stored copy
+shows what the pipeline does to whoever looks at the document.
+
+The run ledger keeps a built-in kind's daily marker in the same document
+(:data:`~shared.adapters.firestore_runs.MARKER_FIELDS`); a write here carries it over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from google.api_core import exceptions as api
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_document import DocumentSnapshot
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.errors import translated
 from shared.adapters.firestore_runs import MARKER_FIELDS
+from shared.adapters.firestore_transactions import EDIT_ATTEMPTS, run_transaction
+from shared.clock import Clock
+from shared.domain.campaign import Campaign, CampaignStatus, built_in_campaign
+from shared.domain.campaign_ids import BUILT_IN_KINDS, SEGMENT
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
-from shared.domain.errors import TransientError
-from shared.ports import CampaignDocument, CampaignMutation
+from shared.domain.errors import reading_document
+from shared.ports import CampaignChange
 
-_MAX_ATTEMPTS = 10
-_BeforeAfter = tuple[CampaignDocument | None, CampaignDocument]
+PIPELINE_FIELD = "pipeline"
 _OPEN = (Status.PENDING, Status.QUEUED, Status.SENDING)
+_LIVE = (CampaignStatus.SCHEDULED.value, CampaignStatus.RUNNING.value)
+_PAUSABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)
+"""A WhatsApp pause stops what may still send; a cancelled or completed campaign sends nothing."""
 
 
 class FirestoreCampaignRepository:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, clock: Clock) -> None:
         self._client = client
+        self._clock = clock  # when WhatsApp paused a campaign
 
     def _collection(self, cnpj: Cnpj) -> firestore.CollectionReference:
         return self._client.collection("users", cnpj.value, "campaigns")
 
-    def get(self, cnpj: Cnpj, campaign_id: str) -> CampaignDocument | None:
+    def get(self, cnpj: Cnpj, campaign_id: str) -> Campaign | None:
         with translated("Firestore"):
             snapshot = self._collection(cnpj).document(campaign_id).get()
-        return _campaign(snapshot.to_dict() if snapshot.exists else None)
+        return read_campaign(snapshot)
 
-    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, CampaignDocument]:
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Campaign]:
         refs = [self._collection(cnpj).document(i) for i in campaign_ids]
         with translated("Firestore"):
             snapshots = list(self._client.get_all(refs))
-        found = {s.id: _campaign(s.to_dict()) for s in snapshots if s.exists}
-        return {campaign_id: document for campaign_id, document in found.items() if document}
+        found = {snapshot.id: read_campaign(snapshot) for snapshot in snapshots}
+        return {campaign_id: campaign for campaign_id, campaign in found.items() if campaign}
 
     def page(
         self,
@@ -57,8 +70,8 @@ class FirestoreCampaignRepository:
         descending: bool,
         offset: int,
         limit: int,
-    ) -> list[CampaignDocument]:
-        """One page of campaign documents (fields and order are whitelisted by the caller)."""
+    ) -> list[Campaign]:
+        """One page of campaigns (fields and order are whitelisted by the caller)."""
         query: Any = self._collection(cnpj)
         for field, value in equals.items():
             query = query.where(filter=FieldFilter(field, "==", value))
@@ -71,37 +84,57 @@ class FirestoreCampaignRepository:
             query = query.order_by(order_by, direction=direction)
         query = query.offset(offset).limit(limit)
         with translated("Firestore"):
-            found = [_campaign(snapshot.to_dict()) for snapshot in query.stream()]
-        return [document for document in found if document]
+            found = [read_campaign(snapshot) for snapshot in query.stream()]
+        return [campaign for campaign in found if campaign]
+
+    def live(self, cnpj: Cnpj) -> list[str]:
+        """Equality filters only: served by single-field indexes, however many campaigns the
+        tenant has had (cancelled and completed ones are never read). Only the ids are
+        fetched: a campaign that does not validate fails on its own when it is read."""
+        query = (
+            self._collection(cnpj)
+            .where(filter=FieldFilter("kind", "==", SEGMENT))
+            .where(filter=FieldFilter("status", "in", list(_LIVE)))
+            .select([FieldPath.document_id()])
+        )
+        with translated("Firestore"):
+            return sorted(snapshot.id for snapshot in query.stream())
 
     def mutate(
-        self, cnpj: Cnpj, campaign_id: str, mutation: CampaignMutation
-    ) -> tuple[CampaignDocument | None, CampaignDocument]:
-        """Apply ``mutation`` to the campaign and its projection atomically; (before, after)."""
-        doc = self._collection(cnpj).document(campaign_id)
-        tenant = self._client.document("users", cnpj.value)
+        self, cnpj: Cnpj, campaign_id: str, change: CampaignChange
+    ) -> tuple[Campaign | None, Campaign]:
+        reference = self._collection(cnpj).document(campaign_id)
 
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> _BeforeAfter:
-            snapshot = doc.get(transaction=transaction)
+        def body(transaction: firestore.Transaction) -> tuple[Campaign | None, Campaign]:
+            snapshot = reference.get(transaction=transaction)
+            current = read_campaign(snapshot)
+            after = change(current)
             stored = (snapshot.to_dict() or {}) if snapshot.exists else {}
-            current = _campaign(stored)
-            new_doc, projection = mutation(current)
-            markers = {name: stored[name] for name in MARKER_FIELDS if name in stored}
-            transaction.set(doc, {**new_doc, **markers})
-            path = f"campaigns.{campaign_id}"  # ids are [A-Z0-9_]: a plain field path
-            value = projection if projection is not None else firestore.DELETE_FIELD
-            transaction.set(tenant, {"campaigns": {campaign_id: value}}, merge=[path])
-            return current, new_doc
+            transaction.set(reference, campaign_document(after, stored))
+            return current, after
 
-        with translated("Firestore"):
-            try:
-                result: _BeforeAfter = run(self._client.transaction(max_attempts=_MAX_ATTEMPTS))
-                return result
-            except ValueError as error:
-                if isinstance(error.__cause__, api.Aborted):
-                    raise TransientError(f"Firestore transaction contended: {error}") from error
-                raise
+        return run_transaction(self._client, body, max_attempts=EDIT_ATTEMPTS)
+
+    def pause(self, cnpj: Cnpj, campaign_id: str, reason: str) -> None:
+        now = self._clock()
+
+        def paused(current: Campaign | None) -> Campaign:
+            campaign = current
+            if campaign is None and campaign_id in BUILT_IN_KINDS:
+                campaign = built_in_campaign(campaign_id, now=now)
+            if campaign is None:
+                raise _Unchanged
+            if campaign.status not in (*_PAUSABLE, CampaignStatus.PAUSED):
+                raise _Unchanged
+            update: dict[str, Any] = {"status_reason": reason[:500], "updated_at": now}
+            if campaign.status != CampaignStatus.PAUSED:
+                update.update(status=CampaignStatus.PAUSED, paused_at=now)
+            return campaign.model_copy(update=update)
+
+        try:
+            self.mutate(cnpj, campaign_id, paused)
+        except _Unchanged:
+            return
 
     def has_open_targets(self, cnpj: Cnpj, campaign_id: str) -> bool:
         """Whether any target is still on its way (a campaign completes only after its sends)."""
@@ -117,10 +150,33 @@ class FirestoreCampaignRepository:
             return [ref.id for ref in collection.list_documents()]
 
 
-def _campaign(document: CampaignDocument | None) -> CampaignDocument | None:
-    """The campaign in its document, without the run ledger's daily marker kept there too
-    (see :data:`MARKER_FIELDS`). A built-in kind's document may hold only that marker (and a
-    WhatsApp pause's fields) before the campaign is first stored: that is no campaign yet."""
-    if document is None or "id" not in document:
+class _Unchanged(Exception):
+    """Nothing to pause: the transaction writes nothing."""
+
+
+def read_campaign(snapshot: DocumentSnapshot[Any]) -> Campaign | None:
+    """The campaign in its document, None when there is none. A built-in kind's document may
+    hold only the run ledger's daily marker before its campaign is stored: no campaign yet."""
+    fields = (snapshot.to_dict() or {}) if snapshot.exists else {}
+    if "id" not in fields:
         return None
-    return {name: value for name, value in document.items() if name not in MARKER_FIELDS}
+    kept = {name: value for name, value in fields.items() if name not in _NOT_CAMPAIGN_FIELDS}
+    with reading_document(snapshot.reference.path):
+        campaign = Campaign.model_validate(kept)
+        campaign.pipeline  # noqa: B018  # thresholds its kind refuses make the record corrupt
+    return campaign
+
+
+_NOT_CAMPAIGN_FIELDS = frozenset({*MARKER_FIELDS, PIPELINE_FIELD})
+
+
+def campaign_document(campaign: Campaign, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The campaign's document: its fields, its pipeline settings, and the daily marker the
+    run ledger keeps in the ``stored`` document. Its times are Firestore timestamps, for range
+    filters and sorts."""
+    document = campaign.model_dump(mode="json")
+    document["created_at"] = campaign.created_at
+    document["updated_at"] = campaign.updated_at
+    document[PIPELINE_FIELD] = campaign.pipeline.model_dump(mode="json")
+    document.update({name: stored[name] for name in MARKER_FIELDS if name in stored})
+    return document

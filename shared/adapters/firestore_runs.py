@@ -14,7 +14,6 @@ Run and tick documents carry ``expireAt``: production's TTL policies (infra/, de
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as api
@@ -25,6 +24,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from shared.adapters.errors import translated
 from shared.adapters.firestore_paging import newest_first
 from shared.adapters.firestore_schema import RUN_RETENTION, TICK_RETENTION, TTL_FIELD
+from shared.clock import Clock
 from shared.domain.cnpj import Cnpj
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.ports import CampaignMarker
@@ -35,14 +35,15 @@ document: the campaign repository leaves them out of the campaign and keeps them
 
 
 class FirestoreRunLedger:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, clock: Clock) -> None:
         self._client = client
+        self._clock = clock  # for the TTL field alone; run times are the server's
 
     def _run(self, cnpj: Cnpj, run_id: str) -> firestore.DocumentReference:
         return self._client.collection("users", cnpj.value, "runs").document(run_id)
 
-    def _campaign(self, cnpj: Cnpj, campaign_type: str) -> firestore.DocumentReference:
-        return self._client.collection("users", cnpj.value, "campaigns").document(campaign_type)
+    def _campaign(self, cnpj: Cnpj, campaign_id: str) -> firestore.DocumentReference:
+        return self._client.collection("users", cnpj.value, "campaigns").document(campaign_id)
 
     def begin(self, cnpj: Cnpj, run_id: str, info: Mapping[str, Any]) -> RunStatus | None:
         reference = self._run(cnpj, run_id)
@@ -51,7 +52,7 @@ class FirestoreRunLedger:
             "status": RunStatus.RUNNING.value,
             "startedAt": firestore.SERVER_TIMESTAMP,
             "campaigns": {},
-            TTL_FIELD: datetime.now(UTC) + RUN_RETENTION,
+            TTL_FIELD: self._clock() + RUN_RETENTION,
         }
         with translated("Firestore"):
             try:
@@ -69,7 +70,7 @@ class FirestoreRunLedger:
                 return previous
 
     def record(self, cnpj: Cnpj, run_id: str, outcome: CampaignOutcome) -> None:
-        field = FieldPath("campaigns", outcome.campaign_type).to_api_repr()
+        field = FieldPath("campaigns", outcome.campaign_id).to_api_repr()
         with translated("Firestore"):
             self._run(cnpj, run_id).update({field: outcome.to_document()})
 
@@ -85,10 +86,10 @@ class FirestoreRunLedger:
         with translated("Firestore"):
             self._run(cnpj, run_id).update(fields)
 
-    def outcome(self, cnpj: Cnpj, run_id: str, campaign_type: str) -> CampaignOutcome | None:
+    def outcome(self, cnpj: Cnpj, run_id: str, campaign_id: str) -> CampaignOutcome | None:
         with translated("Firestore"):
             snapshot = self._run(cnpj, run_id).get()
-        document = (snapshot.to_dict() or {}).get("campaigns", {}).get(campaign_type)
+        document = (snapshot.to_dict() or {}).get("campaigns", {}).get(campaign_id)
         return CampaignOutcome.from_document(document) if document else None
 
     def document(self, cnpj: Cnpj, run_id: str) -> dict[str, Any] | None:
@@ -113,24 +114,25 @@ class FirestoreRunLedger:
         found = [(snapshot.id, snapshot.to_dict() or {}) for snapshot in page]
         return found, (found[-1][0] if more and found else None)
 
-    def marker(self, cnpj: Cnpj, campaign_type: str) -> CampaignMarker | None:
+    def marker(self, cnpj: Cnpj, campaign_id: str) -> CampaignMarker | None:
         with translated("Firestore"):
-            snapshot = self._campaign(cnpj, campaign_type).get()
+            snapshot = self._campaign(cnpj, campaign_id).get()
         document = snapshot.to_dict() or {}
         if "lastCompletedDate" not in document:
             return None
         return CampaignMarker(document["lastCompletedDate"], document.get("lastRunId", ""))
 
-    def mark_done(self, cnpj: Cnpj, campaign_type: str, marker: CampaignMarker) -> None:
+    def mark_done(self, cnpj: Cnpj, campaign_id: str, marker: CampaignMarker) -> None:
         with translated("Firestore"):
-            self._campaign(cnpj, campaign_type).set(
+            self._campaign(cnpj, campaign_id).set(
                 {"lastCompletedDate": marker.local_date, "lastRunId": marker.run_id}, merge=True
             )
 
 
 class FirestoreTickLog:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, clock: Clock) -> None:
         self._ticks = client.collection("ticks")
+        self._clock = clock  # for the TTL field alone
 
     def get(self, tick_id: str) -> dict[str, Any] | None:
         with translated("Firestore"):
@@ -143,7 +145,7 @@ class FirestoreTickLog:
                 {
                     **info,
                     "fannedOutAt": firestore.SERVER_TIMESTAMP,
-                    TTL_FIELD: datetime.now(UTC) + TICK_RETENTION,
+                    TTL_FIELD: self._clock() + TICK_RETENTION,
                 },
                 merge=True,
             )

@@ -19,15 +19,15 @@ from shared.adapters.errors import translated
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import TransientError
 from shared.domain.targets import Target
-from shared.ports import MAX_BATCH_WRITES, BatchResult
+from shared.ports import MAX_BATCH_WRITES, BatchResult, BatchTooLarge
 
 _MAX_CONFLICT_ROUNDS = 5
 
 
 def targets_collection(
-    client: firestore.Client, cnpj: Cnpj, campaign_type: str
+    client: firestore.Client, cnpj: Cnpj, campaign_id: str
 ) -> firestore.CollectionReference:
-    return client.collection("users", cnpj.value, "campaigns", campaign_type, "targets")
+    return client.collection("users", cnpj.value, "campaigns", campaign_id, "targets")
 
 
 class FirestoreTargetStore:
@@ -36,7 +36,9 @@ class FirestoreTargetStore:
 
     def create_batch(self, cnpj: Cnpj, targets: Sequence[Target]) -> BatchResult:
         if len(targets) > MAX_BATCH_WRITES:
-            raise ValueError(f"a batch holds at most {MAX_BATCH_WRITES} writes, got {len(targets)}")
+            raise BatchTooLarge(
+                f"a batch holds at most {MAX_BATCH_WRITES} writes, got {len(targets)}"
+            )
         pending = list(targets)
         already_present = 0
         with translated("Firestore"):
@@ -53,28 +55,28 @@ class FirestoreTargetStore:
         raise TransientError("targets kept conflicting with concurrent writers")
 
     def customers_with_targets_since(
-        self, cnpj: Cnpj, campaign_type: str, period_key: str
+        self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
         query = (
-            targets_collection(self._client, cnpj, campaign_type)
+            targets_collection(self._client, cnpj, campaign_id)
             .where(filter=FieldFilter("period", ">=", period_key))
             .select(["customerId"])
         )
         with translated("Firestore"):
             return {str(snapshot.get("customerId")) for snapshot in query.stream()}
 
-    def list(self, cnpj: Cnpj, campaign_type: str) -> list[dict[str, Any]]:
+    def list(self, cnpj: Cnpj, campaign_id: str) -> list[dict[str, Any]]:
         """Every target of one campaign, with its id (for the CLI and tests)."""
         with translated("Firestore"):
             return [
                 {"id": snapshot.id, **(snapshot.to_dict() or {})}
-                for snapshot in targets_collection(self._client, cnpj, campaign_type).stream()
+                for snapshot in targets_collection(self._client, cnpj, campaign_id).stream()
             ]
 
     def _commit(self, cnpj: Cnpj, targets: Sequence[Target]) -> None:
         batch = self._client.batch()
         for target in targets:
-            reference = targets_collection(self._client, cnpj, target.campaign_type).document(
+            reference = targets_collection(self._client, cnpj, target.campaign_id).document(
                 target.id
             )
             batch.create(
@@ -89,7 +91,7 @@ class FirestoreTargetStore:
 
     def _existing_ids(self, cnpj: Cnpj, targets: Sequence[Target]) -> set[str]:
         references = [
-            targets_collection(self._client, cnpj, target.campaign_type).document(target.id)
+            targets_collection(self._client, cnpj, target.campaign_id).document(target.id)
             for target in targets
         ]
         return {snap.id for snap in self._client.get_all(references) if snap.exists}

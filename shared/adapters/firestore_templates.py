@@ -3,7 +3,8 @@
 One document per approved template, holding the model's fields. Seeding only ever creates
 documents that are missing, so a template edited (or later synced from Meta) is never put back
 to its default by a re-registration. A stored document that no longer validates is left out
-of the list and logged, rather than breaking every page that lists templates.
+of the list and logged (its path and the fields at fault, never their values), rather than
+breaking every page that lists templates.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import pydantic
 from google.api_core import exceptions as api
 from google.cloud import firestore
 
@@ -19,7 +19,8 @@ from shared import logs
 from shared.adapters.errors import translated
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.cnpj import Cnpj
-from shared.ports import MAX_BATCH_WRITES
+from shared.domain.errors import CorruptDocument, reading_document
+from shared.ports import MAX_BATCH_WRITES, BatchTooLarge
 
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 3
@@ -38,21 +39,22 @@ class FirestoreTemplateCatalogue:
         found = []
         for snapshot in snapshots:
             try:
-                found.append(ApprovedTemplate.model_validate(snapshot.to_dict() or {}))
-            except pydantic.ValidationError as error:
+                with reading_document(snapshot.reference.path):
+                    found.append(ApprovedTemplate.model_validate(snapshot.to_dict() or {}))
+            except CorruptDocument as error:
                 logs.log(
                     _log,
                     logging.WARNING,
                     "stored template ignored: it does not validate",
                     tenant=cnpj.value,
                     template=snapshot.id,
-                    error=str(error).replace("\n", " ")[:500],
+                    error=str(error),
                 )
         return sorted(found, key=lambda t: (t.name, t.language))
 
     def add_missing(self, cnpj: Cnpj, templates: Sequence[ApprovedTemplate]) -> int:
         if len(templates) > MAX_BATCH_WRITES:
-            raise ValueError(f"at most {MAX_BATCH_WRITES} templates at once")
+            raise BatchTooLarge(f"at most {MAX_BATCH_WRITES} templates at once")
         refs = {t.key: self._collection(cnpj).document(t.key) for t in templates}
         for attempt in range(_ATTEMPTS):
             with translated("Firestore"):

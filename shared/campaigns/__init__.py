@@ -26,6 +26,6 @@ __all__ = [
 def processor_for(campaign_id: str) -> type[CampaignProcessor[Any]] | None:
     """The processor class of a campaign id: its built-in kind, or SEGMENT for API campaigns."""
     kind = kind_of(campaign_id)
-    if kind == SegmentProcessor.campaign_type:
+    if kind == SegmentProcessor.kind:
         return SegmentProcessor
-    return next((p for p in registered_processors() if p.campaign_type == kind), None)
+    return next((p for p in registered_processors() if p.kind == kind), None)

@@ -1,10 +1,12 @@
 """The base processor: the steps every campaign shares (query, filter, build, write, report).
 
-A campaign type is one subclass plus one ``sql/targeting/<type>.sql`` file. The subclass says
-how its dedup period is computed, which parameters its query needs and what campaign data a
-target carries; everything else — phone rules, dedup against pending targets, the 500-write
-batches, counting — happens here once for all of them. Subclasses register themselves, so
-the tenant job picks up a new type without another edit.
+A campaign kind is one subclass, one ``sql/targeting/<kind>.sql`` file and its settings model
+(:mod:`shared.domain.campaign_settings`). The subclass says how its dedup period is computed,
+which parameters its query needs and what campaign data a target carries; everything else —
+phone rules, dedup against pending targets, the 500-write batches, counting — happens here
+once for all of them. Subclasses register themselves, so the tenant job picks up a new kind
+without another edit. A processor reads its campaign's settings from the campaign record
+(:attr:`shared.domain.campaign.Campaign.pipeline`), nothing else.
 """
 
 from __future__ import annotations
@@ -16,21 +18,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
-from typing import Any, ClassVar, Generic
+from typing import Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from shared import sqlfiles
+from shared.domain.campaign import Campaign
+from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.delivery import TargetRef
-from shared.domain.errors import CampaignError
+from shared.domain.errors import CampaignError, PermanentError
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, OutcomeStatus
 from shared.domain.targets import Target
-from shared.domain.tenant import CampaignSettings, SettingsT, TemplateRef, Tenant
+from shared.domain.tenant import Tenant
 from shared.domain.vouchers import VoucherConfig
 from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, VoucherIssuer, Warehouse
 
 _REGISTRY: list[type[CampaignProcessor[Any]]] = []
+
+SettingsT = TypeVar("SettingsT", bound=CampaignSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +51,10 @@ class RunContext:
 
 
 class CampaignProcessor(ABC, Generic[SettingsT]):
-    campaign_type: ClassVar[str]
+    kind: ClassVar[str]
+    """The campaign kind: a built-in kind, or SEGMENT for API campaigns."""
     settings_model: ClassVar[type[CampaignSettings]]
-    default_template: ClassVar[TemplateRef]
-    """The approved template used when the tenant configured none for this campaign."""
+    """What the kind reads of its campaign: the settings every campaign has, and its own."""
 
     scheduled_daily: ClassVar[bool] = True
     """Built-in kinds run once a day for every tenant; API campaigns follow their own schedule."""
@@ -65,16 +71,22 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         self._store = store
         self._vouchers = vouchers
 
-    @classmethod
-    def template(cls, settings: CampaignSettings) -> TemplateRef:
-        return settings.template or cls.default_template
+    @property
+    def campaign_id(self) -> str:
+        """The campaign this processor targets for: a built-in kind is its own campaign."""
+        return self.kind
 
     @property
     def sql_file(self) -> str:
-        return f"targeting/{self.campaign_type.lower()}.sql"
+        return f"targeting/{self.kind.lower()}.sql"
 
-    def settings(self, tenant: Tenant) -> SettingsT:
-        return tenant.campaign_settings(self.campaign_type, self.settings_model)  # type: ignore[return-value]
+    def settings(self, campaign: Campaign | None) -> SettingsT:
+        """The campaign's settings as this kind reads them; the kind's defaults when the
+        tenant has no record of it (registered before campaigns were records)."""
+        settings = campaign.pipeline if campaign is not None else self.settings_model()
+        if not isinstance(settings, self.settings_model):
+            raise PermanentError(f"campaign {self.campaign_id} is not of kind {self.kind}")
+        return settings  # type: ignore[return-value]  # an instance of the kind's model
 
     @abstractmethod
     def period(self, ctx: RunContext, settings: SettingsT) -> Period:
@@ -101,18 +113,17 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
     ) -> tuple[str, dict[str, QueryValue]]:
         """The tenant's SQL and every parameter it gets: the common ones plus the campaign's."""
         params: dict[str, QueryValue] = {
-            "campaign_type": self.campaign_type,
+            "campaign_type": self.kind,
             "history_since": period.history_since,
             "as_of": ctx.instant,
             **self.parameters(ctx, settings),
         }
         return sqlfiles.render(self.sql_file, ctx.tenant.id), params
 
-    def run(self, ctx: RunContext) -> CampaignOutcome:
+    def run(self, ctx: RunContext, settings: SettingsT) -> CampaignOutcome:
         started = time.monotonic()
-        settings = self.settings(ctx.tenant)
         period = self.period(ctx, settings)
-        outcome = CampaignOutcome(self.campaign_type, OutcomeStatus.DONE)
+        outcome = CampaignOutcome(self.campaign_id, OutcomeStatus.DONE)
         targets = self._build_targets(ctx, settings, period, outcome)
         for chunk in _chunks(targets, MAX_BATCH_WRITES):
             if settings.voucher is not None:
@@ -129,7 +140,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         blocked: set[str] = set()
         if period.rolling_since is not None:
             blocked = self._store.customers_with_targets_since(
-                ctx.tenant.id, self.campaign_type, period.rolling_since
+                ctx.tenant.id, self.campaign_id, period.rolling_since
             )
         targets: dict[str, Target] = {}
         for row in self._warehouse.query(*self.targeting_query(ctx, settings, period)):
@@ -149,7 +160,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                 customer_id=customer_id,
                 name=str(row["name"] or ""),
                 phone=phone.e164,
-                campaign_type=self.campaign_type,
+                campaign_id=self.campaign_id,
                 period=period.key,
                 run_id=ctx.run_id,
                 local_date=ctx.today.isoformat(),
@@ -168,11 +179,11 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         """Each target gets its own code. A code reserved for a target that already existed
         (a re-run) is simply never used: codes are never reused, so losing one costs nothing."""
         if self._vouchers is None:
-            raise CampaignError(f"{self.campaign_type} has a voucher but no voucher book")
+            raise CampaignError(f"{self.campaign_id} has a voucher but no voucher book")
         issued = self._vouchers.issue_many(
             ctx.tenant.id,
-            self.campaign_type,
-            [TargetRef(ctx.tenant.id, target.campaign_type, target.id).path for target in chunk],
+            self.campaign_id,
+            [TargetRef(ctx.tenant.id, target.campaign_id, target.id).path for target in chunk],
             config,
             ctx.instant,
             timezone=ctx.tenant.timezone,

@@ -8,18 +8,13 @@ from typing import Any
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import birthday_keys
-from shared.domain.tenant import CampaignSettings, TemplateRef
+from shared.domain.campaign_settings import BirthdaySettings
 from shared.ports import QueryValue
 
 
-class BirthdaySettings(CampaignSettings):
-    voucher_code: str | None = None
-
-
 class BirthdayProcessor(CampaignProcessor[BirthdaySettings]):
-    campaign_type = "BIRTHDAY"
+    kind = "BIRTHDAY"
     settings_model = BirthdaySettings
-    default_template = TemplateRef(name="feliz_aniversario", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: BirthdaySettings) -> periods.Period:
         return periods.yearly(ctx.today, ctx.zone)

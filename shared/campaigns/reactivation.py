@@ -15,37 +15,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field, model_validator
-
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import start_of_day
-from shared.domain.tenant import CampaignSettings, TemplateRef
+from shared.domain.campaign_settings import ReactivationSettings
 from shared.ports import QueryValue
 
 
-class ReactivationSettings(CampaignSettings):
-    min_day_of_month: int = Field(default=20, ge=1, le=28)
-    inactive_days: int = Field(default=30, ge=1, le=365)
-    lookback_days: int | None = Field(default=None, ge=2, le=3650)
-    """None: inactive_days + 365."""
-    voucher_code: str | None = None
-
-    @model_validator(mode="after")
-    def _lookback_covers_inactivity(self) -> ReactivationSettings:
-        if self.lookback_days is not None and self.lookback_days <= self.inactive_days:
-            raise ValueError("lookback_days must be greater than inactive_days")
-        return self
-
-    @property
-    def lookback(self) -> timedelta:
-        return timedelta(days=self.lookback_days or self.inactive_days + 365)
-
-
 class ReactivationProcessor(CampaignProcessor[ReactivationSettings]):
-    campaign_type = "REACTIVATION"
+    kind = "REACTIVATION"
     settings_model = ReactivationSettings
-    default_template = TemplateRef(name="sentimos_sua_falta", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: ReactivationSettings) -> periods.Period:
         return periods.monthly(ctx.today, ctx.zone)

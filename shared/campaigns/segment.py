@@ -15,40 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import abtest
-from shared.domain.abtest import ABTestConfig
+from shared.domain.campaign import Campaign
+from shared.domain.campaign_settings import CampaignSettings
+from shared.domain.errors import CampaignError
 from shared.domain.periods import Period
-from shared.domain.segmentation import Segmentation
-from shared.domain.tenant import CampaignSettings, TemplateRef
-from shared.domain.vouchers import VoucherConfig
 from shared.ports import QueryValue, TargetStore, VoucherIssuer, Warehouse
-from shared.services.segments import audience_query
+from shared.segment_sql import audience_query
 
 
-class SegmentState(BaseModel):
-    """The part of the campaign a run needs (projected by the campaign API)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    segmentation: Segmentation
-    ab_test_config: ABTestConfig | None = None
-    voucher: VoucherConfig | None = None
-    rollout_variant: str | None = Field(
-        default=None, description="set once the A/B test is decided: the rest of the audience"
-    )
-
-
-class SegmentSettings(CampaignSettings):
-    segment: dict[str, Any] = Field(default_factory=dict)
-
-
-class SegmentProcessor(CampaignProcessor[SegmentSettings]):
-    campaign_type = "SEGMENT"
-    settings_model = SegmentSettings
-    default_template = TemplateRef(name="oferta", parameters=[])
+class SegmentProcessor(CampaignProcessor[CampaignSettings]):
+    kind = "SEGMENT"
+    settings_model = CampaignSettings
     scheduled_daily: ClassVar[bool] = False
 
     def __init__(
@@ -57,52 +36,57 @@ class SegmentProcessor(CampaignProcessor[SegmentSettings]):
         store: TargetStore,
         vouchers: VoucherIssuer | None = None,
         *,
-        campaign_id: str = "SEGMENT",
+        campaign: Campaign,
         period_key: str = "once",
         opted_out_phones: list[str] | None = None,
     ) -> None:
         super().__init__(warehouse, store, vouchers)
-        self.campaign_type = campaign_id  # type: ignore[misc]  # one processor per campaign
+        self._campaign = campaign
         self._period_key = period_key
         self._opted_out = opted_out_phones or []
-        self._state: tuple[SegmentSettings, SegmentState] | None = None
 
-    def state(self, settings: SegmentSettings) -> SegmentState:
-        """Validated once per run: ``include`` and ``target_data`` ask for it on every row."""
-        if self._state is None or self._state[0] is not settings:
-            self._state = (settings, SegmentState.model_validate(settings.segment))
-        return self._state[1]
+    @property
+    def campaign_id(self) -> str:
+        """One processor per API campaign: its own id, not its kind."""
+        return self._campaign.id
 
-    def period(self, ctx: RunContext, settings: SegmentSettings) -> Period:
+    def period(self, ctx: RunContext, settings: CampaignSettings) -> Period:
         return Period(key=self._period_key, history_since=ctx.instant)
 
-    def parameters(self, ctx: RunContext, settings: SegmentSettings) -> dict[str, QueryValue]:
+    def parameters(self, ctx: RunContext, settings: CampaignSettings) -> dict[str, QueryValue]:
         return {}
 
     def targeting_query(
-        self, ctx: RunContext, settings: SegmentSettings, period: Period
+        self, ctx: RunContext, settings: CampaignSettings, period: Period
     ) -> tuple[str, dict[str, QueryValue]]:
+        if self._campaign.segmentation is None:
+            raise CampaignError(f"{self.campaign_id} has no segmentation")
         return audience_query(
             ctx.tenant.id,
-            self.state(settings).segmentation,
+            self._campaign.segmentation,
             as_of=ctx.instant,
             opted_out_phones=self._opted_out,
             zone=ctx.zone,
         )
 
-    def include(self, row: Mapping[str, Any], settings: SegmentSettings) -> bool:
-        config = self.state(settings).ab_test_config
+    @property
+    def _rollout_variant(self) -> str | None:
+        """Set once the A/B test is decided: the variant the rest of the audience gets."""
+        state = self._campaign.ab_state
+        return state.rollout_variant if state is not None else None
+
+    def include(self, row: Mapping[str, Any], settings: CampaignSettings) -> bool:
+        config = self._campaign.ab_test_config
         if config is None or not config.enabled:
             return True
-        assignment = abtest.assign(self.campaign_type, str(row["customer_id"]), config)
-        return assignment.variant is not None or self.state(settings).rollout_variant is not None
+        assignment = abtest.assign(self.campaign_id, str(row["customer_id"]), config)
+        return assignment.variant is not None or self._rollout_variant is not None
 
-    def target_data(self, row: Mapping[str, Any], settings: SegmentSettings) -> dict[str, Any]:
-        state = self.state(settings)
+    def target_data(self, row: Mapping[str, Any], settings: CampaignSettings) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        config = state.ab_test_config
+        config = self._campaign.ab_test_config
         if config is not None and config.enabled:
-            assignment = abtest.assign(self.campaign_type, str(row["customer_id"]), config)
-            data["variant"] = assignment.variant or state.rollout_variant
+            assignment = abtest.assign(self.campaign_id, str(row["customer_id"]), config)
+            data["variant"] = assignment.variant or self._rollout_variant
             data["abGroup"] = "test" if assignment.variant else "rollout"
         return data

@@ -6,24 +6,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field
-
 from shared.campaigns.base import CampaignProcessor, RunContext
 from shared.domain import periods
 from shared.domain.calendar import start_of_day
-from shared.domain.tenant import CampaignSettings, TemplateRef
+from shared.domain.campaign_settings import WelcomeSettings
 from shared.ports import QueryValue
 
 
-class WelcomeSettings(CampaignSettings):
-    days_after_signup: int = Field(default=1, ge=1, le=30)
-    voucher_code: str | None = None
-
-
 class WelcomeProcessor(CampaignProcessor[WelcomeSettings]):
-    campaign_type = "WELCOME"
+    kind = "WELCOME"
     settings_model = WelcomeSettings
-    default_template = TemplateRef(name="boas_vindas", parameters=["first_name"])
 
     def period(self, ctx: RunContext, settings: WelcomeSettings) -> periods.Period:
         return periods.once()

@@ -27,6 +27,7 @@ from shared.campaigns import registered_processors
 from shared.cli import console
 from shared.config import Settings
 from shared.domain.calendar import DEFAULT_TIMEZONE
+from shared.domain.campaign import Campaign, LocalWindow, built_in_campaign
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError
 from shared.domain.tenant import Tenant
@@ -79,6 +80,8 @@ def _tenant_add(args: argparse.Namespace) -> int:
         warehouse=None if args.document_only else deps.warehouse,
         queues=None if args.document_only else deps.task_queue,
         templates=deps.templates,
+        campaigns=deps.campaigns,
+        now=deps.clock(),
     )
     registered = f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered"
     if args.document_only:
@@ -100,7 +103,7 @@ def _load(args: argparse.Namespace) -> int:
 
 def _sample_data(args: argparse.Namespace) -> int:
     deps = _deps(args)
-    as_of = args.as_of or datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    as_of = args.as_of or deps.clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
     names = tenant_names(args.tenants, args.seed)
     for index, (cnpj, name) in enumerate(
         zip(tenant_cnpjs(args.tenants, args.seed), names, strict=True)
@@ -113,8 +116,10 @@ def _sample_data(args: argparse.Namespace) -> int:
             warehouse=deps.warehouse,
             queues=deps.task_queue,
             templates=deps.templates,
+            campaigns=deps.campaigns,
+            now=deps.clock(),
         )
-        deps.tenants.save(_sample_delivery(tenant, args))
+        _sample_delivery(deps, tenant, args)
         spec = SampleSpec(
             as_of=as_of,
             customers=args.customers,
@@ -182,31 +187,36 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _targets(args: argparse.Namespace) -> int:
     deps = _deps(args)
     cnpj = Cnpj.parse(args.cnpj)
-    kinds = [args.campaign] if args.campaign else [p.campaign_type for p in registered_processors()]
+    kinds = [args.campaign] if args.campaign else [p.kind for p in registered_processors()]
     targets = [target for kind in kinds for target in deps.targets.list(cnpj, kind)]
     if args.json:
         print(json.dumps(targets, default=str, ensure_ascii=False, indent=2))
         return 0
     for target in targets:
+        campaign = target.get("campaignId", target.get("campaignType", "?"))  # older targets
         print(
-            f"{target['campaignType']:<13} {target['id']:<24} {target['status']:<8} "
+            f"{campaign:<13} {target['id']:<24} {target['status']:<8} "
             f"{mask_phone(target['phone']):<15} {target['name']}"
         )
     print(f"{len(targets)} targets")
     return 0
 
 
-def _sample_delivery(tenant: Tenant, args: argparse.Namespace) -> Tenant:
+def _sample_delivery(deps: Container, tenant: Tenant, args: argparse.Namespace) -> None:
     """Sample tenants' send window and pace (a demo at night still sends, and quickly)."""
     start, end = args.send_window
-    window = {"start": start.isoformat(), "end": end.isoformat()}
-    campaigns = {
-        processor.campaign_type: {
-            **tenant.campaigns.get(processor.campaign_type, {}),
-            "send_window": window,
-        }
-        for processor in registered_processors()
-    }
+    window = LocalWindow(start=start.isoformat(), end=end.isoformat())
+    now = deps.clock()
+
+    def windowed(kind: str) -> Callable[[Campaign | None], Campaign]:
+        def change(current: Campaign | None) -> Campaign:
+            campaign = current or built_in_campaign(kind, now=now)
+            return campaign.model_copy(update={"send_window": window, "updated_at": now})
+
+        return change
+
+    for processor in registered_processors():
+        deps.campaigns.mutate(tenant.id, processor.kind, windowed(processor.kind))
     throttle = tenant.delivery.throttle.model_copy(
         update={
             "messages_per_minute": args.messages_per_minute,
@@ -215,9 +225,37 @@ def _sample_delivery(tenant: Tenant, args: argparse.Namespace) -> Tenant:
         }
     )
     delivery = tenant.delivery.model_copy(update={"throttle": throttle})
-    return Tenant.model_validate(
-        {**tenant.model_dump(), "campaigns": campaigns, "delivery": delivery.model_dump()}
-    )
+    deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
+
+
+def _migrate_campaigns(args: argparse.Namespace) -> int:
+    """Move the campaigns' settings maps out of tenant documents into campaign records (see
+    :mod:`shared.adapters.firestore_campaign_migration`); safe to run again."""
+    from shared.adapters.firestore_campaign_migration import migrate_tenant, tenant_ids
+    from shared.services.campaigns import store_built_ins
+
+    deps = _deps(args)
+    now = deps.clock()
+    ids = [Cnpj.parse(args.cnpj).value] if args.cnpj else tenant_ids(deps.firestore_client)
+    unfinished = 0
+    for tenant_id in ids:
+        try:
+            cnpj = Cnpj.parse(tenant_id)
+            report = migrate_tenant(deps.firestore_client, cnpj, now=now)
+            if deps.tenants.get(cnpj) is not None:
+                store_built_ins(deps.campaigns, cnpj, now=now)
+        except CampaignError as error:
+            unfinished += 1
+            print(f"{tenant_id[:40]}: not migrated: {error}", file=sys.stderr)
+            continue
+        moved = ", ".join(
+            [f"{i} adopted" for i in report.adopted] + [f"{i} dropped" for i in report.dropped]
+        )
+        print(f"{cnpj.value}: {moved or 'nothing to move'}")
+        for campaign_id, reason in report.kept.items():
+            unfinished += 1
+            print(f"{cnpj.value}: {campaign_id} kept in the tenant document: {reason}")
+    return 1 if unfinished else 0
 
 
 def _send_window(text: str) -> tuple[time, time]:
@@ -384,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries.add_argument("--timeout", type=float, default=300.0)
     deliveries.set_defaults(run=_deliveries)
 
+    migrate = commands.add_parser(
+        "migrate-campaigns",
+        help="one-off: move campaign settings out of tenant documents into campaign records",
+    )
+    migrate.add_argument("--cnpj", help="only this tenant (default: every tenant)")
+    migrate.set_defaults(run=_migrate_campaigns)
+
     sweep = commands.add_parser("sweep", help="repair stuck targets now (the scheduled sweeper)")
     sweep.set_defaults(run=_sweep)
 
@@ -398,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     targets = commands.add_parser("targets", help="list a tenant's campaign targets")
     targets.add_argument("cnpj")
-    targets.add_argument("--campaign", choices=[p.campaign_type for p in registered_processors()])
+    targets.add_argument("--campaign", choices=[p.kind for p in registered_processors()])
     targets.add_argument("--json", action="store_true")
     targets.set_defaults(run=_targets)
 

@@ -1,10 +1,11 @@
 """One campaign model for every kind: the four automatic campaigns and API-created segments.
 
 A campaign is the PyTake payload (name, objective, schedule, recurrence, throttle,
-segmentation, templates, A/B test) plus what the pipeline needs to run it. The pipeline
-itself reads a campaign through its *settings projection* (:meth:`Campaign.settings_map`),
-the per-campaign map of the tenant document that processors and delivery have always read,
-so an API campaign and a birthday campaign go through the same targeting and delivery code.
+segmentation, templates, A/B test) plus its lifecycle. What targeting and delivery read of it
+is derived from those fields by one function (:func:`pipeline_settings`, the campaign's
+:attr:`~Campaign.pipeline`) and stored with them in the campaign's one document, so an API
+campaign and a birthday campaign go through the same targeting and delivery code and nothing
+about a campaign is kept anywhere else.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
+import pydantic
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,10 +24,19 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.domain.abtest import ABTestConfig
 from shared.domain.campaign_ids import SEGMENT
+from shared.domain.campaign_settings import (
+    BASE_SETTINGS,
+    CampaignSettings,
+    CampaignThrottle,
+    TemplateRef,
+    settings_model,
+)
 from shared.domain.errors import ConflictError, FieldError
+from shared.domain.pacing import SendWindow
 from shared.domain.segmentation import Segmentation
 from shared.domain.vouchers import VoucherConfig
 
@@ -43,20 +53,21 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 Scalar = int | float | bool | str | None
 Threshold = Scalar | Annotated[list[dict[Name, Scalar]], Field(max_length=20)]
 """A built-in kind's setting: a number, a text, or a short list of records (loyalty tiers)."""
-_HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
 
 class LocalWindow(BaseModel):
-    """An exact local send window, ``HH:MM`` to ``HH:MM`` (the same day)."""
+    """An exact local send window, ``HH:MM`` to ``HH:MM`` (the same day); seconds may follow
+    (``23:59:59.999999`` ends with the day: a window ending at ``23:59`` leaves a minute out)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: str = Field(pattern=_HOUR_MINUTE, examples=["09:30"])
-    end: str = Field(pattern=_HOUR_MINUTE, examples=["18:00"])
+    start: str = Field(pattern=_LOCAL_TIME, examples=["09:30"])
+    end: str = Field(pattern=_LOCAL_TIME, examples=["18:00"])
 
     @model_validator(mode="after")
     def _ordered(self) -> LocalWindow:
-        if self.end <= self.start:
+        if time.fromisoformat(self.end) <= time.fromisoformat(self.start):
             raise ValueError("end must be after start (a window within one day)")
         return self
 
@@ -414,106 +425,156 @@ class Campaign(CampaignFields):
                         f"{', '.join(sorted(known))}",
                     )
 
-    # -- the settings projection the pipeline reads ---------------------------------------
+    # -- what targeting and delivery read -------------------------------------------------
 
-    def settings_map(self) -> dict[str, Any]:
-        """The tenant document's ``campaigns.<id>`` map: what targeting and delivery read."""
-        throttle = self.throttle_config
-        settings: dict[str, Any] = {
-            **self.thresholds,
-            "enabled": self.status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
-            "paused": self.status == CampaignStatus.PAUSED,
-            "cancelled": self.status == CampaignStatus.CANCELLED,
-            "paused_reason": self.status_reason[:500],
-            "send_window": self.send_window.model_dump(mode="json")
-            if self.send_window is not None
-            else {
-                "start": f"{throttle.business_hours_start:02d}:00",
-                "end": "23:59"
-                if throttle.business_hours_end == 24
-                else (f"{throttle.business_hours_end:02d}:00"),
-            }
-            if throttle.respect_business_hours
-            else {"start": "00:00", "end": "23:59"},
-            "timezone_per_contact": throttle.timezone_per_contact,
-        }
-        if self.kind == SEGMENT:  # built-in kinds keep the tenant's pace, as they always had
-            settings["campaign_throttle"] = {
-                "messages_per_minute": throttle.messages_per_minute,
-                "messages_per_hour": throttle.messages_per_hour,
-                "messages_per_day": throttle.messages_per_day,
-                "delay_between_messages_seconds": throttle.delay_between_messages_ms / 1000,
-            }
-        if self.recurrence is not None:
-            settings["run_hour"] = self.recurrence.hour
-        try:
-            template = self.approved_template()
-        except FieldError:
-            template = None
-        if template is not None and template.whatsapp_template is not None:
-            settings["template"] = _template_ref(template)
-        variants = {}
-        config = self.ab_test_config
-        if config is not None and config.enabled:
-            for variant in config.variants:
-                chosen = self.variant_template(variant.name, variant.template_id)
-                if chosen is not None and chosen.whatsapp_template is not None:
-                    variants[variant.name] = _template_ref(chosen)
-        settings["variant_templates"] = variants
-        settings["template_values"] = _template_values(self.templates)
-        if self.voucher is not None:
-            settings["voucher"] = self.voucher.model_dump(mode="json")
-        if self.kind == SEGMENT:
-            settings["segment"] = self.model_dump(
-                mode="json",
-                include={
-                    "segmentation",
-                    "scheduled_at",
-                    "recurrence",
-                    "ab_test_config",
-                    "voucher",
-                    "created_at",
-                    "occurrences_run",
-                    "ab_state",
-                    "status",
-                },
-            )
-            settings["segment"]["rollout_variant"] = (
-                self.ab_state.rollout_variant if self.ab_state is not None else None
-            )
-        return settings
+    @property
+    def pipeline(self) -> CampaignSettings:
+        """The campaign's pipeline settings (see :func:`pipeline_settings`)."""
+        return pipeline_settings(self)
 
 
-def _template_ref(template: MessageTemplate) -> dict[str, Any]:
-    assert template.whatsapp_template is not None
-    return {
-        "name": template.whatsapp_template.name,
-        "language": template.whatsapp_template.language,
-        "parameters": template.parameters,
-    }
+def pipeline_settings(campaign: Campaign) -> CampaignSettings:
+    """What targeting and delivery read of ``campaign``, as its kind's settings model.
 
-
-def _template_values(templates: list[MessageTemplate]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for template in templates:
-        values.update(template.variable_values)
-    return values
-
-
-def occurrence_due(
-    recurrence: Recurrence | None, first_run: datetime, n: int, zone: ZoneInfo
-) -> tuple[datetime, date] | None:
-    """When occurrence ``n`` (0-based) is due and its local day; None once the series ended.
-
-    The first occurrence is the start (or ``scheduled_at``); later ones fall on the
-    recurrence's days at its local hour and minute.
+    The one derivation of the pipeline's settings from the campaign's fields: the status says
+    whether the processor runs (scheduled, running) and whether queued messages wait (paused)
+    or are skipped (cancelled); the send window is the exact ``send_window``, else the
+    business hours, else the whole day; the sent template is the first one mapped to an
+    approved WhatsApp template, and each A/B variant's; an API campaign's throttle slows the
+    tenant's (built-in kinds keep the tenant's pace); a built-in kind's ``thresholds`` are
+    validated by its model here, so an error names ``thresholds.<name>``.
     """
-    first_day = first_run.astimezone(zone).date()
-    if n == 0:
-        return first_run, first_day
-    if recurrence is None:
-        return None
-    day = recurrence.occurrence(first_day, n)
-    if recurrence.is_over(n, day):
-        return None
-    return datetime.combine(day, time(recurrence.hour, recurrence.minute), zone), day
+    model = settings_model(campaign.kind)
+    clash = sorted(set(campaign.thresholds) & BASE_SETTINGS)
+    if clash:
+        raise FieldError(f"thresholds.{clash[0]}", "a setting every campaign has, not a threshold")
+    throttle = campaign.throttle_config
+    settings: dict[str, Any] = {
+        "enabled": campaign.status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
+        "paused": campaign.status == CampaignStatus.PAUSED,
+        "cancelled": campaign.status == CampaignStatus.CANCELLED,
+        "paused_reason": campaign.status_reason[:500],
+        "send_window": _send_window(campaign),
+        "timezone_per_contact": throttle.timezone_per_contact,
+        "variant_templates": _variant_templates(campaign),
+        "template_values": {
+            name: value
+            for template in campaign.templates
+            for name, value in template.variable_values.items()
+        },
+        "voucher": campaign.voucher,
+    }
+    if campaign.kind == SEGMENT:
+        settings["campaign_throttle"] = CampaignThrottle(
+            messages_per_minute=throttle.messages_per_minute,
+            messages_per_hour=throttle.messages_per_hour,
+            messages_per_day=throttle.messages_per_day,
+            delay_between_messages_seconds=throttle.delay_between_messages_ms / 1000,
+        )
+    if campaign.recurrence is not None:
+        settings["run_hour"] = campaign.recurrence.hour
+    approved = [t for t in campaign.templates if t.whatsapp_template is not None]
+    if approved:
+        settings["template"] = _template_ref(approved[0])
+    try:
+        return model.model_validate({**campaign.thresholds, **settings})
+    except pydantic.ValidationError as error:
+        raise _under_thresholds(error, set(campaign.thresholds)) from error
+
+
+def _send_window(campaign: Campaign) -> SendWindow:
+    window = campaign.send_window
+    if window is not None:
+        start, end = time.fromisoformat(window.start), time.fromisoformat(window.end)
+        return SendWindow(start=start, end=end)
+    throttle = campaign.throttle_config
+    if not throttle.respect_business_hours:
+        return SendWindow(start=time(0, 0), end=time(23, 59))
+    end = time(23, 59) if throttle.business_hours_end == 24 else time(throttle.business_hours_end)
+    return SendWindow(start=time(throttle.business_hours_start), end=end)
+
+
+def _variant_templates(campaign: Campaign) -> dict[str, TemplateRef]:
+    config = campaign.ab_test_config
+    if config is None or not config.enabled:
+        return {}
+    variants = {}
+    for variant in config.variants:
+        chosen = campaign.variant_template(variant.name, variant.template_id)
+        if chosen is not None and chosen.whatsapp_template is not None:
+            variants[variant.name] = _template_ref(chosen)
+    return variants
+
+
+def _template_ref(template: MessageTemplate) -> TemplateRef:
+    assert template.whatsapp_template is not None
+    return TemplateRef(
+        name=template.whatsapp_template.name,
+        language=template.whatsapp_template.language,
+        parameters=template.parameters,
+    )
+
+
+def _under_thresholds(error: pydantic.ValidationError, names: set[str]) -> pydantic.ValidationError:
+    """The same errors, located at ``thresholds.<name>`` as a client sent them."""
+    details: list[InitErrorDetails] = []
+    for item in error.errors():
+        loc = item["loc"]
+        if loc and loc[0] in names:
+            loc = ("thresholds", *loc)
+        detail: InitErrorDetails = {"type": item["type"], "loc": loc, "input": item["input"]}
+        if "ctx" in item:
+            detail["ctx"] = item["ctx"]
+        try:  # a standard error type keeps its context (a page words it from ``ge``, ``le``)
+            pydantic.ValidationError.from_exception_data(error.title, [detail])
+        except KeyError:  # a validator's own type: kept with its message
+            detail = {"type": PydanticCustomError(item["type"], item["msg"]), "loc": loc,
+                      "input": item["input"]}  # fmt: skip
+        details.append(detail)
+    return pydantic.ValidationError.from_exception_data(error.title, details)
+
+
+# -- the built-in kinds -----------------------------------------------------------------------
+
+BUILT_IN_OBJECTIVES = {
+    "BIRTHDAY": Objective.ENGAGEMENT,
+    "WELCOME": Objective.ENGAGEMENT,
+    "REACTIVATION": Objective.RETENTION,
+    "LOYALTY": Objective.RETENTION,
+}
+
+
+def built_in_campaign(kind: str, *, now: datetime) -> Campaign:
+    """A built-in kind's campaign with its kind's defaults, stored at ``now``: running daily
+    at the default hour, sending the kind's default template within the default window."""
+    defaults = settings_model(kind)()
+    window = defaults.send_window
+    return Campaign(
+        id=kind,
+        kind=kind,
+        name=kind.capitalize(),
+        description=f"built-in {kind.lower()} campaign",
+        objective=BUILT_IN_OBJECTIVES[kind],
+        status=CampaignStatus.RUNNING,
+        created_at=now,
+        updated_at=now,
+        throttle_config=ThrottleConfig(
+            business_hours_start=window.start.hour, business_hours_end=window.end.hour
+        ),
+        send_window=LocalWindow(
+            start=window.start.strftime("%H:%M"), end=window.end.strftime("%H:%M")
+        ),
+        recurrence=Recurrence(frequency="daily", hour=defaults.run_hour),
+        templates=[message_template(defaults.sent_template)],
+        thresholds=defaults.model_dump(mode="json", exclude=set(BASE_SETTINGS)),
+    )
+
+
+def message_template(template: TemplateRef) -> MessageTemplate:
+    """An approved template as a campaign's message template (its variables, in order)."""
+    return MessageTemplate(
+        name=template.name,
+        content=" ".join(f"{{{{{p}}}}}" for p in template.parameters) or template.name,
+        variables=template.parameters,
+        whatsapp_template=WhatsAppTemplate(name=template.name, language=template.language),
+    )

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.domain.campaign_ids import kind_of
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
 from shared.domain.errors import FieldError
 
 _PATH = re.compile(
-    r"^users/(?P<cnpj>[0-9A-Z]{14})/campaigns/(?P<type>[A-Z][A-Z0-9_]{0,39})"
+    r"^users/(?P<cnpj>[0-9A-Z]{14})/campaigns/(?P<campaign>[A-Z][A-Z0-9_]{0,39})"
     r"/targets/(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]{0,199})$"
 )
 _TASK_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -27,12 +28,17 @@ _TASK_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 @dataclass(frozen=True, slots=True)
 class TargetRef:
     cnpj: Cnpj
-    campaign_type: str
+    campaign_id: str
     target_id: str
 
     @property
+    def campaign_kind(self) -> str:
+        """BIRTHDAY, WELCOME, ... or SEGMENT: a built-in kind is its own campaign id."""
+        return kind_of(self.campaign_id)
+
+    @property
     def path(self) -> str:
-        return f"users/{self.cnpj.value}/campaigns/{self.campaign_type}/targets/{self.target_id}"
+        return f"users/{self.cnpj.value}/campaigns/{self.campaign_id}/targets/{self.target_id}"
 
     @classmethod
     def parse(cls, path: str) -> TargetRef:
@@ -40,7 +46,7 @@ class TargetRef:
         match = _PATH.fullmatch(path.strip("/"))
         if match is None:
             raise FieldError("target", f"not a target document path: {path[:200]!r}")
-        return cls(Cnpj.parse(match["cnpj"]), match["type"], match["id"])
+        return cls(Cnpj.parse(match["cnpj"]), match["campaign"], match["id"])
 
     def task_id(self, generation: int) -> str:
         """The Cloud Task id of this target's ``generation``-th planned send.
@@ -49,7 +55,7 @@ class TargetRef:
         the duplicate; a new generation (retry, deferral, sweep) gets a fresh name because
         production keeps an executed task's name reserved for about an hour.
         """
-        readable = f"{self.cnpj.value}-{self.campaign_type}-{self.target_id}"
+        readable = f"{self.cnpj.value}-{self.campaign_id}-{self.target_id}"
         if not _TASK_SAFE.fullmatch(readable) or len(readable) > 400:
             readable = "t" + hashlib.sha256(self.path.encode()).hexdigest()[:40]
         return f"{readable}-g{generation}"

@@ -26,7 +26,7 @@ class RunStatus(StrEnum):
 
 @dataclass(slots=True)
 class CampaignOutcome:
-    campaign_type: str
+    campaign_id: str
     status: OutcomeStatus
     candidates: int = 0
     created: int = 0
@@ -44,6 +44,8 @@ class CampaignOutcome:
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> CampaignOutcome:
         fields = dict(document)
+        if "campaign_type" in fields:  # run documents written before the field was renamed
+            fields["campaign_id"] = fields.pop("campaign_type")
         fields["status"] = OutcomeStatus(fields["status"])
         fields["skipped"] = Counter(fields.get("skipped", {}))
         return cls(**fields)

@@ -1,7 +1,7 @@
 """An API campaign's audience as data: who is included, who is excluded, which filters hold.
 
 A segmentation is stored with its campaign and compiled to SQL at every run
-(``shared/services/segments.py``). Everything that can be wrong with it is decided here,
+(``shared/segment_sql.py``). Everything that can be wrong with it is decided here,
 before any query: each filter's field, operator and value are checked against the field's
 type, and each error is attached to the part of the filter at fault, so the API's 422 names
 e.g. ``segmentation.custom_filters[1].value``. The compiler then only ever maps a checked

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.domain.campaign_ids import kind_of
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 PENDING = "PENDING"
@@ -33,7 +35,7 @@ class Target:
     customer_id: str
     name: str
     phone: str
-    campaign_type: str
+    campaign_id: str
     period: str
     run_id: str
     local_date: str
@@ -51,7 +53,8 @@ class Target:
             "customerId": self.customer_id,
             "name": self.name,
             "phone": self.phone,
-            "campaignType": self.campaign_type,
+            "campaignId": self.campaign_id,
+            "campaignKind": kind_of(self.campaign_id),
             "period": self.period,
             "data": self.data,
             "status": PENDING,

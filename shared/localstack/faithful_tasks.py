@@ -9,7 +9,8 @@ refuses and paces, retries and drops what production paces, retries and drops:
 - a task name in use, or used within ``name_retention_seconds``, is refused (ALREADY_EXISTS:
   ``create`` returns False, as the real adapter does);
 - a queue that was never created is NOT_FOUND, a malformed task id INVALID_ARGUMENT, and a
-  schedule more than 30 days ahead INVALID_ARGUMENT (all :class:`ValueError` here);
+  schedule more than 30 days ahead INVALID_ARGUMENT (each a :class:`PermanentError` here, as
+  the real adapter raises them);
 - each queue dispatches through a token bucket (``max_dispatches_per_second``, ``max_burst``)
   with at most ``max_concurrent`` requests in flight;
 - a non-2xx answer, a connection error or a timeout is retried after production's backoff
@@ -19,6 +20,10 @@ refuses and paces, retries and drops what production paces, retries and drops:
 Every queue gets the same settings (the real adapter's, by default): ours all share one
 configuration in Terraform too. Not modelled: OIDC tokens, task deletion, pausing and fairness
 between queues.
+
+It reads the wall clock (``time.time``), not a :data:`shared.clock.Clock`: it stands for an outside
+service whose schedules are absolute wall-clock times and whose threads wait in real time; the
+code under test gets its clock injected, the world around it keeps real time.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from shared.adapters.cloud_tasks_queue import (
     MAX_CONCURRENT_DISPATCHES,
     MAX_DISPATCHES_PER_SECOND,
 )
+from shared.domain.errors import PermanentError
 from shared.domain.retry import SEND_RETRY, RetryPolicy
 from shared.ports import TaskRequest
 
@@ -169,24 +175,24 @@ class FaithfulCloudTasks:
 
     def ensure_queue(self, queue: str) -> None:
         if not QUEUE_ID.fullmatch(queue):
-            raise ValueError(f"invalid queue id {queue!r}: letters, digits and hyphens, 1-100")
+            raise PermanentError(f"invalid queue id {queue!r}: letters, digits and hyphens, 1-100")
         with self._lock:
             if queue not in self._queues:
                 self._queues[queue] = _Queue(tokens=self.max_burst, refilled_at=time.monotonic())
 
     def create(self, task: TaskRequest) -> bool:
         if not TASK_ID.fullmatch(task.task_id):
-            raise ValueError(
+            raise PermanentError(
                 f"invalid task id {task.task_id!r}: only letters, digits, '-' and '_', 1-500 chars"
             )
         due = _epoch(task.schedule_at)
         if due > time.time() + MAX_SCHEDULE_AHEAD_SECONDS:
-            raise ValueError(f"task {task.task_id!r} is scheduled more than 30 days ahead")
+            raise PermanentError(f"task {task.task_id!r} is scheduled more than 30 days ahead")
         body = json.dumps(dict(task.payload)).encode()
         with self._lock:
             state = self._queues.get(task.queue)
             if state is None:
-                raise ValueError(f"queue {task.queue!r} does not exist (create it first)")
+                raise PermanentError(f"queue {task.queue!r} does not exist (create it first)")
             key = (task.queue, task.task_id)
             if key in self._names:
                 finished = self._names[key]

@@ -49,6 +49,12 @@ LOCAL_WHATSAPP = {
 """Local-only credentials shared by the sandbox and the functions (never real secrets)."""
 
 
+_children: dict[int, subprocess.Popen[bytes]] = {}
+"""The services this process started and has not yet seen end, by pid. Kept, not dropped: a
+running child's ``Popen`` that is garbage-collected warns (ResourceWarning), and only through
+it is the child's exit status read, so it never lingers as a zombie."""
+
+
 class StackError(RuntimeError):
     """The stack cannot start; the message says what is missing and how to get it."""
 
@@ -234,16 +240,17 @@ class Stack:
         ]
 
     def _start(self, service: Service) -> None:
-        log = (self.state_dir / "logs" / f"{service.name}.log").open("ab")
         env = {**os.environ, **service.env}
-        process = subprocess.Popen(
-            service.command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
+        with (self.state_dir / "logs" / f"{service.name}.log").open("ab") as log:
+            process = subprocess.Popen(  # the child keeps its own copy of the log's descriptor
+                service.command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        _children[process.pid] = process
         service.pid = process.pid
 
     # -- down / status --------------------------------------------------------------------
@@ -253,7 +260,7 @@ class Stack:
         # Reverse start order: the functions host and sandbox go first, so no task or webhook
         # in flight waits on an emulator that is already gone.
         for service in reversed(services):
-            if _is_ours(service):
+            if service.pid in _children or _is_ours(service):  # a child of ours even as a zombie
                 _terminate(service.pid)
                 say(f"  stopped {service.name} (pid {service.pid})")
         self.state_file.unlink(missing_ok=True)
@@ -365,18 +372,36 @@ def _is_ours(service: Service) -> bool:
 
 def _terminate(pid: int) -> None:
     """SIGTERM the process group we created, then SIGKILL what is left after 10 s."""
+    child = _children.pop(pid, None)
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):  # reap it if it is our child
-                os.waitpid(pid, os.WNOHANG)
-            if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
-                return
-            time.sleep(0.05)
+            break
+        if _ended(pid, child, wait):
+            break
+    if child is not None and child.poll() is None:
+        _children[pid] = child  # alive even after SIGKILL: still ours to reap
+
+
+def _ended(pid: int, child: subprocess.Popen[bytes] | None, wait: float) -> bool:
+    """Whether ``pid`` ended within ``wait`` seconds. A child of ours has ended once its exit
+    status is read; /proc alone can mislead, since a threaded process whose main thread has
+    exited shows as a zombie while its other threads still run."""
+    if child is not None:
+        try:
+            child.wait(wait)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _is_zombie(pid: int) -> bool:

@@ -11,6 +11,9 @@ reissue an id that a store already holds.
 Endpoints: ``POST /{version}/{phone_number_id}/messages`` (the Graph API); ``GET|POST|DELETE
 /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP);
 ``GET /_sandbox/messages``; ``GET /_sandbox/stats``; ``DELETE /_sandbox``; ``GET /healthz``.
+
+Its timestamps are the wall clock's (``time.time``), not a :data:`shared.clock.Clock`: it stands
+for Meta's servers, which stamp statuses and inbound messages with their own real time.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ do. Nothing here is a rule of its own: the audience is the estimate's query
 (:func:`shared.services.campaigns.estimate_audience`), the sample is the same audience query
 (:func:`shared.services.segments.sample`), and the send times come from the delivery planner
 (:class:`shared.domain.pacing.Planner`) built exactly as delivery builds it for this campaign,
-from the campaign's own settings projection and the tenant's throttle.
+from the campaign's own pipeline settings and the tenant's throttle.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from shared.domain.tenant import Tenant
 from shared.logs import mask_phone
 from shared.services import segments
 from shared.services.campaigns import CampaignPorts, estimate_audience
-from shared.services.delivery_common import campaign_delivery
+from shared.services.delivery_common import CampaignDelivery
 from shared.whatsapp.requests_body import first_name
 
 MAX_PLANNED = 20_000
@@ -56,7 +56,7 @@ class Forecast:
 
 
 def draft_campaign(fields: CampaignFields, now: datetime) -> Campaign:
-    """The campaign ``fields`` would create now (not stored): for its rules and projection."""
+    """The campaign ``fields`` would create now (not stored): for its rules and settings."""
     return Campaign(
         **fields.model_dump(), id=new_segment_id(), kind=SEGMENT, created_at=now, updated_at=now
     )
@@ -155,12 +155,9 @@ def _current(state: ShardState) -> ShardState:
 
 def _planner(tenant: Tenant, campaign: Campaign) -> Planner:
     """The planner delivery would use for this campaign's targets (tenant's zone)."""
-    projected = tenant.model_copy(
-        update={"campaigns": {**tenant.campaigns, campaign.id: campaign.settings_map()}}
-    )
     ref = TargetRef(tenant.id, campaign.id, "forecast")
     record = TargetRecord(ref, Status.PENDING, "", "", "", {})
-    return campaign_delivery(projected, campaign.id).planner(record)
+    return CampaignDelivery(tenant, campaign.pipeline).planner(record)
 
 
 def _tenant(ports: CampaignPorts, cnpj: Cnpj) -> Tenant:

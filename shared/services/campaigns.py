@@ -1,9 +1,10 @@
 """The campaign lifecycle behind the API: create, edit, start, pause, resume, cancel, list.
 
-Every change goes through one repository transaction that rewrites the campaign document
-and its settings projection together (see :class:`shared.ports.CampaignRepository`). The
-four built-in kinds are campaigns too: until someone edits one, it is presented from the
-tenant's existing settings, and its first edit stores it like any other campaign.
+Every change is one repository transaction on the campaign's record (see
+:class:`shared.ports.CampaignRepository`), which stores the campaign's pipeline settings with
+it. The four built-in kinds are campaigns too: ``register_tenant`` stores them with their
+kinds' defaults, and one a tenant lacks (registered before campaigns were records) is stored
+with those defaults on first use.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import pydantic
-from pydantic_core import InitErrorDetails, PydanticCustomError
-
 from shared import logs
-from shared.campaigns import CampaignProcessor, RunContext, SegmentProcessor, processor_for
+from shared.campaigns import RunContext, SegmentProcessor
+from shared.clock import Clock
 from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import (
     ABState,
@@ -26,29 +25,19 @@ from shared.domain.campaign import (
     CampaignCreate,
     CampaignPatch,
     CampaignStatus,
-    LocalWindow,
-    MessageTemplate,
     Objective,
     Recurrence,
-    ThrottleConfig,
-    WhatsAppTemplate,
+    built_in_campaign,
     check_transition,
-    occurrence_due,
 )
-from shared.domain.campaign_ids import (
-    BUILT_IN_KINDS,
-    SEGMENT,
-    is_campaign_id,
-    kind_of,
-    new_segment_id,
-)
+from shared.domain.campaign_ids import BUILT_IN_KINDS, SEGMENT, is_campaign_id, new_segment_id
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, ConflictError, FieldError, NotFoundError
+from shared.domain.occurrences import Complete, due_occurrence, record_completion, record_occurrence
 from shared.domain.runs import CampaignOutcome
 from shared.domain.segmentation import Segmentation
-from shared.domain.tenant import CampaignSettings, Tenant
+from shared.domain.tenant import Tenant
 from shared.ports import (
-    CampaignDocument,
     CampaignRepository,
     TargetStore,
     TenantRepository,
@@ -62,14 +51,6 @@ Action = Literal["start", "pause", "resume", "cancel"]
 
 _log = logging.getLogger(__name__)
 
-_BUILT_IN_OBJECTIVES = {
-    "BIRTHDAY": Objective.ENGAGEMENT,
-    "WELCOME": Objective.ENGAGEMENT,
-    "REACTIVATION": Objective.RETENTION,
-    "LOYALTY": Objective.RETENTION,
-}
-_BASE_SETTINGS = set(CampaignSettings.model_fields)
-
 
 @dataclass(frozen=True, slots=True)
 class CampaignPorts:
@@ -78,6 +59,8 @@ class CampaignPorts:
     warehouse: Warehouse
     targets: TargetStore
     vouchers: VoucherIssuer | None
+    clock: Clock
+    """When a built-in campaign a tenant lacks is stored on first use."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -86,78 +69,36 @@ class CampaignPorts:
 def get_campaign(ports: CampaignPorts, cnpj: Cnpj, campaign_id: str) -> Campaign:
     if not is_campaign_id(campaign_id):
         raise NotFoundError(f"no campaign {campaign_id[:60]!r}")
-    document = ports.campaigns.get(cnpj, campaign_id)
-    if document is not None:
-        return Campaign.model_validate(document)
+    campaign = ports.campaigns.get(cnpj, campaign_id)
+    if campaign is not None:
+        return campaign
     if campaign_id in BUILT_IN_KINDS:
-        return built_in_campaign(_tenant(ports, cnpj), campaign_id)
+        _tenant(ports, cnpj)
+        return _store_built_in(ports.campaigns, cnpj, campaign_id, now=ports.clock())
     raise NotFoundError(f"no campaign {campaign_id!r}")
 
 
-def ensure_built_ins(ports: CampaignPorts, cnpj: Cnpj) -> None:
-    """Store the built-in campaigns the tenant has never edited, so lists show all five."""
-    stored = ports.campaigns.get_many(cnpj, list(BUILT_IN_KINDS))
-    missing = [kind for kind in BUILT_IN_KINDS if kind not in stored]
-    if not missing:
-        return
-    tenant = _tenant(ports, cnpj)
-    for kind in missing:
-        campaign = built_in_campaign(tenant, kind)
-
-        def store(
-            current: CampaignDocument | None, campaign: Campaign = campaign
-        ) -> tuple[CampaignDocument, CampaignDocument]:
-            if current is not None:  # stored meanwhile by another request
-                return current, Campaign.model_validate(current).settings_map()
-            return _document(campaign), campaign.settings_map()
-
-        ports.campaigns.mutate(cnpj, kind, store)
+def store_built_ins(campaigns: CampaignRepository, cnpj: Cnpj, *, now: datetime) -> None:
+    """Store the built-in campaigns the tenant lacks, with their kinds' defaults."""
+    for kind in _missing_built_ins(campaigns, cnpj):
+        _store_built_in(campaigns, cnpj, kind, now=now)
 
 
-def built_in_campaign(tenant: Tenant, kind: str) -> Campaign:
-    """A built-in kind as a campaign, from the tenant's settings (defaults where unset)."""
-    processor = processor_for(kind)
-    assert processor is not None
-    settings = processor.settings_model.model_validate(tenant.campaigns.get(kind, {}))
-    status = CampaignStatus.DRAFT
-    if settings.enabled:
-        status = CampaignStatus.PAUSED if settings.paused else CampaignStatus.RUNNING
-    if settings.cancelled:
-        status = CampaignStatus.CANCELLED
-    template = processor.template(settings)
-    window = settings.send_window
-    thresholds = settings.model_dump(mode="json", exclude=_BASE_SETTINGS)
-    epoch = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
-    return Campaign(
-        id=kind,
-        kind=kind,
-        name=kind.capitalize(),
-        description=f"built-in {kind.lower()} campaign",
-        objective=_BUILT_IN_OBJECTIVES[kind],
-        status=status,
-        status_reason=settings.paused_reason,
-        created_at=epoch,
-        updated_at=epoch,
-        throttle_config=ThrottleConfig(
-            business_hours_start=window.start.hour,
-            business_hours_end=min(24, max(window.start.hour + 1, window.end.hour)),
-        ),
-        templates=[
-            MessageTemplate(
-                name=template.name,
-                content=" ".join(f"{{{{{p}}}}}" for p in template.parameters) or template.name,
-                variables=template.parameters,
-                whatsapp_template=WhatsAppTemplate(name=template.name, language=template.language),
-            )
-        ],
-        voucher=settings.voucher,
-        send_window=LocalWindow(
-            start=settings.send_window.start.strftime("%H:%M"),
-            end=settings.send_window.end.strftime("%H:%M"),
-        ),
-        recurrence=Recurrence(frequency="daily", hour=settings.run_hour),
-        thresholds=thresholds,
-    )
+def _missing_built_ins(campaigns: CampaignRepository, cnpj: Cnpj) -> list[str]:
+    stored = campaigns.get_many(cnpj, list(BUILT_IN_KINDS))
+    return [kind for kind in BUILT_IN_KINDS if kind not in stored]
+
+
+def _store_built_in(
+    campaigns: CampaignRepository, cnpj: Cnpj, kind: str, *, now: datetime
+) -> Campaign:
+    """The kind's campaign, stored now with its defaults unless another request just did."""
+
+    def stored_once(current: Campaign | None) -> Campaign:
+        return current or built_in_campaign(kind, now=now)
+
+    _, stored = campaigns.mutate(cnpj, kind, stored_once)
+    return stored
 
 
 def list_campaigns(
@@ -173,13 +114,15 @@ def list_campaigns(
     page: int,
     page_size: int,
 ) -> list[Campaign]:
-    ensure_built_ins(ports, cnpj)
+    if _missing_built_ins(ports.campaigns, cnpj):  # lists show all of them
+        _tenant(ports, cnpj)
+        store_built_ins(ports.campaigns, cnpj, now=ports.clock())
     equals = {}
     if status is not None:
         equals["status"] = status.value
     if objective is not None:
         equals["objective"] = objective.value
-    documents = ports.campaigns.page(
+    return ports.campaigns.page(
         cnpj,
         equals=equals,
         created_from=created_from,
@@ -189,7 +132,6 @@ def list_campaigns(
         offset=(page - 1) * page_size,
         limit=page_size,
     )
-    return [Campaign.model_validate(d) for d in documents]
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -213,10 +155,10 @@ def create_campaign(
         created_by=subject,
     )
 
-    def create(current: CampaignDocument | None) -> tuple[CampaignDocument, CampaignDocument]:
+    def create(current: Campaign | None) -> Campaign:
         if current is not None:
             raise ConflictError(f"campaign {campaign.id} exists already")
-        return _document(campaign), campaign.settings_map()
+        return campaign
 
     ports.campaigns.mutate(cnpj, campaign.id, create)
     return campaign
@@ -297,7 +239,7 @@ def change_status(
     outcome = None
     if after.kind == SEGMENT and after.status == CampaignStatus.RUNNING:
         try:
-            outcome = run_due_occurrence(ports, cnpj, after.id, now, run_id=f"api-{action}")
+            outcome = run_due_occurrence(ports, cnpj, after.id, now=now, run_id=f"api-{action}")
         except CampaignError as error:  # the status change stands; the next tick materialises
             logs.log(
                 _log,
@@ -350,53 +292,66 @@ def estimate_audience(
 
 
 def run_due_occurrence(
-    ports: CampaignPorts, cnpj: Cnpj, campaign_id: str, instant: datetime, run_id: str
+    ports: CampaignPorts, cnpj: Cnpj, campaign_id: str, *, now: datetime, run_id: str
 ) -> CampaignOutcome | None:
-    """Materialise the campaign's next occurrence if it is due; None when nothing was due.
+    """Materialise the campaign's due occurrence (see :func:`due_occurrence`), decide its A/B
+    test, or complete it; None when nothing was materialised.
 
     Safe to repeat: targets are create-only under (customer, occurrence) ids, and the
     occurrence counter only advances from the value this run read.
     """
     tenant = _tenant(ports, cnpj)
     campaign = get_campaign(ports, cnpj, campaign_id)
-    tz = zone(tenant.timezone)
-    if campaign.status == CampaignStatus.SCHEDULED:
-        if campaign.scheduled_at is None or campaign.scheduled_at > instant:
-            return None
-    elif campaign.status != CampaignStatus.RUNNING:
-        return None
-    if campaign.ab_pending and campaign.last_occurrence is not None:
-        return _decide_ab_test(ports, tenant, campaign, instant, run_id)
-    first_run = campaign.scheduled_at or campaign.started_at or instant
-    done = campaign.occurrences_run
-    n = done
-    due = occurrence_due(campaign.recurrence, first_run, n, tz)
-    while due is not None and due[0] <= instant:  # missed ones (a pause, a past start) lapse:
-        following = occurrence_due(campaign.recurrence, first_run, n + 1, tz)  # only the latest
-        if following is None or following[0] > instant:  # due one goes, never a backlog
-            break
-        n, due = n + 1, following
-    if due is None:  # every occurrence is materialised: complete once nothing is in flight
+    if (
+        campaign.status == CampaignStatus.RUNNING
+        and campaign.ab_pending
+        and campaign.last_occurrence is not None
+    ):
+        return _decide_ab_test(ports, tenant, campaign, now=now, run_id=run_id)
+    due = due_occurrence(campaign, now=now, zone=zone(tenant.timezone))
+    expected = campaign.occurrences_run
+    if isinstance(due, Complete):  # complete once nothing of it is on its way any more
         if campaign.status == CampaignStatus.RUNNING and not ports.campaigns.has_open_targets(
             cnpj, campaign_id
         ):
-            _advance(ports, cnpj, campaign_id, done, done, None, instant, complete=True)
+            _mutate(
+                ports,
+                cnpj,
+                campaign_id,
+                lambda current: record_completion(current, expected=expected, now=now),
+            )
         return None
-    due_at, day = due
-    if due_at > instant:
+    if due is None:
         return None
-    period = day.isoformat() if campaign.recurrence is not None else "once"
-    outcome = _materialise(ports, tenant, campaign_id, period, instant, run_id)
-    _advance(ports, cnpj, campaign_id, done, n + 1, period, instant, complete=False)
+    if due.lapsed:
+        logs.log(
+            _log,
+            logging.INFO,
+            "missed occurrences lapsed",
+            tenant=cnpj.value,
+            campaign=campaign_id,
+            lapsed=due.lapsed,
+            period=due.occurrence.period,
+        )
+    outcome = _materialise(
+        ports, tenant, campaign, period=due.occurrence.period, now=now, run_id=run_id
+    )
+    _mutate(
+        ports,
+        cnpj,
+        campaign_id,
+        lambda current: record_occurrence(current, due=due, expected=expected, now=now),
+    )
     return outcome
 
 
 def _materialise(
     ports: CampaignPorts,
     tenant: Tenant,
-    campaign_id: str,
+    campaign: Campaign,
+    *,
     period: str,
-    instant: datetime,
+    now: datetime,
     run_id: str,
 ) -> CampaignOutcome:
     tz = zone(tenant.timezone)
@@ -404,18 +359,16 @@ def _materialise(
         ports.warehouse,
         ports.targets,
         ports.vouchers,
-        campaign_id=campaign_id,
+        campaign=campaign,
         period_key=period,
         opted_out_phones=ports.campaigns.opted_out_phones(tenant.id),
     )
-    ctx = RunContext(
-        tenant=tenant, zone=tz, instant=instant, today=local_date(instant, tz), run_id=run_id
-    )
-    return processor.run(ctx)
+    ctx = RunContext(tenant=tenant, zone=tz, instant=now, today=local_date(now, tz), run_id=run_id)
+    return processor.run(ctx, processor.settings(campaign))
 
 
 def _decide_ab_test(
-    ports: CampaignPorts, tenant: Tenant, campaign: Campaign, instant: datetime, run_id: str
+    ports: CampaignPorts, tenant: Tenant, campaign: Campaign, *, now: datetime, run_id: str
 ) -> CampaignOutcome | None:
     """Once every variant has its sample, the test decides and the rest of the audience goes.
 
@@ -425,6 +378,7 @@ def _decide_ab_test(
     """
     config, period = campaign.ab_test_config, campaign.last_occurrence
     assert config is not None and period is not None
+    decided = campaign
     if campaign.ab_undecided:
         request = _analytics_request(campaign, tenant, period)
         results = campaign_analytics(ports.warehouse, tenant.id, request).ab_test_results
@@ -442,54 +396,25 @@ def _decide_ab_test(
             rollout_variant=rollout,
             p_value=results.p_value,
             confidence_level=results.confidence_level,
-            decided_at=instant,
+            decided_at=now,
         )
 
         def decide(current: Campaign) -> Campaign:
             if not current.ab_undecided:
                 return current
-            return current.model_copy(update={"ab_state": state, "updated_at": instant})
+            return current.model_copy(update={"ab_state": state, "updated_at": now})
 
-        _mutate(ports, tenant.id, campaign.id, decide)
-    fresh = _tenant(ports, tenant.id)  # its projection now carries the rollout variant
-    outcome = _materialise(ports, fresh, campaign.id, period, instant, run_id)
+        _, decided = _mutate(ports, tenant.id, campaign.id, decide)
+    outcome = _materialise(ports, tenant, decided, period=period, now=now, run_id=run_id)
 
     def rolled_out(current: Campaign) -> Campaign:  # only now: a failed rollout is redone
         if current.ab_state is None:
             return current
         marked = current.ab_state.model_copy(update={"rolled_out_period": period})
-        return current.model_copy(update={"ab_state": marked, "updated_at": instant})
+        return current.model_copy(update={"ab_state": marked, "updated_at": now})
 
     _mutate(ports, tenant.id, campaign.id, rolled_out)
     return outcome
-
-
-def _advance(
-    ports: CampaignPorts,
-    cnpj: Cnpj,
-    campaign_id: str,
-    expected: int,
-    count: int,
-    period: str | None,
-    now: datetime,
-    complete: bool,
-) -> None:
-    """Record ``count`` occurrences done, if nobody advanced it past ``expected`` meanwhile."""
-
-    def advance(campaign: Campaign) -> Campaign:
-        if campaign.occurrences_run != expected or campaign.status not in (
-            CampaignStatus.SCHEDULED,
-            CampaignStatus.RUNNING,
-        ):
-            return campaign  # another run advanced it, or a person paused it meanwhile
-        update: dict[str, Any] = {"updated_at": now, "status": CampaignStatus.RUNNING}
-        if period is not None:
-            update.update(occurrences_run=count, last_occurrence=period)
-        if complete:
-            update.update(status=CampaignStatus.COMPLETED, completed_at=now)
-        return campaign.model_copy(update=update)
-
-    _mutate(ports, cnpj, campaign_id, advance)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -502,71 +427,32 @@ def _tenant(ports: CampaignPorts, cnpj: Cnpj) -> Tenant:
     return tenant
 
 
-def _document(campaign: Campaign) -> CampaignDocument:
-    document = campaign.model_dump(mode="json")
-    for field in ("created_at", "updated_at"):  # real timestamps: range filters and sorting
-        document[field] = getattr(campaign, field)
-    return document
-
-
 def _mutate(
     ports: CampaignPorts,
     cnpj: Cnpj,
     campaign_id: str,
     change: Callable[[Campaign], Campaign],
 ) -> tuple[Campaign, Campaign]:
-    if not is_campaign_id(campaign_id):
-        raise NotFoundError(f"no campaign {campaign_id[:60]!r}")
-    tenant = _tenant(ports, cnpj)
-    seen: dict[str, Campaign] = {}
+    """Apply ``change`` to the stored campaign in one transaction; (before, after). A built-in
+    kind the tenant lacks is stored with its defaults first."""
+    get_campaign(ports, cnpj, campaign_id)  # the tenant and the campaign exist
 
-    def mutation(current: CampaignDocument | None) -> tuple[CampaignDocument, CampaignDocument]:
-        if current is not None:
-            campaign = Campaign.model_validate(current)
-        elif campaign_id in BUILT_IN_KINDS:
-            campaign = built_in_campaign(tenant, campaign_id)
-        else:
+    def stored(current: Campaign | None) -> Campaign:
+        if current is None:
             raise NotFoundError(f"no campaign {campaign_id!r}")
-        after = change(campaign)
-        seen["before"], seen["after"] = campaign, after
-        return _document(after), after.settings_map()
+        return change(current)
 
-    ports.campaigns.mutate(cnpj, campaign_id, mutation)
-    return seen["before"], seen["after"]
+    before, after = ports.campaigns.mutate(cnpj, campaign_id, stored)
+    if before is None:  # unreachable: ``stored`` refuses a missing campaign
+        raise NotFoundError(f"no campaign {campaign_id!r}")
+    return before, after
 
 
 def _check_thresholds(campaign: Campaign) -> Campaign:
     """The campaign with its thresholds as its kind reads them (``"45"`` becomes ``45``); a
     threshold the kind refuses is a validation error at ``thresholds.<name>``."""
-    processor: type[CampaignProcessor[Any]] | None = processor_for(kind_of(campaign.id))
-    assert processor is not None
-    try:
-        settings = processor.settings_model.model_validate(campaign.settings_map())
-    except pydantic.ValidationError as error:
-        raise _under_thresholds(error, set(campaign.thresholds)) from error
-    except CampaignError as error:  # a kind's own rule, raised as the domain's error
-        raise FieldError("thresholds", str(error)[:500]) from error
-    read = settings.model_dump(mode="json", include=set(campaign.thresholds))
+    read = campaign.pipeline.model_dump(mode="json", include=set(campaign.thresholds))
     return campaign.model_copy(update={"thresholds": read})
-
-
-def _under_thresholds(error: pydantic.ValidationError, names: set[str]) -> pydantic.ValidationError:
-    """The same errors, located at ``thresholds.<name>`` as a client sent them."""
-    details: list[InitErrorDetails] = []
-    for item in error.errors():
-        loc = item["loc"]
-        if loc and loc[0] in names:
-            loc = ("thresholds", *loc)
-        detail: InitErrorDetails = {"type": item["type"], "loc": loc, "input": item["input"]}
-        if "ctx" in item:
-            detail["ctx"] = item["ctx"]
-        try:  # a standard error type keeps its context (a page words it from ``ge``, ``le``)
-            pydantic.ValidationError.from_exception_data(error.title, [detail])
-        except KeyError:  # a validator's own type: kept with its message
-            detail = {"type": PydanticCustomError(item["type"], item["msg"]), "loc": loc,
-                      "input": item["input"]}  # fmt: skip
-        details.append(detail)
-    return pydantic.ValidationError.from_exception_data(error.title, details)
 
 
 def _check_daily(recurrence: Recurrence | None) -> None:

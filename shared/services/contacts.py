@@ -5,7 +5,7 @@ queues a few more before failing the rest, and an import's plan (which contacts 
 they hold) is only right if nobody changes them between the read and the MERGE. So every
 change of a tenant's contacts runs inside the tenant's contacts lease (:class:`ContactsLock`):
 read, plan and write happen one change at a time per tenant, while tenants never wait for each
-other. The plan itself is pure (:mod:`shared.domain.contacts`): a store only reads rows and
+other. The plan itself is pure (:mod:`shared.domain.contact_merge`): a store only reads rows and
 writes the rows the plan computed.
 
 A route is a thin call: parse nothing itself, pass the body (or the uploaded bytes and
@@ -19,31 +19,30 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel, Field
 
 from shared import logs
 from shared.domain.cnpj import Cnpj
+from shared.domain.contact_merge import RowOutcome, StoredContact, plan_import, retagged
+from shared.domain.contact_parsing import (
+    LineNumbering,
+    ParsedImport,
+    Rejection,
+    SourceFormat,
+    parse_json_request,
+    parse_upload,
+)
 from shared.domain.contacts import (
     MAX_REPORTED_REJECTIONS,
     ImportOptions,
     JsonImportRequest,
-    LineNumbering,
     MergeStrategy,
-    ParsedImport,
-    Rejection,
-    RowOutcome,
-    SourceFormat,
-    StoredContact,
     TagUpdateRequest,
     contact_id_for,
     is_contact_id,
-    parse_json_request,
-    parse_upload,
-    plan_import,
-    retagged,
 )
 from shared.domain.phones import normalize_br_mobile
 
@@ -146,10 +145,10 @@ class TagReport(BaseModel):
 
 
 def import_json(
-    cnpj: Cnpj, request: JsonImportRequest, ports: ContactPorts, now: datetime | None = None
+    cnpj: Cnpj, request: JsonImportRequest, ports: ContactPorts, *, now: datetime
 ) -> ImportReport:
     """``POST /contacts/import`` with a JSON body (rows, or CSV text with ``source: csv``)."""
-    return import_contacts(cnpj, parse_json_request(request), request, ports, now)
+    return import_contacts(cnpj, parse_json_request(request), request, ports, now=now)
 
 
 def import_file(
@@ -158,14 +157,15 @@ def import_file(
     filename: str,
     options: ImportOptions,
     ports: ContactPorts,
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> ImportReport:
     """``POST /contacts/import`` with a multipart upload (.csv or .xlsx).
 
     The route should read at most ``MAX_FILE_BYTES + 1`` bytes: a larger file raises
     :class:`~shared.domain.contacts.ImportTooLarge` here.
     """
-    return import_contacts(cnpj, parse_upload(content, filename), options, ports, now)
+    return import_contacts(cnpj, parse_upload(content, filename), options, ports, now=now)
 
 
 def import_contacts(
@@ -173,16 +173,16 @@ def import_contacts(
     parsed: ParsedImport,
     options: ImportOptions,
     ports: ContactPorts,
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> ImportReport:
     """Write the valid rows of ``parsed`` by ``options.merge_strategy``; report every row."""
     started = time.monotonic()
-    instant = now or datetime.now(UTC)
     outcomes: dict[RowOutcome, int] = {}
     if parsed.rows:
         with ports.lock.hold(cnpj) as lease:
             stored = ports.store.find(cnpj, [row.contact_id for row in parsed.rows])
-            plan = plan_import(parsed.rows, {c.contact_id: c for c in stored}, options, instant)
+            plan = plan_import(parsed.rows, {c.contact_id: c for c in stored}, options, now)
             if plan.writes:
                 lease.renew()
                 ports.store.upsert(cnpj, plan.writes)
@@ -222,10 +222,9 @@ def import_contacts(
 
 
 def update_tags(
-    cnpj: Cnpj, request: TagUpdateRequest, ports: ContactPorts, now: datetime | None = None
+    cnpj: Cnpj, request: TagUpdateRequest, ports: ContactPorts, *, now: datetime
 ) -> TagReport:
     """``POST /contacts/tags``: contacts are named by id or by phone (normalised like imports)."""
-    instant = now or datetime.now(UTC)
     wanted: dict[str, str | None] = {}  # contact id -> the phone as given (None: named by id)
     invalid: list[Rejection] = []
     unknown_ids = [i for i in dict.fromkeys(request.contact_ids) if not is_contact_id(i)]
@@ -253,7 +252,7 @@ def update_tags(
             ]
             if changing:
                 lease.renew()
-                ports.store.retag(cnpj, changing, request.add, request.remove, instant)
+                ports.store.retag(cnpj, changing, request.add, request.remove, now)
     found = {contact.contact_id for contact in stored}
     missing = [contact_id for contact_id in wanted if contact_id not in found]
     logs.log(

@@ -1,8 +1,8 @@
 """What every delivery step shares: its ports, the campaign's settings, tasks and history.
 
 Enqueue, send, webhook and sweeper are separate functions in production, but they must agree
-on how a target's planner is built, how its task is named and what its history row says;
-that agreement lives here once.
+on how a target's planner is built, how it is queued, how its task is named, what its history
+row says and what a campaign-breaking WhatsApp error does; that agreement lives here once.
 """
 
 from __future__ import annotations
@@ -10,20 +10,26 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from shared import logs
-from shared.campaigns import processor_for
+from shared.clock import Clock
 from shared.domain.calendar import zone
+from shared.domain.campaign import Campaign
+from shared.domain.campaign_ids import BUILT_IN_KINDS
+from shared.domain.campaign_settings import CampaignSettings, TemplateRef, settings_model
 from shared.domain.cnpj import Cnpj
-from shared.domain.delivery import TargetRecord
+from shared.domain.delivery import TargetRecord, TargetRef
+from shared.domain.delivery_status import Status
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
-from shared.domain.tenant import CampaignSettings, TemplateRef, Tenant
+from shared.domain.tenant import Tenant
 from shared.manifest import send_queue
 from shared.ports import (
+    CampaignChange,
+    CampaignRepository,
     DeliveryStore,
     HistoryLog,
     HistoryRow,
@@ -36,21 +42,18 @@ from shared.ports import (
 _log = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class DeliveryPorts:
     tenants: TenantRepository
+    campaigns: CampaignRepository
     store: DeliveryStore
     tasks: TaskQueue
     sender: MessageSender
     history: HistoryLog
+    clock: Clock
     send_url: str
     """Where Cloud Tasks deliver: the ``send_message`` function's URL."""
     default_phone_number_id: str = ""
-    clock: Callable[[], datetime] = utc_now
 
 
 class _BatchTenants:
@@ -78,18 +81,58 @@ class _BatchTenants:
         self._inner.save(tenant)
         self._forget()
 
-    def pause_campaign(self, cnpj: Cnpj, campaign_type: str, reason: str) -> None:
-        self._inner.pause_campaign(cnpj, campaign_type, reason)
-        self._forget()
-
     def _forget(self) -> None:
         self._get.cache_clear()
         self._active = None
 
 
+class _BatchCampaigns:
+    """Campaign reads memoised for one batch of work, as :class:`_BatchTenants` does tenants:
+    a webhook POST with many statuses of one campaign reads its record once. A write through
+    this wrapper (a WhatsApp pause) forgets what it read, so the next target sees the pause."""
+
+    def __init__(self, inner: CampaignRepository) -> None:
+        self._inner = inner
+        self._get = functools.cache(inner.get)
+
+    def get(self, cnpj: Cnpj, campaign_id: str) -> Campaign | None:
+        return self._get(cnpj, campaign_id)
+
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Campaign]:
+        return self._inner.get_many(cnpj, campaign_ids)
+
+    def page(self, cnpj: Cnpj, **query: Any) -> list[Campaign]:
+        return self._inner.page(cnpj, **query)
+
+    def live(self, cnpj: Cnpj) -> list[str]:
+        return self._inner.live(cnpj)
+
+    def mutate(
+        self, cnpj: Cnpj, campaign_id: str, change: CampaignChange
+    ) -> tuple[Campaign | None, Campaign]:
+        try:
+            return self._inner.mutate(cnpj, campaign_id, change)
+        finally:
+            self._get.cache_clear()
+
+    def pause(self, cnpj: Cnpj, campaign_id: str, reason: str) -> None:
+        try:
+            self._inner.pause(cnpj, campaign_id, reason)
+        finally:
+            self._get.cache_clear()
+
+    def has_open_targets(self, cnpj: Cnpj, campaign_id: str) -> bool:
+        return self._inner.has_open_targets(cnpj, campaign_id)
+
+    def opted_out_phones(self, cnpj: Cnpj) -> list[str]:
+        return self._inner.opted_out_phones(cnpj)
+
+
 def for_one_batch(ports: DeliveryPorts) -> DeliveryPorts:
-    """The same ports, reading each tenant at most once (see :class:`_BatchTenants`)."""
-    return replace(ports, tenants=_BatchTenants(ports.tenants))
+    """The same ports, reading each tenant and each campaign at most once."""
+    return replace(
+        ports, tenants=_BatchTenants(ports.tenants), campaigns=_BatchCampaigns(ports.campaigns)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +141,10 @@ class CampaignDelivery:
 
     tenant: Tenant
     settings: CampaignSettings
-    template: TemplateRef
+
+    @property
+    def template(self) -> TemplateRef:
+        return self.settings.sent_template
 
     @property
     def paused(self) -> bool:
@@ -125,20 +171,53 @@ class CampaignDelivery:
         return Planner(throttle, self.settings.send_window, contact_zone, tenant_zone)
 
 
-def campaign_delivery(tenant: Tenant, campaign_id: str) -> CampaignDelivery:
-    """Built-in kinds and API campaigns alike: the settings map of the campaign's id."""
-    processor = processor_for(campaign_id)
-    if processor is None:
-        raise PermanentError(f"unknown campaign {campaign_id!r}")
-    settings = processor.settings_model.model_validate(tenant.campaigns.get(campaign_id, {}))
-    return CampaignDelivery(tenant, settings, processor.template(settings))
+def campaign_delivery(ports: DeliveryPorts, tenant: Tenant, campaign_id: str) -> CampaignDelivery:
+    """Built-in kinds and API campaigns alike: the pipeline settings of the campaign's record.
+    A built-in kind the tenant has no record of (registered before campaigns were records)
+    sends with its kind's defaults, as its processor targets with them."""
+    campaign = ports.campaigns.get(tenant.id, campaign_id)
+    if campaign is not None:
+        return CampaignDelivery(tenant, campaign.pipeline)
+    if campaign_id in BUILT_IN_KINDS:
+        return CampaignDelivery(tenant, settings_model(campaign_id)())
+    raise PermanentError(f"no campaign {campaign_id[:60]!r} for tenant {tenant.cnpj}")
+
+
+def queue_send(
+    ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery, earliest: datetime
+) -> Status | None:
+    """Plan ``record``'s next send no earlier than ``earliest``, record it, ask for its task.
+
+    The one way a target is queued: its first plan (enqueue), a paused campaign, the frequency
+    cap or a retryable answer (send), the marketing limit in a ``failed`` webhook, and a lost
+    task (sweeper). The plan is written only while the target is as the caller read it (same
+    status, same task generation), so of two steps racing on one target at most one plans it.
+    Whenever the target is QUEUED afterwards, by this call or by the racer, its history row and
+    its task are asked for again: both are idempotent (the row's event id, the task's name),
+    and a racer that crashed between its plan and its task thereby loses nothing.
+
+    The target's status afterwards (None: it does not exist); QUEUED means its task exists.
+    """
+    after = ports.store.queue(
+        record.ref,
+        delivery.planner(record),
+        earliest,
+        frozenset({record.status}),
+        ports.clock(),
+        record.task_generation,
+    )
+    if after is None or after.status is not Status.QUEUED:
+        return after.status if after else None
+    record_change(ports, after, delivery)
+    schedule_send(ports, after)
+    return Status.QUEUED
 
 
 def schedule_send(ports: DeliveryPorts, record: TargetRecord) -> bool:
     """Create the Cloud Task of the record's current generation (False: it exists already)."""
     if record.planned_at is None:
         raise PermanentError(f"{record.ref.path} is queued without a planned time")
-    return ports.tasks.create(
+    created = ports.tasks.create(
         TaskRequest(
             queue=send_queue(record.ref.cnpj.value),
             task_id=record.ref.task_id(record.task_generation),
@@ -147,6 +226,27 @@ def schedule_send(ports: DeliveryPorts, record: TargetRecord) -> bool:
             schedule_at=record.planned_at,
         )
     )
+    logs.log(
+        _log,
+        logging.INFO,
+        "target queued" if created else "task already exists",
+        target=record.ref.path,
+        plannedAt=record.planned_at.isoformat(),
+    )
+    return created
+
+
+def record_change(
+    ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery | None
+) -> None:
+    """Append the history row of ``record``'s latest change.
+
+    Every write of a target is followed by this. A step retried after a crash between the two
+    appends again: the row's event id is the record's path and version, so readers keep one.
+    Without the campaign's settings (a tenant gone or inactive) the row names no template.
+    """
+    template = delivery.template_for(record).name if delivery is not None else ""
+    ports.history.append(record.ref.cnpj, [history_row(record, template, ports.clock())])
 
 
 def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow:
@@ -154,8 +254,8 @@ def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow
     return HistoryRow(
         event_id=f"{record.ref.path}#{record.version}",
         user_id=record.customer_id,
-        campaign_type=record.ref.campaign_type,
-        campaign_id=record.ref.campaign_type,
+        campaign_kind=record.ref.campaign_kind,
+        campaign_id=record.ref.campaign_id,
         target_id=record.ref.target_id,
         sent_at=record.updated_at or at,
         status=record.status.value,
@@ -170,4 +270,28 @@ def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow
         period=record.period,
         voucher_code=str(record.data.get("voucherCode", "")),
         ab_group=str(record.data.get("abGroup", "")),
+    )
+
+
+def pause_campaign(
+    ports: DeliveryPorts,
+    delivery: CampaignDelivery,
+    ref: TargetRef,
+    code: int | None,
+    reason: str,
+) -> None:
+    """A broken template or a spam limit fails every following message too: stop and alert.
+
+    Learnt from the answer of ``/messages`` (send) or from a ``failed`` status (webhooks).
+    """
+    ports.campaigns.pause(ref.cnpj, ref.campaign_id, f"WhatsApp error {code}: {reason}")
+    logs.log(
+        _log,
+        logging.CRITICAL,
+        "campaign paused by a WhatsApp error",
+        alert="campaign_paused",
+        tenant=ref.cnpj.value,
+        campaign=ref.campaign_id,
+        errorCode=code,
+        template=delivery.template.name,
     )

@@ -29,7 +29,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.campaign import Campaign
 from shared.domain.cnpj import Cnpj
+from shared.domain.contact_merge import retagged
 from shared.domain.contacts import (
     MAX_LABELS,
     JsonImportRequest,
@@ -37,7 +39,6 @@ from shared.domain.contacts import (
     TagUpdateRequest,
     contact_id_for,
     is_contact_id,
-    retagged,
 )
 from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.phones import normalize_br_mobile
@@ -120,7 +121,7 @@ class PeopleLedger(Protocol):
 
 
 class CampaignNames(Protocol):
-    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Campaign]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,9 +462,9 @@ def tag_person(
         body = JsonImportRequest(
             data=[{"phone_number": phone}], tags=request.add, merge_strategy=MergeStrategy.UPDATE
         )
-        import_json(cnpj, body, ports.contacts, now)
+        import_json(cnpj, body, ports.contacts, now=now)
     else:
-        update_tags(cnpj, request, ports.contacts, now)
+        update_tags(cnpj, request, ports.contacts, now=now)
     after = retagged(before, request.add, request.remove)
     return PersonTags(
         id=row["customer_id"], contact_id=contact_id, tags=list(after), changed=after != before
@@ -588,7 +589,7 @@ def _messages(
     items = [
         MessageReceived(
             campaign_id=item["campaign"],
-            campaign_name=(names.get(item["campaign"]) or {}).get("name"),
+            campaign_name=found.name if (found := names.get(item["campaign"])) else None,
             target_id=item["target_id"],
             status=item["status"],
             first_at=item["first_at"],

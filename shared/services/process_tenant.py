@@ -1,11 +1,14 @@
 """Run every campaign processor for one tenant at one tick, and keep the run document.
 
-Scheduling lives here, targeting in the processors: a campaign runs once per local day, at
-the first tick at or after its local run hour (later ticks report it as already done unless
-forced). One campaign's failure never stops the others. A transient failure (BigQuery or
-Firestore briefly unavailable) is recorded and then raised, so Pub/Sub redelivers the job;
-the redelivery skips campaigns this run already completed and re-does the rest, which is
-safe because target writes are create-only under deterministic ids.
+Scheduling lives here, targeting in the processors: a built-in campaign runs once per local
+day, at the first tick at or after its local run hour (later ticks report it as already done
+unless forced), with the settings of its campaign record; the tenant's live API campaigns each
+materialise their due occurrence (:func:`shared.services.campaigns.run_due_occurrence`).
+
+One campaign's failure never stops the others. A transient failure (BigQuery or Firestore
+briefly unavailable) is recorded and then raised, so Pub/Sub redelivers the job; the
+redelivery skips campaigns this run already completed and re-does the rest, which is safe
+because target writes are create-only under deterministic ids.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ import pydantic
 from shared import logs
 from shared.campaigns import CampaignProcessor, RunContext, registered_processors
 from shared.domain.calendar import local_date, zone
-from shared.domain.campaign_ids import SEGMENT, kind_of
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, TransientError
 from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
-from shared.domain.tenant import Tenant
 from shared.messages import TenantJob
 from shared.ports import CampaignMarker, RunLedger, TargetStore, TenantRepository, Warehouse
 from shared.services.campaigns import CampaignPorts, run_due_occurrence
@@ -39,8 +40,8 @@ class TenantPorts:
     runs: RunLedger
     warehouse: Warehouse
     targets: TargetStore
-    campaigns: CampaignPorts | None = None
-    """API campaigns (and vouchers); None runs the built-in kinds only (some tests)."""
+    """Where the built-in kinds write their targets (API campaigns: ``campaigns.targets``)."""
+    campaigns: CampaignPorts
 
 
 def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
@@ -66,34 +67,25 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
     ctx = RunContext(tenant=tenant, zone=tz, instant=job.instant, today=today, run_id=job.tick_id)
     outcomes = []
     for processor_class in registered_processors():
-        vouchers = ports.campaigns.vouchers if ports.campaigns else None
-        processor = processor_class(ports.warehouse, ports.targets, vouchers)
-        outcome = _run_campaign(processor, ctx, job.force, ports.runs)
+        processor = processor_class(ports.warehouse, ports.targets, ports.campaigns.vouchers)
+        outcome = _run_campaign(processor, ctx, job.force, ports)
         ports.runs.record(cnpj, job.tick_id, outcome)
         outcomes.append(outcome)
-    if ports.campaigns is not None:
-        for campaign_id in _live_segments(tenant):
-            segment_outcome = _run_segment(ports.campaigns, ctx, campaign_id)
-            if segment_outcome is not None:
-                ports.runs.record(cnpj, job.tick_id, segment_outcome)
-                outcomes.append(segment_outcome)
+    # Listing them failing is the tenant's job failing: Pub/Sub redelivers it, and the
+    # redelivery skips what this run completed.
+    for campaign_id in ports.campaigns.campaigns.live(cnpj):
+        segment_outcome = _run_segment(ports.campaigns, ctx, campaign_id)
+        if segment_outcome is not None:
+            ports.runs.record(cnpj, job.tick_id, segment_outcome)
+            outcomes.append(segment_outcome)
     duration_ms = int((time.monotonic() - started) * 1000)
     retries = [o for o in outcomes if o.status is OutcomeStatus.RETRY]
     if retries:
-        error = "; ".join(f"{o.campaign_type}: {o.detail}" for o in retries)
+        error = "; ".join(f"{o.campaign_id}: {o.detail}" for o in retries)
         ports.runs.finish(cnpj, job.tick_id, RunStatus.RETRYING, duration_ms, error)
         raise TransientError(error)
     ports.runs.finish(cnpj, job.tick_id, RunStatus.FINISHED, duration_ms)
     return outcomes
-
-
-def _live_segments(tenant: Tenant) -> list[str]:
-    return sorted(
-        campaign_id
-        for campaign_id, settings in tenant.campaigns.items()
-        if kind_of(campaign_id) == SEGMENT
-        and (settings.get("segment") or {}).get("status") in ("scheduled", "running")
-    )
 
 
 def _run_segment(ports: CampaignPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
@@ -101,26 +93,26 @@ def _run_segment(ports: CampaignPorts, ctx: RunContext, campaign_id: str) -> Cam
     return _contained(
         ctx,
         campaign_id,
-        lambda: run_due_occurrence(ports, ctx.tenant.id, campaign_id, ctx.instant, ctx.run_id),
+        lambda: run_due_occurrence(
+            ports, ctx.tenant.id, campaign_id, now=ctx.instant, run_id=ctx.run_id
+        ),
     )
 
 
 def _run_campaign(
-    processor: CampaignProcessor[Any],
-    ctx: RunContext,
-    force: bool,
-    runs: RunLedger,
+    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, ports: TenantPorts
 ) -> CampaignOutcome:
-    kind = processor.campaign_type
-    return _contained(ctx, kind, lambda: _run_if_due(processor, ctx, force, runs))
+    kind = processor.kind
+    return _contained(ctx, kind, lambda: _run_if_due(processor, ctx, force, ports))
 
 
 def _run_if_due(
-    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, runs: RunLedger
+    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, ports: TenantPorts
 ) -> CampaignOutcome:
-    kind = processor.campaign_type
+    kind = processor.kind
     cnpj = ctx.tenant.id
-    settings = processor.settings(ctx.tenant)
+    runs = ports.runs
+    settings = processor.settings(ports.campaigns.campaigns.get(cnpj, kind))
     if not settings.enabled:
         return CampaignOutcome(kind, OutcomeStatus.DISABLED)
     marker = runs.marker(cnpj, kind)
@@ -135,7 +127,7 @@ def _run_if_due(
     reason = processor.not_due_reason(ctx, settings)
     if reason is not None:
         return CampaignOutcome(kind, OutcomeStatus.NOT_DUE, detail=reason)
-    outcome = processor.run(ctx)
+    outcome = processor.run(ctx, settings)
     runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
     logs.log(
         _log,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
+from shared.domain.errors import reading_document
 from shared.logs import mask_phone
 from shared.ports import RecipientList
 from shared.services import campaigns as campaign_service
@@ -78,7 +79,12 @@ def targets_page(
         after=after,
         limit=limit,
     )
-    return [recipient_of(target_id, document) for target_id, document in found], last
+    targets = f"users/{cnpj.value}/campaigns/{campaign_id}/targets"
+    page = []
+    for target_id, document in found:
+        with reading_document(f"{targets}/{target_id}"):
+            page.append(recipient_of(target_id, document))
+    return page, last
 
 
 def recipient_of(target_id: str, document: dict[str, Any]) -> Recipient:

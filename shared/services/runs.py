@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.domain.cnpj import Cnpj
+from shared.domain.errors import reading_document
 from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
 from shared.ports import RunHistory
 
@@ -84,7 +85,7 @@ def run_of(run_id: str, document: dict[str, Any]) -> Run:
 
 def _campaign_run(outcome: CampaignOutcome) -> CampaignRun:
     return CampaignRun(
-        campaign_id=outcome.campaign_type,
+        campaign_id=outcome.campaign_id,
         status=outcome.status,
         candidates=outcome.candidates,
         created=outcome.created,
@@ -101,7 +102,11 @@ def recent_runs(
     """Newest first; raises KeyError for an ``after`` that is not one of the tenant's runs."""
     day = local_date.isoformat() if local_date is not None else None
     found, last = history.page(cnpj, local_date=day, after=after, limit=limit)
-    return [run_of(run_id, document) for run_id, document in found], last
+    runs = []
+    for run_id, document in found:
+        with reading_document(f"users/{cnpj.value}/runs/{run_id}"):
+            runs.append(run_of(run_id, document))
+    return runs, last
 
 
 def today_by_campaign(runs: list[Run]) -> dict[str, tuple[Run, CampaignRun]]:

@@ -7,8 +7,9 @@ follows the same rules as :mod:`shared.services.process_tenant` and
 * a built-in kind runs once a local day, at the first tick at or after its run hour, on the days
   its processor says it is due (reactivation from day 20 of the month, for instance); once it
   ran today, its next run is on a later day;
-* an API campaign's next occurrence is its ``scheduled_at`` while scheduled, else the next of
-  its recurrence (a one-off campaign has none once started);
+* an API campaign's next occurrence is the first one it has not materialised
+  (:func:`shared.domain.occurrences.upcoming`): its ``scheduled_at`` while scheduled, else the
+  next of its recurrence (a one-off campaign has none once started);
 * what is due already and not done yet goes at the next tick.
 
 Paused, cancelled, completed and draft campaigns have no next run.
@@ -20,8 +21,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from shared.campaigns import RunContext, processor_for
 from shared.domain.calendar import local_date, zone
-from shared.domain.campaign import Campaign, CampaignStatus, occurrence_due
+from shared.domain.campaign import Campaign, CampaignStatus
 from shared.domain.campaign_ids import SEGMENT
+from shared.domain.occurrences import upcoming
 from shared.domain.tenant import Tenant
 from shared.ports import TargetStore, Warehouse
 
@@ -62,7 +64,7 @@ def next_run(
     if processor_class is None:
         return None
     processor = processor_class(warehouse, targets)
-    settings = processor.settings(tenant)
+    settings = processor.settings(campaign)
     tz = zone(tenant.timezone)
     today = local_date(now, tz)
     for offset in range(_LOOK_AHEAD_DAYS):
@@ -81,16 +83,7 @@ def next_run(
 
 
 def _next_occurrence(campaign: Campaign, tenant: Tenant, now: datetime) -> datetime | None:
-    if campaign.status == CampaignStatus.SCHEDULED:
-        due_at = campaign.scheduled_at
-    elif campaign.status == CampaignStatus.RUNNING:
-        first_run = campaign.scheduled_at or campaign.started_at or now
-        due = occurrence_due(
-            campaign.recurrence, first_run, campaign.occurrences_run, zone(tenant.timezone)
-        )
-        due_at = due[0] if due is not None else None
-    else:
+    occurrence = upcoming(campaign, now=now, zone=zone(tenant.timezone))
+    if occurrence is None:
         return None
-    if due_at is None:
-        return None
-    return due_at if due_at > now else next_tick(now)
+    return occurrence.at if occurrence.at > now else next_tick(now)

@@ -1,12 +1,22 @@
-"""Register a tenant: its Firestore document, BigQuery datasets and tables, and send queue."""
+"""Register a tenant: its Firestore document, built-in campaigns, BigQuery datasets and tables,
+and send queue."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from shared import sqlfiles
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
 from shared.manifest import send_queue
-from shared.ports import TaskQueue, TemplateCatalogue, TenantRepository, Warehouse
+from shared.ports import (
+    CampaignRepository,
+    TaskQueue,
+    TemplateCatalogue,
+    TenantRepository,
+    Warehouse,
+)
+from shared.services.campaigns import store_built_ins
 from shared.services.templates import seed_defaults
 
 TABLE_DDL = (
@@ -27,13 +37,20 @@ def register_tenant(
     warehouse: Warehouse | None,
     queues: TaskQueue | None,
     templates: TemplateCatalogue | None = None,
+    campaigns: CampaignRepository | None = None,
+    now: datetime | None = None,
 ) -> Tenant:
-    """Idempotent: re-registering keeps the tenant's campaign settings and data.
+    """Idempotent: re-registering keeps the tenant's campaigns, settings and data.
 
     Without a warehouse or queues only the tenant document is written: in production
     Terraform's tenant module owns the datasets, tables, view and send queue. With a template
-    catalogue, the default approved templates the tenant lacks are stored in it.
+    catalogue, the default approved templates the tenant lacks are stored in it. With
+    ``campaigns`` (and ``now``, when they are stored), the four built-in campaigns the tenant
+    lacks are stored with their kinds' defaults; without, they run with those defaults until
+    first used.
     """
+    if campaigns is not None and now is None:
+        raise ValueError("storing the built-in campaigns needs now: when they are stored")
     existing = tenants.get(cnpj)
     fields = existing.model_dump() if existing else {"cnpj": cnpj.value}
     if name is not None:
@@ -51,4 +68,6 @@ def register_tenant(
     tenants.save(tenant)
     if templates is not None:
         seed_defaults(templates, cnpj)
+    if campaigns is not None and now is not None:
+        store_built_ins(campaigns, cnpj, now=now)
     return tenant

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.domain.campaign_settings import TemplateRef
 from shared.domain.errors import FieldError
-from shared.domain.tenant import TemplateRef
 
 MAX_PARAMETER_CHARS = 1024
 """Meta's limit for a template body; a single parameter can never be longer."""

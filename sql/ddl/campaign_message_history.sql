@@ -3,6 +3,8 @@
 -- refuses UPDATE/DELETE on rows still in the streaming buffer, so nothing here is ever
 -- updated: readers take the latest row per target, and a retried append of the same change
 -- repeats its event_id (deduplicate on it).
+-- campaign_type is the campaign's kind (BIRTHDAY, WELCOME, REACTIVATION, LOYALTY or SEGMENT) under
+-- the seed's column name; campaign_id is the campaign itself (a kind, or an API campaign's SEG_ id).
 -- Partitioned by day and clustered like the "already reached?" look-ups of the targeting queries.
 CREATE TABLE IF NOT EXISTS `{campaign_dataset}.message_history` (
   user_id STRING,

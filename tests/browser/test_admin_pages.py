@@ -34,7 +34,7 @@ def _tick(deps: Container, cnpj: Cnpj, local_time: str) -> dict[str, CampaignOut
     """Run the tenant's job as the hourly tick would, at ``local_time`` in São Paulo."""
     instant = datetime.fromisoformat(f"{DAY}T{local_time}:00-03:00")
     job = TenantJob(cnpj=cnpj.value, instant=instant, tick_id=f"tick-{local_time}")
-    return {o.campaign_type: o for o in process_tenant(job, deps.tenant_ports())}
+    return {o.campaign_id: o for o in process_tenant(job, deps.tenant_ports())}
 
 
 def _post_form(page: Page, url: str, fields: dict[str, str]) -> int:

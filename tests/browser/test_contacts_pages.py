@@ -131,7 +131,7 @@ def test_every_contacts_page_fits_a_phone_and_passes_axe(
         HistoryRow(
             event_id=f"users/{cnpj.value}/campaigns/BIRTHDAY/targets/{customer['id']}_2026#{n}",
             user_id=customer["id"],
-            campaign_type="BIRTHDAY",
+            campaign_kind="BIRTHDAY",
             campaign_id="BIRTHDAY",
             target_id=f"{customer['id']}_2026",
             sent_at=now - timedelta(minutes=10 - n),

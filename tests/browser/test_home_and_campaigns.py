@@ -33,6 +33,7 @@ from tests.browser.conftest import (
     keep_screenshot,
     sign_in,
 )
+from tests.campaign_records import edit_built_in
 from tests.integration.api_fixtures import ApiClient
 
 Client = Callable[..., ApiClient]
@@ -51,13 +52,8 @@ def loaded(page: Page) -> None:
 
 def ticked_tenant(deps: Container, sample_tenant: SampleTenant, **fields: Any) -> Cnpj:
     """A fresh sample tenant after one tick of now, its run finished."""
-    cnpj = sample_tenant(
-        customers=20,
-        seed=5,
-        as_of=date.today(),
-        campaigns={"REACTIVATION": {"min_day_of_month": 1}},
-        **fields,
-    )
+    cnpj = sample_tenant(customers=20, seed=5, as_of=date.today(), **fields)
+    edit_built_in(deps.campaigns, cnpj, "REACTIVATION", thresholds={"min_day_of_month": 1})
     tick = publish_tick(deps, datetime.now(UTC), cnpj.value, force=True)
     runs = wait_for_runs(deps, tick, timeout=120)
     assert runs[cnpj.value]["status"] == "FINISHED", runs
@@ -85,7 +81,7 @@ def test_home_shows_todays_run_in_words_the_chart_and_a_paused_campaign(
 ) -> None:
     # Deliveries paused: the messages wait, so the page's counts and the API's stay equal.
     cnpj = ticked_tenant(deps, sample_tenant, delivery=DeliverySettings(paused=True))
-    deps.tenants.pause_campaign(cnpj, "LOYALTY", PAUSE_REASON)  # as a 131048 send does
+    deps.campaigns.pause(cnpj, "LOYALTY", PAUSE_REASON)  # as a 131048 send does
     [run] = api_as(cnpj).get("/api/v1/runs").json()["items"]
     outcome = {c["campaign_id"]: c for c in run["campaigns"]}["REACTIVATION"]
     assert outcome["status"] == "done" and outcome["skipped"], outcome
@@ -188,7 +184,7 @@ def test_home_the_list_and_a_campaign_fit_a_phone_without_serious_axe_problems(
     api_as: Client,
 ) -> None:
     cnpj = ticked_tenant(deps, sample_tenant)
-    deps.tenants.pause_campaign(cnpj, "LOYALTY", PAUSE_REASON)
+    deps.campaigns.pause(cnpj, "LOYALTY", PAUSE_REASON)
     campaign_id = fast_campaign(api_as, cnpj, "Promoção de verão com um nome bem comprido")
     assert api_as(cnpj).post(f"/api/v1/campaigns/{campaign_id}/start").status_code == 200
     sign_in(phone, console_url, cnpj, Role.EDITOR)

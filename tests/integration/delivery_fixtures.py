@@ -23,6 +23,7 @@ import requests
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.bootstrap import Container
 from shared.domain.calendar import zone
+from shared.domain.campaign import LocalWindow
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -30,15 +31,20 @@ from shared.domain.phones import normalize_br_mobile
 from shared.domain.targets import Target
 from shared.localstack.stack import Stack
 from shared.ports import Change, Claim
-from shared.services.delivery_common import DeliveryPorts, utc_now
+from shared.services.delivery_common import DeliveryPorts
 from shared.services.send import LEASE
 from shared.services.sweeper import sweep
 from shared.services.tenants import register_tenant
+from tests.campaign_records import edit_built_in
+from tests.conftest import new_tenant_id
 
 CAMPAIGN_TYPES = ("BIRTHDAY", "WELCOME", "REACTIVATION", "LOYALTY")
 DONE = frozenset({Status.DELIVERED, Status.READ})
 """Where a message that reached the phone ends (the sandbox reads 60% of them)."""
 WAIT_SECONDS = 60.0
+TRIGGER_SECONDS = 240.0
+"""How long a new target may stay PENDING: the emulator delivers creation events in order, so
+a target waits behind those every earlier test created (thousands, a few a second)."""
 _POLL_SECONDS = 0.1
 _random = random.SystemRandom()
 
@@ -121,16 +127,18 @@ class TenantScopedStore(FirestoreDeliveryStore):
     """The real store, except that the sweeper only finds this tenant's overdue targets.
 
     The stack is shared by the whole session; a sweep with a clock in the future must not
-    repair (and so disturb) targets that other tests are still working on.
+    repair (and so disturb) targets that other tests are still working on. The sweeper's own
+    query runs in Firestore, on each of this tenant's ``campaigns/*/targets`` collections (the
+    emulator refuses a collection-group query below the root).
     """
 
     def __init__(self, store: FirestoreDeliveryStore, cnpj: Cnpj) -> None:
         super().__init__(store._client)
         self._cnpj = cnpj
 
-    def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
-        everyone = super().overdue(status, before, 100_000)
-        return [record for record in everyone if record.ref.cnpj == self._cnpj][:limit]
+    def _swept_targets(self) -> list[Any]:
+        campaigns = self._client.collection("users", self._cnpj.value, "campaigns")
+        return [campaign.collection("targets") for campaign in campaigns.list_documents()]
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ class DeliveryTenant:
 
     def target(
         self,
-        campaign_type: str = "BIRTHDAY",
+        campaign_id: str = "BIRTHDAY",
         phone: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> Target:
@@ -152,7 +160,7 @@ class DeliveryTenant:
             customer_id=f"c{_letters(12)}",
             name="Maria da Silva",
             phone=phone or new_phone(),
-            campaign_type=campaign_type,
+            campaign_id=campaign_id,
             period="2026-01",
             run_id="delivery-test",
             local_date="2026-01-01",
@@ -160,12 +168,12 @@ class DeliveryTenant:
         )
 
     def ref(self, target: Target) -> TargetRef:
-        return TargetRef(self.cnpj, target.campaign_type, target.id)
+        return TargetRef(self.cnpj, target.campaign_id, target.id)
 
     def create(self, *targets: Target) -> list[TargetRef]:
         """Create the documents (one batch per campaign type): the Firestore trigger fires."""
-        for campaign_type in {target.campaign_type for target in targets}:
-            batch = [target for target in targets if target.campaign_type == campaign_type]
+        for campaign_id in {target.campaign_id for target in targets}:
+            batch = [target for target in targets if target.campaign_id == campaign_id]
             result = self.deps.targets.create_batch(self.cnpj, batch)
             assert result.created == len(batch)
         return [self.ref(target) for target in targets]
@@ -189,15 +197,24 @@ class DeliveryTenant:
         what: str,
         timeout: float = WAIT_SECONDS,
     ) -> TargetRecord:
+        """This target, once ``predicate`` holds: ``timeout`` seconds from when the trigger
+        reached it (it leaves PENDING), which may take up to ``TRIGGER_SECONDS``."""
         last: list[TargetRecord] = []
 
-        def probe() -> TargetRecord | None:
+        def probe(done: Callable[[TargetRecord], bool]) -> TargetRecord | None:
             record = self.load(ref)
             last[:] = [record]
-            return record if predicate(record) else None
+            return record if done(record) else None
 
         try:
-            return wait_until(probe, f"{ref.target_id} {what}", timeout)
+            triggered = wait_until(
+                lambda: probe(lambda r: predicate(r) or r.status is not Status.PENDING),
+                f"{ref.target_id} {what} (or its creation event)",
+                TRIGGER_SECONDS,
+            )
+            if predicate(triggered):
+                return triggered
+            return wait_until(lambda: probe(predicate), f"{ref.target_id} {what}", timeout)
         except AssertionError as error:
             raise AssertionError(f"{error}; last seen: {last[-1] if last else None}") from None
 
@@ -232,13 +249,13 @@ class DeliveryTenant:
     def sweep(self, ahead: timedelta, ports: DeliveryPorts | None = None) -> Counter[str]:
         """Run the sweeper as if ``ahead`` had passed, on this tenant's targets only."""
         base = ports or self.ports
-        moment = utc_now() + ahead
+        moment = self.deps.clock() + ahead
         scoped = TenantScopedStore(self.deps.delivery_store, self.cnpj)
         return sweep(replace(base, clock=lambda: moment, store=scoped))
 
     def mark_sent(self, ref: TargetRef, wamid: str) -> TargetRecord:
         """QUEUED (generation 1) -> claimed as send number 1 -> SENT, without a message."""
-        store, now = self.deps.delivery_store, utc_now()
+        store, now = self.deps.delivery_store, self.deps.clock()
         claim = store.claim(ref, 1, now, now + LEASE, 0)
         assert claim.outcome is Claim.CLAIMED, claim
         change = Change(Status.SENT, wamid=wamid)
@@ -247,14 +264,12 @@ class DeliveryTenant:
         return sent
 
     def set_campaigns(self, window: tuple[str, str]) -> None:
-        tenant = self.deps.tenants.get(self.cnpj)
-        assert tenant is not None
+        """Every built-in campaign sends within ``window`` (local start and end)."""
         start, end = window
-        campaigns = {
-            kind: {**tenant.campaigns.get(kind, {}), "send_window": {"start": start, "end": end}}
-            for kind in CAMPAIGN_TYPES
-        }
-        self.deps.tenants.save(tenant.model_copy(update={"campaigns": campaigns}))
+        for kind in CAMPAIGN_TYPES:
+            edit_built_in(
+                self.deps.campaigns, self.cnpj, kind, send_window=LocalWindow(start=start, end=end)
+            )
 
 
 TenantFactory = Callable[..., DeliveryTenant]
@@ -263,9 +278,9 @@ ALWAYS_OPEN = ("00:00:00", "23:59:59.999999")
 """The whole day: a window ending at 23:59 would leave a minute in which nothing goes."""
 
 
-def closed_window(timezone: str = "America/Sao_Paulo") -> tuple[str, str]:
-    """Half an hour of the tenant's day at least eleven hours away from now."""
-    hour = (utc_now().astimezone(zone(timezone)).hour + 12) % 24
+def closed_window(now: datetime, timezone: str = "America/Sao_Paulo") -> tuple[str, str]:
+    """Half an hour of the tenant's day at least eleven hours away from ``now``."""
+    hour = (now.astimezone(zone(timezone)).hour + 12) % 24
     return f"{hour:02d}:00:00", f"{hour:02d}:30:00"
 
 
@@ -273,7 +288,7 @@ def new_delivery_tenant(
     deps: Container, *, frequency_cap_hours: int = 0, open: bool = True
 ) -> DeliveryTenant:
     """A fresh tenant that may send at any hour, fast (or, ``open=False``, not for hours)."""
-    cnpj = Cnpj.from_base(f"{_random.randrange(10**11, 10**12):012d}")
+    cnpj = new_tenant_id()
     tenant = register_tenant(
         cnpj,
         name=f"Delivery {cnpj.value}",
@@ -281,9 +296,13 @@ def new_delivery_tenant(
         tenants=deps.tenants,
         warehouse=deps.warehouse,
         queues=deps.task_queue,
+        campaigns=deps.campaigns,
+        now=deps.clock(),
     )
-    start, end = ALWAYS_OPEN if open else closed_window(tenant.timezone)
-    campaigns = {kind: {"send_window": {"start": start, "end": end}} for kind in CAMPAIGN_TYPES}
+    delivery_tenant = DeliveryTenant(deps, cnpj)
+    delivery_tenant.set_campaigns(
+        ALWAYS_OPEN if open else closed_window(deps.clock(), tenant.timezone)
+    )
     throttle = tenant.delivery.throttle.model_copy(
         update={
             # The number's ceiling (70/s): slots a few ms apart, so nothing waits for pacing.
@@ -295,28 +314,12 @@ def new_delivery_tenant(
     delivery = tenant.delivery.model_copy(
         update={"frequency_cap_hours": frequency_cap_hours, "throttle": throttle}
     )
-    deps.tenants.save(tenant.model_copy(update={"campaigns": campaigns, "delivery": delivery}))
-    return DeliveryTenant(deps, cnpj)
-
-
-BACKLOG_SECONDS = 240.0
-
-
-@pytest.fixture(scope="module")
-def triggers_keep_up(deps: Container) -> None:
-    """Wait until the Firestore trigger answers new targets at once.
-
-    The session's stack runs delivery for every target any test creates, and targeting tests
-    create thousands: their creation events queue up before ours (the functions host works
-    off a few per second). A canary target created now is enqueued once that backlog is gone.
-    """
-    canary = new_delivery_tenant(deps, open=False)
-    (ref,) = canary.create(canary.target())
-    canary.wait(ref, lambda r: r.status is not Status.PENDING, "earlier triggers", BACKLOG_SECONDS)
+    deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
+    return delivery_tenant
 
 
 @pytest.fixture
-def delivery_tenant(deps: Container, triggers_keep_up: None) -> TenantFactory:
+def delivery_tenant(deps: Container) -> TenantFactory:
     """``delivery_tenant(frequency_cap_hours=0, open=True)``: see :func:`new_delivery_tenant`."""
 
     def create(*, frequency_cap_hours: int = 0, open: bool = True) -> DeliveryTenant:

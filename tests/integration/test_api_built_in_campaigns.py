@@ -13,6 +13,7 @@ import pytest
 
 from shared.api.auth import Role
 from shared.bootstrap import Container
+from shared.domain.campaign_settings import CampaignSettings, ReactivationSettings
 from shared.domain.cnpj import Cnpj
 from tests.integration import api_fixtures
 from tests.integration.api_fixtures import ApiClient
@@ -29,10 +30,11 @@ def tenant(sample_tenant: Callable[..., Cnpj]) -> Cnpj:
     return sample_tenant(customers=5)
 
 
-def _projection(deps: Container, cnpj: Cnpj, kind: str) -> dict[str, object]:
-    stored = deps.tenants.get(cnpj)
+def _pipeline(deps: Container, cnpj: Cnpj, kind: str) -> CampaignSettings:
+    """What the kind's processor and delivery read: the stored record's pipeline settings."""
+    stored = deps.campaigns.get(cnpj, kind)
     assert stored is not None
-    return stored.campaigns[kind]
+    return stored.pipeline
 
 
 def test_a_running_built_in_takes_a_new_run_hour_and_stays_on(
@@ -46,8 +48,8 @@ def test_a_running_built_in_takes_a_new_run_hour_and_stays_on(
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "running"
     assert answer.json()["recurrence"]["hour"] == 15
-    projection = _projection(deps, tenant, "BIRTHDAY")
-    assert (projection["run_hour"], projection["enabled"]) == (15, True)
+    pipeline = _pipeline(deps, tenant, "BIRTHDAY")
+    assert (pipeline.run_hour, pipeline.enabled) == (15, True)
 
 
 def test_enabled_switches_a_built_in_off_and_on(
@@ -56,10 +58,10 @@ def test_enabled_switches_a_built_in_off_and_on(
     editor = api_as(tenant, Role.EDITOR)
     off = editor.patch("/api/v1/campaigns/WELCOME", json={"enabled": False})
     assert off.json()["status"] == "paused", off.text
-    assert _projection(deps, tenant, "WELCOME")["enabled"] is False
+    assert _pipeline(deps, tenant, "WELCOME").enabled is False
     on = editor.patch("/api/v1/campaigns/WELCOME", json={"enabled": True})
     assert on.json()["status"] == "running", on.text
-    assert _projection(deps, tenant, "WELCOME")["enabled"] is True
+    assert _pipeline(deps, tenant, "WELCOME").enabled is True
     segment = editor.post("/api/v1/campaigns", json=SIMPLE).json()
     refused = editor.patch(f"/api/v1/campaigns/{segment['id']}", json={"enabled": True})
     assert refused.status_code == 422
@@ -80,7 +82,9 @@ def test_thresholds_are_stored_as_the_kind_reads_them_or_refused_by_name(
     assert [e["field"] for e in bad.json()["errors"]] == ["thresholds.min_day_of_month"]
     after = editor.get(path).json()
     assert (after["status"], after["thresholds"]) == ("running", {"inactive_days": 45})
-    assert _projection(deps, tenant, "REACTIVATION")["inactive_days"] == 45
+    reactivation = _pipeline(deps, tenant, "REACTIVATION")
+    assert isinstance(reactivation, ReactivationSettings)
+    assert reactivation.inactive_days == 45
 
 
 def test_a_built_in_runs_daily(api_as: Client, tenant: Cnpj) -> None:

@@ -95,7 +95,8 @@ def test_lifecycle_start_pause_resume_cancel_without_resending(
 
     assert client.post(f"{path}/pause").json()["campaign"]["status"] == "paused"
     assert client.post(f"{path}/pause").status_code == 409
-    assert deps.tenants.get(tenant).campaigns[campaign["id"]]["paused"] is True  # type: ignore[union-attr]
+    stored = deps.campaigns.get(tenant, campaign["id"])
+    assert stored is not None and stored.pipeline.paused is True
 
     resumed = client.post(f"{path}/resume")
     assert resumed.json()["campaign"]["status"] == "running"
@@ -195,8 +196,8 @@ def test_built_in_campaigns_are_campaigns_too(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "thresholds.inactive_days"
     assert client.post("/api/v1/campaigns/BIRTHDAY/cancel").status_code == 409
-    tenant_doc = deps.tenants.get(tenant)
-    assert tenant_doc is not None and tenant_doc.campaigns["BIRTHDAY"]["paused"] is True
+    stored = deps.campaigns.get(tenant, "BIRTHDAY")
+    assert stored is not None and stored.pipeline.paused is True
 
 
 def test_another_tenant_s_campaign_is_not_found(
@@ -251,12 +252,12 @@ def test_a_pause_by_whatsapp_sticks_to_the_campaign(
     client = api_as(tenant)
     campaign = client.post("/api/v1/campaigns", json=approved(SIMPLE)).json()
     client.post(f"/api/v1/campaigns/{campaign['id']}/start")
-    deps.tenants.pause_campaign(tenant, campaign["id"], "WhatsApp error 131048: spam")
+    deps.campaigns.pause(tenant, campaign["id"], "WhatsApp error 131048: spam")
     paused = client.get(f"/api/v1/campaigns/{campaign['id']}").json()
     assert (paused["status"], paused["status_reason"]) == (
         "paused",
         "WhatsApp error 131048: spam",
     )
     assert client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"name": "x"}).ok
-    settings = deps.tenants.get(tenant).campaigns[campaign["id"]]  # type: ignore[union-attr]
-    assert settings["paused"] is True  # the edit did not unpause what WhatsApp paused
+    stored = deps.campaigns.get(tenant, campaign["id"])
+    assert stored is not None and stored.pipeline.paused is True  # the edit did not unpause it

@@ -119,7 +119,7 @@ def test_one_person_with_messages_and_opt_out_evidence(
         return HistoryRow(
             event_id=f"{path.replace(person_id + '_0', target)}#{version}",
             user_id=person_id,
-            campaign_type=campaign["id"],
+            campaign_kind=campaign["kind"],
             campaign_id=campaign["id"],
             target_id=target,
             sent_at=now - timedelta(minutes=minutes),

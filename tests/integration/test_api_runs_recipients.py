@@ -55,7 +55,7 @@ def test_runs_are_listed_newest_first_with_each_campaigns_outcome(
     deps: Container, sample_tenant: SampleTenant, api_as: Client
 ) -> None:
     cnpj = sample_tenant(customers=120)
-    first = {o.campaign_type: o for o in process_tenant(_job(cnpj, "t1"), deps.tenant_ports())}
+    first = {o.campaign_id: o for o in process_tenant(_job(cnpj, "t1"), deps.tenant_ports())}
     process_tenant(_job(cnpj, "t2", MORNING + timedelta(hours=1)), deps.tenant_ports())
     client = api_as(cnpj, Role.VIEWER)
 
@@ -335,7 +335,7 @@ def test_the_dashboard_has_todays_messages_and_the_alerts(
     broken = FlakyWarehouse(deps.warehouse, "HAVING COUNT(*) >= @min_visits", PermanentError("x"))
     ports = replace(deps.tenant_ports(), warehouse=broken)
     process_tenant(_job(cnpj, "now", datetime.now(UTC), force=True), ports)
-    deps.tenants.pause_campaign(cnpj, "BIRTHDAY", "WhatsApp error 131048: spam rate limit hit")
+    deps.campaigns.pause(cnpj, "BIRTHDAY", "WhatsApp error 131048: spam rate limit hit")
     imported = client.post(
         "/api/v1/contacts/import",
         json={"data": [{"phone_number": "+5561992221234", "name": "Ana"}, {"phone_number": "1"}]},

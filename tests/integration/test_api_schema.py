@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ from shared.domain.cnpj import Cnpj
 from shared.sample_data import SampleSpec, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
+from tests.conftest import new_tenant_id
 from tests.integration import api_fixtures
 
 api_url = api_fixtures.api_url
@@ -59,7 +59,7 @@ _subjects = itertools.count()
 @pytest.fixture(scope="module")
 def schema_tenant(deps: Container, tmp_path_factory: pytest.TempPathFactory) -> Cnpj:
     """A fresh registered tenant with a little sample data (its datasets exist)."""
-    cnpj = Cnpj.from_base(f"{random.randrange(10**11, 10**12):012d}")
+    cnpj = new_tenant_id()
     register_tenant(
         cnpj,
         name="Schema Test",

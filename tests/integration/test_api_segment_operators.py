@@ -10,6 +10,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.services.tenants import register_tenant
+from tests.conftest import new_tenant_id
 from tests.integration import api_fixtures
 from tests.integration.api_fixtures import ApiClient
 
@@ -44,7 +45,7 @@ CASES: list[tuple[str, str, Any, int]] = [
 
 @pytest.fixture(scope="module")
 def tenant(deps: Container, api_url: str) -> Cnpj:
-    cnpj = Cnpj.from_base("777666555444")
+    cnpj = new_tenant_id()
     register_tenant(
         cnpj, name="Operators", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse,
         queues=None,

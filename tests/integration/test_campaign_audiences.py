@@ -110,7 +110,7 @@ def history(target: dict[str, Any], campaign_id: str, status: str, at: datetime)
     return HistoryRow(
         event_id=f"test#{campaign_id}#{target_id}#{status}",
         user_id=target["customerId"],
-        campaign_type="SEGMENT",
+        campaign_kind="SEGMENT",
         campaign_id=campaign_id,
         target_id=target_id,
         sent_at=at,
@@ -150,8 +150,8 @@ def test_the_ab_test_decides_and_rolls_the_winner_out(
     rollout = [t for t in everyone if t["data"]["abGroup"] == "rollout"]
     assert rollout and {t["data"]["variant"] for t in rollout} == {"A"}
     assert len(everyone) == len(test_group) + len(rollout)
-    settings = deps.tenants.get(tenant).campaigns[campaign["id"]]  # type: ignore[union-attr]
-    assert settings["variant_templates"]["A"]["name"] == "oferta_a"
+    stored = deps.campaigns.get(tenant, campaign["id"])
+    assert stored is not None and stored.pipeline.variant_templates["A"].name == "oferta_a"
 
     report = client.get(f"/api/v1/campaigns/{campaign['id']}/analytics")
     assert report.status_code == 200, report.text

@@ -32,19 +32,19 @@ def test_serve_console_prints_a_working_link_and_stops_on_ctrl_c(
     stack: Stack, sample_tenant: Callable[..., Cnpj]
 ) -> None:
     sample_tenant(customers=5)
-    process = subprocess.Popen(
+    with subprocess.Popen(  # the context closes the pipe, which the process leaves open
         [sys.executable, "-m", "shared.cli.main", "serve-console"],
         env={**os.environ, **stack.environment()},
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line.strip())
-        if "Ctrl-C" in line:
-            break
-    link = next(line for line in lines if "/api/app/signin?token=" in line)
-    assert requests.get(link, timeout=60).status_code == 200
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    ) as process:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line.strip())
+            if "Ctrl-C" in line:
+                break
+        link = next(line for line in lines if "/api/app/signin?token=" in line)
+        assert requests.get(link, timeout=60).status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

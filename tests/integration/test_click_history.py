@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from shared.bootstrap import Container
-from shared.domain.cnpj import Cnpj
 from shared.ports import HistoryRow
 from shared.services.analytics import AnalyticsRequest, campaign_analytics
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.tenants import register_tenant
 from shared.services.webhooks import handle_webhook
+from tests.conftest import new_tenant_id
 
 _random = random.SystemRandom()
 CLICKED_AT = datetime(2026, 11, 20, 22, 40, tzinfo=UTC)
@@ -30,7 +30,7 @@ CLICKED_AT = datetime(2026, 11, 20, 22, 40, tzinfo=UTC)
 class ClickTenant:
     def __init__(self, deps: Container) -> None:
         self.deps = deps
-        self.cnpj = Cnpj.from_base(f"{_random.randrange(10**11, 10**12):012d}")
+        self.cnpj = new_tenant_id()
         self.number = f"{_random.randrange(10**14, 10**15)}"
         tenant = register_tenant(
             self.cnpj,
@@ -150,7 +150,7 @@ def test_a_click_reaches_the_campaigns_analytics(deps: Container) -> None:
         row = HistoryRow(
             event_id=f"users/{tenant.cnpj.value}/campaigns/{campaign}/targets/t1#{version}",
             user_id="c1",
-            campaign_type="SEGMENT",
+            campaign_kind="SEGMENT",
             campaign_id=campaign,
             target_id="t1",
             sent_at=sent_at,

@@ -168,7 +168,7 @@ def test_a_persons_page_answers_with_who_they_are_and_loads_the_rest_right_after
             HistoryRow(
                 event_id=f"users/{cnpj.value}/campaigns/BIRTHDAY/targets/{person_id}_2026#{n}",
                 user_id=person_id,
-                campaign_type="BIRTHDAY",
+                campaign_kind="BIRTHDAY",
                 campaign_id="BIRTHDAY",
                 target_id=f"{person_id}_2026",
                 sent_at=now - timedelta(minutes=10 - n),

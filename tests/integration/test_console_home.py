@@ -27,6 +27,7 @@ from shared.domain.tenant import DeliverySettings
 from shared.messages import TenantJob
 from shared.services.dashboard import dashboard
 from shared.services.process_tenant import process_tenant
+from tests.campaign_records import edit_built_in
 from tests.integration import api_fixtures, console_fixtures
 from tests.integration.api_fixtures import ApiClient
 from tests.integration.console_fixtures import sign_in
@@ -73,9 +74,9 @@ def ran_today(deps: Container, sample_tenant: SampleTenant) -> Cnpj:
         customers=20,
         seed=5,
         as_of=date.today(),
-        campaigns={"REACTIVATION": {"min_day_of_month": 1}},
         delivery=DeliverySettings(paused=True),
     )
+    edit_built_in(deps.campaigns, cnpj, "REACTIVATION", thresholds={"min_day_of_month": 1})
     job = TenantJob(cnpj=cnpj.value, instant=datetime.now(UTC), tick_id="today", force=True)
     created = sum(outcome.created for outcome in process_tenant(job, deps.tenant_ports()))
     wait_until(lambda: _waiting(deps, cnpj) == created)  # every target planned, and logged
@@ -96,7 +97,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 def test_home_shows_todays_run_of_each_campaign_as_the_api_reports_it(
     console_url: str, ran_today: Cnpj, api_as: Client, deps: Container
 ) -> None:
-    deps.tenants.pause_campaign(ran_today, "WELCOME", "WhatsApp error 131048: spam rate limit")
+    deps.campaigns.pause(ran_today, "WELCOME", "WhatsApp error 131048: spam rate limit")
     browser = sign_in(console_url, ran_today, Role.VIEWER)
     page = browser.get(f"{console_url}/", timeout=60)
     assert page.status_code == 200, page.text

@@ -24,15 +24,15 @@ import pytest
 
 from shared import sqlfiles
 from shared.adapters.bigquery_contacts import BigQueryContactStore
-from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_locks import LEASE_TTL, FirestoreContactsLock
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
+from shared.domain.contact_merge import StoredContact
 from shared.domain.contacts import (
     ContactsBusy,
     ImportOptions,
     JsonImportRequest,
     MergeStrategy,
-    StoredContact,
     TagUpdateRequest,
     contact_id_for,
 )
@@ -77,12 +77,12 @@ def registered(deps: Container, new_cnpj: Cnpj) -> Cnpj:
 
 @pytest.fixture
 def store(deps: Container) -> BigQueryContactStore:
-    return BigQueryContactStore(deps.bigquery_client, chunk=3)  # small: every read is chunked
+    return BigQueryContactStore(deps.bigquery_client, deps.clock, chunk=3)  # every read chunked
 
 
 @pytest.fixture
 def lock(deps: Container) -> FirestoreContactsLock:
-    return FirestoreContactsLock(deps.firestore_client)
+    return FirestoreContactsLock(deps.firestore_client, deps.clock)
 
 
 @pytest.fixture
@@ -522,33 +522,35 @@ def test_a_tag_change_waits_for_a_running_import(
 def test_a_stale_lease_is_taken_over_and_a_live_one_waited_for(
     new_cnpj: Cnpj, deps: Container
 ) -> None:
-    lock = FirestoreContactsLock(deps.firestore_client, max_wait_seconds=0.5)
+    # Stale or live by the lock's own clock, stopped at T0 (years from the wall clock's now).
+    lock = FirestoreContactsLock(deps.firestore_client, lambda: T0, max_wait_seconds=0.5)
     document = lock.document(new_cnpj)
-    now = datetime.now(UTC)
-    document.set({"holder": "crashed", "expiresAt": now - timedelta(seconds=1)})
+    document.set({"holder": "crashed", "expiresAt": T0 - timedelta(seconds=1)})
     with lock.hold(new_cnpj):
-        assert document.get().get("holder") not in (None, "crashed")
+        taken = document.get().to_dict() or {}
+        assert taken.get("holder") not in (None, "crashed")
+        assert (taken["acquiredAt"], taken["expiresAt"]) == (T0, T0 + LEASE_TTL)
     assert not document.get().exists
 
-    document.set({"holder": "busy", "expiresAt": now + timedelta(minutes=5)})
+    document.set({"holder": "busy", "expiresAt": T0 + timedelta(minutes=5)})
     with pytest.raises(ContactsBusy), lock.hold(new_cnpj):
         pytest.fail("entered a lease someone else holds")
     assert document.get().get("holder") == "busy"
 
 
 def test_a_lost_lease_is_neither_renewed_nor_released(new_cnpj: Cnpj, deps: Container) -> None:
-    lock = FirestoreContactsLock(deps.firestore_client)
+    lock = FirestoreContactsLock(deps.firestore_client, deps.clock)
     document = lock.document(new_cnpj)
     with lock.hold(new_cnpj) as lease:
         lease.renew()  # still ours
-        document.set({"holder": "next", "expiresAt": datetime.now(UTC) + timedelta(minutes=5)})
+        document.set({"holder": "next", "expiresAt": deps.clock() + timedelta(minutes=5)})
         with pytest.raises(TransientError, match="lost the lease"):
             lease.renew()
     assert document.get().get("holder") == "next"
 
 
 def test_the_lease_is_released_when_the_import_fails(new_cnpj: Cnpj, deps: Container) -> None:
-    lock = FirestoreContactsLock(deps.firestore_client)
+    lock = FirestoreContactsLock(deps.firestore_client, deps.clock)
     with pytest.raises(RuntimeError), lock.hold(new_cnpj):
         raise RuntimeError("the import failed")
     assert not lock.document(new_cnpj).get().exists

@@ -22,16 +22,17 @@ from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
+from shared.domain.retry import DEFER_MARKETING_LIMIT
 from shared.localstack.stack import LOCAL_WHATSAPP
 from shared.localstack.whatsapp_sandbox import REFUSALS
-from shared.services.delivery_common import utc_now
 from shared.services.enqueue import enqueue_target
-from shared.services.send import DEFER_MARKETING_LIMIT, LEASE, PAUSE_RECHECK, send_message
+from shared.services.send import LEASE, PAUSE_RECHECK, send_message
 from shared.whatsapp.client import WhatsAppClient
 from tests.integration import delivery_fixtures
 from tests.integration.delivery_fixtures import (
     ALWAYS_OPEN,
     DONE,
+    TRIGGER_SECONDS,
     DeliveryTenant,
     SandboxClient,
     TenantFactory,
@@ -39,7 +40,6 @@ from tests.integration.delivery_fixtures import (
 )
 
 delivery_tenant = delivery_fixtures.delivery_tenant
-triggers_keep_up = delivery_fixtures.triggers_keep_up
 sandbox = delivery_fixtures.sandbox
 functions_log = delivery_fixtures.functions_log
 
@@ -291,8 +291,8 @@ def test_permanent_refusal_fails_at_once(
     record = tenant.wait_status(ref, {Status.FAILED})
     assert (record.error_code, record.attempts, record.task_generation) == (_code(kind), 1, 1)
     assert sandbox.requests_for(target.phone) == 1
-    settings = tenant.deps.tenants.get(tenant.cnpj)
-    assert settings is not None and not settings.campaigns["BIRTHDAY"].get("paused")
+    campaign = tenant.deps.campaigns.get(tenant.cnpj, "BIRTHDAY")
+    assert campaign is not None and not campaign.pipeline.paused
 
 
 @pytest.mark.parametrize("kind", ["template_missing", "spam"])
@@ -306,9 +306,9 @@ def test_broken_template_or_spam_limit_pauses_the_campaign(
 
     failed = tenant.wait_status(first_ref, {Status.FAILED})
     assert (failed.error_code, failed.attempts) == (_code(kind), 1)
-    settings = tenant.deps.tenants.get(tenant.cnpj)
-    assert settings is not None and settings.campaigns["BIRTHDAY"]["paused"] is True
-    assert str(_code(kind)) in settings.campaigns["BIRTHDAY"]["paused_reason"]
+    campaign = tenant.deps.campaigns.get(tenant.cnpj, "BIRTHDAY")
+    assert campaign is not None and campaign.pipeline.paused is True
+    assert str(_code(kind)) in campaign.pipeline.paused_reason
 
     later, other_campaign = tenant.target(), tenant.target("WELCOME")
     later_ref, other_ref = tenant.create(later, other_campaign)
@@ -456,7 +456,10 @@ def test_sweeper_enqueues_a_target_whose_creation_event_was_lost(
     users.document(tenant.cnpj.value).update({"timezone": "Mars/Olympus_Mons"})
     target = tenant.target()
     (ref,) = tenant.create(target)
-    wait_for_log(functions_log, "enqueue failed permanently", ref.target_id)
+    # Its creation event comes after those of every earlier test's targets.
+    wait_for_log(
+        functions_log, "enqueue failed permanently", ref.target_id, timeout=TRIGGER_SECONDS
+    )
     users.document(tenant.cnpj.value).update({"timezone": "America/Sao_Paulo"})
     assert tenant.load(ref).status is Status.PENDING
 
@@ -464,7 +467,9 @@ def test_sweeper_enqueues_a_target_whose_creation_event_was_lost(
 
     queued = tenant.load(ref)
     assert queued.status is Status.QUEUED and queued.task_generation == 1
-    assert queued.planned_at is not None and queued.planned_at > utc_now() + timedelta(minutes=9)
+    assert queued.planned_at is not None and queued.planned_at > tenant.deps.clock() + timedelta(
+        minutes=9
+    )
     # In eleven minutes its task runs; run it now.
     assert send_message(ref, 1, tenant.ports).label == "sent"
     tenant.wait_status(ref, DONE)
@@ -500,7 +505,9 @@ def test_sweeper_replaces_a_lost_task(
     tenant.wait_queued(ref)
     tenant.set_campaigns(ALWAYS_OPEN)
     # Generation 2 was planned 20 minutes ago, but its task was never created.
-    tenant.update(ref, {"plannedAt": utc_now() - timedelta(minutes=20), "taskGeneration": 2})
+    tenant.update(
+        ref, {"plannedAt": tenant.deps.clock() - timedelta(minutes=20), "taskGeneration": 2}
+    )
 
     assert tenant.sweep(timedelta(0)) == {"queued_requeued": 1}
 

@@ -21,7 +21,7 @@ from google.cloud.firestore_v1 import query as query_module
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.types import StructuredQuery
 
-from shared.adapters.firestore_audit import AuditFilter, FirestoreAuditLog
+from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_people import FirestorePeopleLedger
 from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_schema import (
@@ -31,6 +31,7 @@ from shared.adapters.firestore_schema import (
 )
 from shared.api.routes.campaigns import SortField
 from shared.bootstrap import Container
+from shared.domain.audit import AuditFilter
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery_status import Status
 
@@ -81,8 +82,10 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[QueryShape]:
 EXERCISED = {
     "firestore_campaigns.FirestoreCampaignRepository.page",
     "firestore_campaigns.FirestoreCampaignRepository.has_open_targets",
+    "firestore_campaigns.FirestoreCampaignRepository.live",
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
+    "firestore_delivery.FirestoreDeliveryStore._swept_targets",  # the group overdue queries
     "firestore_people.FirestorePeopleLedger.opt_out_page",
     "firestore_people.FirestorePeopleLedger.clicks",
     "firestore_recipients.FirestoreRecipientList.page",
@@ -143,6 +146,7 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
     for status in (Status.PENDING, Status.QUEUED, Status.SENDING, Status.UNKNOWN):
         deps.delivery_store.overdue(status, now, 5)
     campaigns.has_open_targets(cnpj, "BIRTHDAY")
+    campaigns.live(cnpj)
     for status, after in product((None, "SENT"), (None, "c1_2026")):
         FirestoreRecipientList(deps.firestore_client).page(
             cnpj, "BIRTHDAY", status=status, after=after, limit=5

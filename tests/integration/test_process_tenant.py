@@ -9,11 +9,13 @@ from datetime import datetime
 import pytest
 
 from shared.bootstrap import Container
+from shared.domain.campaign import CampaignStatus
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import PermanentError, TransientError
 from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
 from shared.messages import TenantJob
-from shared.services.process_tenant import TenantPorts, process_tenant
+from shared.services.process_tenant import process_tenant
+from tests.campaign_records import edit_built_in
 from tests.fakes import FakeTargetStore, FlakyWarehouse
 
 SampleTenant = Callable[..., Cnpj]
@@ -26,7 +28,7 @@ def _job(cnpj: Cnpj, tick: str, instant: datetime = MORNING, force: bool = False
 
 
 def _by_type(outcomes: list[CampaignOutcome]) -> dict[str, CampaignOutcome]:
-    return {outcome.campaign_type: outcome for outcome in outcomes}
+    return {outcome.campaign_id: outcome for outcome in outcomes}
 
 
 def test_each_campaign_runs_once_per_local_day(
@@ -60,7 +62,8 @@ def test_targets_carry_what_delivery_needs(deps: Container, sample_tenant: Sampl
         # The Firestore trigger may already have planned it (QUEUED); nothing was sent yet.
         assert target["status"] in {"PENDING", "QUEUED"} and target["attempts"] == 0
         assert target["phone"].startswith("+55") and len(target["phone"]) == 14
-        assert target["period"] == "2026-11-20" and target["campaignType"] == "LOYALTY"
+        assert target["period"] == "2026-11-20"
+        assert target["campaignId"] == target["campaignKind"] == "LOYALTY"
         assert target["createdAt"] is not None
         assert target["data"]["visit_count"] >= 10
         assert target["data"]["tier"] in {"BRONZE", "PRATA", "OURO"}
@@ -127,14 +130,29 @@ def test_permanent_failure_is_recorded_and_others_go_on(
 def test_bad_settings_fail_one_campaign_with_the_field_named(
     deps: Container, sample_tenant: SampleTenant
 ) -> None:
-    cnpj = sample_tenant(
-        customers=50, campaigns={"LOYALTY": {"min_visits": "many"}, "BIRTHDAY": {"enabled": False}}
-    )
+    cnpj = sample_tenant(customers=50)
+    edit_built_in(deps.campaigns, cnpj, "BIRTHDAY", status=CampaignStatus.DRAFT)
+    # A person edits the stored record by hand; the API would have refused the value.
+    loyalty = deps.firestore_client.document("users", cnpj.value, "campaigns", "LOYALTY")
+    loyalty.update({"thresholds.min_visits": "many"})
     outcomes = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))
     assert outcomes["BIRTHDAY"].status is OutcomeStatus.DISABLED
     assert outcomes["LOYALTY"].status is OutcomeStatus.FAILED
-    assert "min_visits" in outcomes["LOYALTY"].detail
+    assert "thresholds.min_visits" in outcomes["LOYALTY"].detail
+    assert "many" not in outcomes["LOYALTY"].detail  # the document's data stays out of logs
     assert outcomes["REACTIVATION"].status is OutcomeStatus.DONE
+
+
+def test_a_tenant_registered_before_campaign_records_runs_the_kinds_defaults(
+    deps: Container, sample_tenant: SampleTenant
+) -> None:
+    cnpj = sample_tenant(customers=50)
+    for kind in ("BIRTHDAY", "WELCOME", "REACTIVATION", "LOYALTY"):
+        deps.firestore_client.document("users", cnpj.value, "campaigns", kind).delete()
+    outcomes = _by_type(process_tenant(_job(cnpj, "t1"), deps.tenant_ports()))
+    assert {o.status for o in outcomes.values()} == {OutcomeStatus.DONE}
+    assert all(o.created > 0 for o in outcomes.values()), outcomes
+    assert deps.campaigns.get(cnpj, "BIRTHDAY") is None  # a run stores nothing of its own
 
 
 def test_writes_are_chunked_to_the_production_batch_limit(
@@ -142,9 +160,7 @@ def test_writes_are_chunked_to_the_production_batch_limit(
 ) -> None:
     cnpj = sample_tenant(customers=2000)
     fake = FakeTargetStore()  # raises on a batch of more than 500, as production does
-    ports = TenantPorts(
-        tenants=deps.tenants, runs=deps.runs, warehouse=deps.warehouse, targets=fake
-    )
+    ports = replace(deps.tenant_ports(), targets=fake)
     outcomes = _by_type(process_tenant(_job(cnpj, "t1"), ports))
     assert outcomes["REACTIVATION"].created > 500
     assert max(fake.batch_sizes) == 500

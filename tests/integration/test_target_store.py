@@ -10,8 +10,8 @@ from shared.adapters.firestore_targets import FirestoreTargetStore
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.domain.targets import Target
-from shared.ports import MAX_BATCH_WRITES, TargetStore
-from tests.fakes import BatchTooLarge, FakeTargetStore
+from shared.ports import MAX_BATCH_WRITES, BatchTooLarge, TargetStore
+from tests.fakes import FakeTargetStore
 
 
 def _targets(
@@ -22,7 +22,7 @@ def _targets(
             customer_id=f"C{index:06d}",
             name=f"Cliente {index}",
             phone="+5511987654321",
-            campaign_type=kind,
+            campaign_id=kind,
             period=period,
             run_id="run-1",
             local_date="2026-11-20",
@@ -54,7 +54,7 @@ def test_never_overwrites_and_counts_what_was_there(store: TargetStore, new_cnpj
 
 
 def test_refuses_more_than_production_batch_limit(store: TargetStore, new_cnpj: Cnpj) -> None:
-    with pytest.raises((ValueError, BatchTooLarge)):
+    with pytest.raises(BatchTooLarge, match=f"at most {MAX_BATCH_WRITES} writes"):
         store.create_batch(new_cnpj, _targets(MAX_BATCH_WRITES + 1))
     assert store.create_batch(new_cnpj, _targets(MAX_BATCH_WRITES)).created == MAX_BATCH_WRITES
 

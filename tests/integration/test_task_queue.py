@@ -178,9 +178,9 @@ def test_future_task_is_not_dispatched_before_its_schedule(
     request = task(new_queue(backend), receiver.url, delay=1.5)
 
     assert backend.create(request)
-    assert receiver.wait_for(1)
+    assert receiver.wait_for(1)  # within WAIT: how soon after its time depends on the machine
     due = request.schedule_at.timestamp()
-    assert due - CLOCK_SLACK <= receiver.arrivals[0].at < due + 2
+    assert due - CLOCK_SLACK <= receiver.arrivals[0].at
 
 
 def test_ensure_queue_twice_is_harmless(backend: TaskQueue, receiver: Receiver) -> None:
@@ -201,7 +201,7 @@ def test_failed_task_is_retried_until_it_succeeds(backend: TaskQueue, receiver: 
 
 def test_unknown_queue_is_refused_by_name(backend: TaskQueue, receiver: Receiver) -> None:
     missing = f"test-missing-{uuid.uuid4().hex[:8]}"
-    with pytest.raises((ValueError, PermanentError), match=missing):
+    with pytest.raises(PermanentError, match=missing):
         backend.create(task(missing, receiver.url))
 
 
@@ -245,6 +245,8 @@ def test_rate_limit_holds_in_every_window(
     tasks.start()
     assert tasks.wait_idle(WAIT)
 
+    # The suite's one real-time check of the fake's pacing (its token bucket runs on the
+    # monotonic clock): 60 tasks at 20/s after a burst of 20 take 2 s, and never less.
     sent = sorted(record.dispatched_at for record in tasks.dispatch_log)
     assert len(sent) == 60
     # A token bucket allows at most burst + rate * w dispatches in any w seconds
@@ -281,10 +283,11 @@ def test_retries_back_off_exponentially(
     assert [(record.attempt, record.status) for record in log] == [(1, 500), (2, 500), (3, 200)]
     assert receiver.header("X-CloudTasks-TaskRetryCount") == ["0", "1", "2"]
     assert receiver.header("X-CloudTasks-TaskExecutionCount") == ["0", "1", "2"]
-    first_gap = log[1].dispatched_at - log[0].responded_at
-    second_gap = log[2].dispatched_at - log[1].responded_at
-    assert 0.1 <= first_gap < second_gap
-    assert second_gap >= 0.2
+    # Each retry falls due exactly one backoff after the failed answer (0.1 s, then 0.2 s),
+    # and no attempt leaves before it is due: the fake's own decisions, not a stopwatch.
+    backoffs = [log[n].scheduled_at - log[n - 1].responded_at for n in (1, 2)]
+    assert backoffs == pytest.approx([0.1, 0.2])
+    assert all(record.dispatched_at >= record.scheduled_at for record in log), log
     assert tasks.dropped_count() == 0
 
 
@@ -324,7 +327,7 @@ def test_invalid_task_id_is_refused(
 ) -> None:
     tasks = fake(fakes, start=False)
     request = task(new_queue(tasks), receiver.url)
-    with pytest.raises(ValueError, match="invalid task id"):
+    with pytest.raises(PermanentError, match="invalid task id"):
         tasks.create(TaskRequest(request.queue, task_id, request.url, {}, request.schedule_at))
     assert tasks.create(TaskRequest(request.queue, "x" * 500, request.url, {}, request.schedule_at))
 

@@ -8,7 +8,6 @@ round trips the adapter makes.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.errors import PermanentError
 from shared.domain.vouchers import VoucherConfig, new_code
 from shared.ports import MAX_BATCH_WRITES
+from tests.conftest import new_tenant_id
 
 ISSUED = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
 TEN_PERCENT = VoucherConfig(kind="percentage", value=10, validity_days=30)
@@ -86,7 +86,7 @@ def path(index: int) -> str:
 @pytest.fixture
 def other_cnpj() -> Cnpj:
     """A second tenant no other test uses."""
-    return Cnpj.from_base(f"{random.randrange(10**11, 10**12):012d}")
+    return new_tenant_id()
 
 
 def test_issue_reserves_the_code_and_lookup_finds_it(deps: Container, new_cnpj: Cnpj) -> None:

@@ -36,7 +36,6 @@ from tests.integration.delivery_fixtures import (
 
 sandbox = delivery_fixtures.sandbox
 functions_log = delivery_fixtures.functions_log
-triggers_keep_up = delivery_fixtures.triggers_keep_up
 
 SECRET = LOCAL_WHATSAPP["WHATSAPP_APP_SECRET"]
 PHONE_NUMBER_ID = LOCAL_WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"]
@@ -121,7 +120,7 @@ POOL_SIZE = 40
 
 
 @pytest.fixture(scope="module")
-def sent(deps: Container, triggers_keep_up: None) -> SentTargets:
+def sent(deps: Container) -> SentTargets:
     """One tenant whose targets wait hours for their send window, made SENT here at once.
 
     Made up front because each target's creation fires the enqueue trigger, and a claim

@@ -13,7 +13,6 @@ view's SQL phone normalisation against ``normalize_br_mobile``.
 from __future__ import annotations
 
 import json
-import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -27,8 +26,10 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.segmentation import Segmentation, parse_segmentation
 from shared.ports import QueryValue
-from shared.services.segments import audience_query, estimate
+from shared.segment_sql import audience_query
+from shared.services.segments import estimate
 from shared.services.tenants import register_tenant
+from tests.conftest import new_tenant_id
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
@@ -221,7 +222,7 @@ NEVER_BOUGHT = {"carla", "ivo", "k-davi", "k-hugo", "k-ivo"}
 
 @pytest.fixture(scope="module")
 def tenant(deps: Container) -> Cnpj:
-    cnpj = Cnpj.from_base(f"{random.SystemRandom().randrange(10**11, 10**12):012d}")
+    cnpj = new_tenant_id()
     register_tenant(
         cnpj,
         name="segments",

@@ -31,6 +31,7 @@ from shared.domain.calendar import local_date
 from shared.domain.cnpj import Cnpj
 from shared.domain.tenant import Tenant
 from shared.services.tenants import register_tenant
+from tests.campaign_records import edit_built_in
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TICK = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
@@ -98,11 +99,21 @@ def message(user_id: str, campaign_type: str, sent_at: datetime) -> Row:
 # -- running a query --------------------------------------------------------------------------
 
 
-def new_tenant(deps: Container, cnpj: Cnpj, **campaigns: dict[str, Any]) -> Tenant:
-    register_tenant(
-        cnpj, name="x", timezone=None, tenants=deps.tenants, warehouse=deps.warehouse, queues=None
+def new_tenant(deps: Container, cnpj: Cnpj, **thresholds: dict[str, Any]) -> Tenant:
+    """A registered tenant whose built-in campaigns have these thresholds (by kind)."""
+    tenant = register_tenant(
+        cnpj,
+        name="x",
+        timezone=None,
+        tenants=deps.tenants,
+        warehouse=deps.warehouse,
+        queues=None,
+        campaigns=deps.campaigns,
+        now=deps.clock(),
     )
-    return Tenant(cnpj=cnpj.value, campaigns=campaigns)
+    for kind, values in thresholds.items():
+        edit_built_in(deps.campaigns, cnpj, kind, thresholds=values)
+    return tenant
 
 
 def insert(
@@ -142,7 +153,7 @@ def targeted(
         today=local_date(instant, SAO_PAULO),
         run_id="t",
     )
-    settings = processor.settings(tenant)
+    settings = processor.settings(deps.campaigns.get(tenant.id, processor.kind))
     period = processor.period(ctx, settings)
     sql, params = processor.targeting_query(ctx, settings, period)
     rows: list[Mapping[str, Any]] = [dict(row) for row in deps.warehouse.query(sql, params)]

@@ -13,7 +13,7 @@ from shared.domain.campaign import CampaignCreate
 def test_every_built_in_campaigns_default_template_is_in_the_defaults() -> None:
     defaults = {(t.name, t.language): t.parameters for t in DEFAULT_TEMPLATES}
     for processor in registered_processors():
-        template = processor.default_template
+        template = processor.settings_model.default_template
         assert defaults[(template.name, template.language)] == template.parameters
 
 

@@ -1,30 +1,37 @@
-"""The campaign model: legal transitions, recurrence, template variables, the projection."""
+"""The campaign model: legal transitions, recurrence, template variables, pipeline settings."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
 
-from shared.campaigns import SegmentProcessor, processor_for
-from shared.campaigns.reactivation import ReactivationProcessor
+from shared.campaigns import RunContext, SegmentProcessor, processor_for
+from shared.domain.calendar import zone
 from shared.domain.campaign import (
     Campaign,
     CampaignStatus,
+    LocalWindow,
     MessageTemplate,
     Recurrence,
+    built_in_campaign,
     check_transition,
-    occurrence_due,
 )
-from shared.domain.campaign_ids import is_campaign_id, kind_of, new_segment_id
+from shared.domain.campaign_ids import BUILT_IN_KINDS, is_campaign_id, kind_of, new_segment_id
+from shared.domain.campaign_settings import (
+    CampaignThrottle,
+    ReactivationSettings,
+    settings_model,
+)
 from shared.domain.errors import ConflictError, FieldError
-from shared.domain.pacing import Throttle
-from shared.domain.tenant import CampaignSettings, CampaignThrottle
+from shared.domain.pacing import SendWindow, Throttle
+from shared.domain.periods import Period
+from shared.domain.segmentation import Segmentation
+from shared.domain.tenant import Tenant
+from shared.segment_sql import audience_query
 
-SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 LEGAL = {
@@ -80,36 +87,63 @@ def test_template_variables_are_the_content_s_in_order_once() -> None:
     assert explicit.parameters == ["b", "a"]
 
 
-def test_projection_is_what_the_segment_processor_and_delivery_read() -> None:
+def test_pipeline_settings_are_what_the_segment_processor_and_delivery_read() -> None:
     running = campaign(status="running")
-    settings = running.settings_map()
-    model = processor_for(running.id)
-    assert model is SegmentProcessor
-    parsed = SegmentProcessor.settings_model.model_validate(settings)
+    assert processor_for(running.id) is SegmentProcessor
+    parsed = running.pipeline
+    assert isinstance(parsed, SegmentProcessor.settings_model)
     assert parsed.enabled and not parsed.paused and not parsed.cancelled
     assert parsed.template is not None
     assert parsed.template.name == "oferta"
     assert parsed.template.parameters == ["first_name", "voucherCode", "date"]
     assert parsed.template_values == {"date": "30/11"}
     assert parsed.send_window.start.hour == 9 and parsed.send_window.end.hour == 18
-    assert parsed.segment["segmentation"]["include_all"] is True
-
-
-def test_paused_and_cancelled_reach_the_projection() -> None:
-    assert campaign(status="paused").settings_map()["paused"] is True
-    cancelled = CampaignSettings.model_validate(
-        {k: v for k, v in campaign(status="cancelled").settings_map().items() if k != "segment"}
+    # The processor targets the campaign's own segmentation.
+    tenant = Tenant(cnpj="11222333000181")
+    ctx = RunContext(
+        tenant=tenant, zone=zone(tenant.timezone), instant=NOW, today=NOW.date(), run_id="r"
     )
-    assert cancelled.cancelled and not cancelled.enabled
+    processor = SegmentProcessor(None, None, campaign=running)  # type: ignore[arg-type]
+    query = processor.targeting_query(ctx, parsed, Period("once", NOW))
+    expected = audience_query(
+        tenant.id, Segmentation(include_all=True), as_of=NOW, opted_out_phones=[], zone=ctx.zone
+    )
+    assert query == expected
 
 
-def test_built_in_thresholds_are_projected_for_their_processor() -> None:
+def test_paused_and_cancelled_reach_the_pipeline() -> None:
+    paused = campaign(status="paused", status_reason="WhatsApp error 131048").pipeline
+    assert paused.paused and not paused.enabled
+    assert paused.paused_reason == "WhatsApp error 131048"
+    cancelled = campaign(status="cancelled").pipeline
+    assert cancelled.cancelled and not cancelled.enabled and not cancelled.paused
+
+
+def test_built_in_thresholds_are_read_by_their_kind_s_model() -> None:
     reactivation = campaign(
         id="REACTIVATION", kind="REACTIVATION", segmentation=None, thresholds={"inactive_days": 45}
     )
-    settings = ReactivationProcessor.settings_model.model_validate(reactivation.settings_map())
+    settings = reactivation.pipeline
+    assert isinstance(settings, ReactivationSettings)
     assert settings.inactive_days == 45
-    assert "segment" not in reactivation.settings_map()
+    assert settings.min_day_of_month == 20  # unset thresholds keep the kind's defaults
+
+
+def test_a_threshold_its_kind_refuses_is_an_error_at_its_name() -> None:
+    refused = campaign(
+        id="REACTIVATION", kind="REACTIVATION", segmentation=None, thresholds={"inactive_days": -3}
+    )
+    with pytest.raises(pydantic.ValidationError) as error:
+        refused.pipeline  # noqa: B018
+    assert [e["loc"] for e in error.value.errors()] == [("thresholds", "inactive_days")]
+    unknown = refused.model_copy(update={"thresholds": {"inactive_dayz": 3}})
+    with pytest.raises(pydantic.ValidationError) as error:
+        unknown.pipeline  # noqa: B018
+    assert [e["loc"] for e in error.value.errors()] == [("thresholds", "inactive_dayz")]
+    clash = refused.model_copy(update={"thresholds": {"enabled": False}})
+    with pytest.raises(FieldError) as clashed:
+        clash.pipeline  # noqa: B018
+    assert clashed.value.field == "thresholds.enabled"
 
 
 def test_start_needs_an_approved_template() -> None:
@@ -142,7 +176,7 @@ def test_ab_variants_must_name_templates_of_the_campaign() -> None:
         templates=[{**template, "id": "a"}, {**template, "ab_variant": "B"}],
     )
     fixed.check_consistent()
-    assert set(fixed.settings_map()["variant_templates"]) == {"A", "B"}
+    assert set(fixed.pipeline.variant_templates) == {"A", "B"}
 
 
 def test_recurrence_needs_its_end() -> None:
@@ -150,40 +184,6 @@ def test_recurrence_needs_its_end() -> None:
         Recurrence(frequency="daily", end_type="after")
     with pytest.raises(pydantic.ValidationError):
         Recurrence(frequency="daily", end_type="on_date")
-
-
-def test_daily_recurrence_after_three_occurrences() -> None:
-    daily = Recurrence(frequency="daily", interval=2, end_type="after", max_occurrences=3, hour=9)
-    first = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    assert occurrence_due(daily, first, 0, SP) == (first, date(2026, 11, 20))
-    second = occurrence_due(daily, first, 1, SP)
-    assert second == (datetime(2026, 11, 22, 9, 0, tzinfo=SP), date(2026, 11, 22))
-    assert occurrence_due(daily, first, 2, SP) is not None
-    assert occurrence_due(daily, first, 3, SP) is None
-
-
-def test_monthly_recurrence_keeps_the_day_or_the_month_s_last() -> None:
-    monthly = Recurrence(frequency="monthly", end_type="on_date", end_date=date(2027, 3, 31))
-    first = datetime(2027, 1, 31, 12, 0, tzinfo=UTC)
-    days = [occurrence_due(monthly, first, n, SP) for n in range(4)]
-    assert [d[1] if d else None for d in days] == [
-        date(2027, 1, 31),
-        date(2027, 2, 28),
-        date(2027, 3, 31),
-        None,
-    ]
-
-
-def test_weekly_recurrence_never_ends() -> None:
-    weekly = Recurrence(frequency="weekly", interval=1)
-    first = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    due = occurrence_due(weekly, first, 520, SP)
-    assert due is not None and due[1] == date(2026, 11, 20) + timedelta(weeks=520)
-
-
-def test_one_off_campaigns_have_one_occurrence() -> None:
-    assert occurrence_due(None, NOW, 0, SP) == (NOW, date(2026, 11, 20))
-    assert occurrence_due(None, NOW, 1, SP) is None
 
 
 def test_campaign_ids() -> None:
@@ -228,14 +228,50 @@ def test_start_needs_a_value_for_every_variable() -> None:
     campaign(templates=[{**unfilled, "variable_values": {"date": "30/11"}}]).check_startable()
 
 
-def test_a_built_in_projection_keeps_its_exact_window_and_the_tenant_s_pace() -> None:
+def test_a_built_in_keeps_its_exact_window_and_the_tenant_s_pace() -> None:
     birthday = campaign(
         id="BIRTHDAY",
         kind="BIRTHDAY",
         segmentation=None,
         send_window={"start": "10:30", "end": "23:59"},
     )
-    settings = birthday.settings_map()
-    assert settings["send_window"] == {"start": "10:30", "end": "23:59"}
-    assert "campaign_throttle" not in settings
-    assert "campaign_throttle" in campaign().settings_map()
+    settings = birthday.pipeline
+    assert settings.send_window == SendWindow(start=time(10, 30), end=time(23, 59))
+    assert settings.campaign_throttle is None
+    assert campaign().pipeline.campaign_throttle == CampaignThrottle(
+        messages_per_minute=60, messages_per_hour=1000, messages_per_day=1000
+    )
+
+
+def test_a_window_may_end_with_the_day() -> None:
+    whole_day = campaign(send_window={"start": "00:00:00", "end": "23:59:59.999999"})
+    assert whole_day.pipeline.send_window == SendWindow(
+        start=time(0, 0), end=time(23, 59, 59, 999999)
+    )
+    with pytest.raises(pydantic.ValidationError):  # the same instant, written two ways
+        LocalWindow(start="09:00", end="09:00:00")
+    with pytest.raises(pydantic.ValidationError):
+        LocalWindow(start="09:00", end="9:30")
+
+
+def test_without_an_exact_window_the_business_hours_or_the_whole_day() -> None:
+    hours = {"business_hours_start": 8, "business_hours_end": 24}
+    assert campaign(throttle_config=hours).pipeline.send_window == SendWindow(
+        start=time(8, 0), end=time(23, 59)
+    )
+    anytime = {"respect_business_hours": False, "timezone_per_contact": False}
+    settings = campaign(throttle_config=anytime).pipeline
+    assert settings.send_window == SendWindow(start=time(0, 0), end=time(23, 59))
+    assert settings.timezone_per_contact is False
+
+
+@pytest.mark.parametrize("kind", BUILT_IN_KINDS)
+def test_a_built_in_kind_is_stored_with_its_defaults(kind: str) -> None:
+    stored = built_in_campaign(kind, now=NOW)
+    assert (stored.id, stored.kind, stored.status) == (kind, kind, CampaignStatus.RUNNING)
+    assert stored.created_at == stored.updated_at == NOW
+    model = settings_model(kind)
+    defaults = model()
+    assert stored.pipeline == defaults.model_copy(update={"template": model.default_template})
+    assert stored.pipeline.sent_template == defaults.sent_template
+    stored.check_startable()

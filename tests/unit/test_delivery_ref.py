@@ -17,22 +17,20 @@ CLOUD_TASKS_ID = re.compile(r"[A-Za-z0-9_-]{1,500}")
 
 TARGET_IDS = ["c1", "C123_2026", "cust-1.a_b_once", "a.b", "a..b", "1.2.3", "x" * 200]
 REFS = [
-    TargetRef(cnpj, campaign_type, target_id)
+    TargetRef(cnpj, campaign_id, target_id)
     for cnpj in (CNPJ, ALNUM_CNPJ)
-    for campaign_type in ("BIRTHDAY", "WIN_BACK_90")
+    for campaign_id in ("BIRTHDAY", "WIN_BACK_90")
     for target_id in TARGET_IDS
 ]
 
 
 def ref_id(ref: TargetRef) -> str:
-    return f"{ref.cnpj.value}-{ref.campaign_type}-{ref.target_id[:20]}"
+    return f"{ref.cnpj.value}-{ref.campaign_id}-{ref.target_id[:20]}"
 
 
 @pytest.mark.parametrize("ref", REFS, ids=ref_id)
 def test_path_round_trip(ref: TargetRef) -> None:
-    assert (
-        ref.path == f"users/{ref.cnpj.value}/campaigns/{ref.campaign_type}/targets/{ref.target_id}"
-    )
+    assert ref.path == f"users/{ref.cnpj.value}/campaigns/{ref.campaign_id}/targets/{ref.target_id}"
     assert TargetRef.parse(ref.path) == ref
 
 

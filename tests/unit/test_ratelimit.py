@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.api.ratelimit import RateLimitedError, RateLimiter
 
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
+    """The seconds since START the test moves by hand, answered as instants."""
 
-    def __call__(self) -> float:
-        return self.now
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> datetime:
+        return START + timedelta(seconds=self.now)
 
 
 def test_a_minute_of_requests_at_once_then_the_next_waits() -> None:
@@ -65,6 +70,17 @@ def test_retry_after_grows_with_a_slow_rate() -> None:
     limiter.check("a")
 
 
+def test_a_clock_stepping_back_refills_nothing() -> None:
+    clock = Clock()
+    limiter = RateLimiter(60, clock)
+    for _ in range(60):
+        limiter.check("a")
+    clock.now -= 3600  # the wall clock corrected backwards by an hour
+    assert limiter.wait("a") == pytest.approx(1.0)
+    clock.now += 1.0
+    assert limiter.wait("a") == 0.0
+
+
 def test_callers_have_their_own_buckets() -> None:
     clock = Clock()
     limiter = RateLimiter(5, clock)
@@ -113,4 +129,4 @@ def test_concurrent_requests_never_exceed_the_bucket() -> None:
 
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        RateLimiter(0)
+        RateLimiter(0, Clock())

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from shared.domain.campaign import Campaign, CampaignStatus, Recurrence
+from shared.domain.campaign import Campaign, CampaignStatus, Recurrence, built_in_campaign
 from shared.domain.tenant import Tenant
 from shared.ports import TargetStore, Warehouse
-from shared.services import campaigns as campaign_service
 from shared.services.schedule import next_run, next_tick
 
 CNPJ = "11222333000181"
@@ -22,9 +21,9 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def built_in(kind: str, **settings: Any) -> tuple[Campaign, Tenant]:
-    tenant = Tenant(cnpj=CNPJ, campaigns={kind: settings} if settings else {})
-    return campaign_service.built_in_campaign(tenant, kind), tenant
+def built_in(kind: str, **fields: Any) -> tuple[Campaign, Tenant]:
+    stored = built_in_campaign(kind, now=at("2026-12-01T00:00:00+00:00"))
+    return stored.model_copy(update=fields), Tenant(cnpj=CNPJ)
 
 
 def run_at(campaign: Campaign, tenant: Tenant, now: str, done_today: bool = False) -> Any:
@@ -49,15 +48,18 @@ def test_a_built_in_kind_runs_at_its_local_hour_today_then_tomorrow() -> None:
 
 
 def test_reactivation_waits_for_its_day_of_the_month() -> None:
-    campaign, tenant = built_in("REACTIVATION", run_hour=10)
+    campaign, tenant = built_in("REACTIVATION", recurrence=Recurrence(frequency="daily", hour=10))
     assert run_at(campaign, tenant, "2026-12-07T12:00:00+00:00") == at("2026-12-20T13:00:00+00:00")
 
 
 def test_paused_and_switched_off_kinds_have_no_next_run() -> None:
-    paused, tenant = built_in("BIRTHDAY", paused=True, paused_reason="WhatsApp error 131048")
-    assert paused.status == CampaignStatus.PAUSED
+    paused, tenant = built_in(
+        "BIRTHDAY", status=CampaignStatus.PAUSED, status_reason="WhatsApp error 131048"
+    )
+    assert paused.pipeline.paused
     assert run_at(paused, tenant, "2026-12-07T09:00:00+00:00") is None
-    off, tenant = built_in("LOYALTY", enabled=False)
+    off, tenant = built_in("LOYALTY", status=CampaignStatus.DRAFT)
+    assert not off.pipeline.enabled
     assert run_at(off, tenant, "2026-12-07T09:00:00+00:00") is None
 
 

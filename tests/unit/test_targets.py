@@ -86,7 +86,7 @@ def _target(customer_id: str = "C123", period: str = "2026") -> Target:
         customer_id=customer_id,
         name="Maria",
         phone="+5511987654321",
-        campaign_type="BIRTHDAY",
+        campaign_id="BIRTHDAY",
         period=period,
         run_id="tick-1",
         local_date="2026-11-20",
@@ -105,7 +105,7 @@ def test_document() -> None:
         customer_id="C123",
         name="Maria",
         phone="+5511987654321",
-        campaign_type="LOYALTY",
+        campaign_id="LOYALTY",
         period="2026-11-20",
         run_id="tick-1",
         local_date="2026-11-20",
@@ -115,7 +115,8 @@ def test_document() -> None:
         "customerId": "C123",
         "name": "Maria",
         "phone": "+5511987654321",
-        "campaignType": "LOYALTY",
+        "campaignId": "LOYALTY",
+        "campaignKind": "LOYALTY",
         "period": "2026-11-20",
         "data": {"tier": "OURO", "visit_count": 21},
         "status": "PENDING",
@@ -131,7 +132,7 @@ def test_document_status_and_defaults() -> None:
     assert document["status"] == "PENDING"
     assert document["attempts"] == 0
     assert document["data"] == {}
-    for required in ("customerId", "name", "phone", "campaignType", "period", "data"):
+    for required in ("customerId", "name", "phone", "campaignId", "campaignKind", "period", "data"):
         assert required in document
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from shared.domain.campaign_settings import TemplateRef
 from shared.domain.errors import FieldError
-from shared.domain.tenant import TemplateRef
 from shared.whatsapp.requests_body import parameter_values, template_message
 from shared.whatsapp.signature import HEADER, is_valid, sign
 

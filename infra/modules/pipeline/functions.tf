@@ -62,7 +62,7 @@ locals {
       # Eventarc delivers the creation of each target document. (The two trigger fields are
       # flat strings: Terraform cannot compare a null object with an object in one map.)
       trigger_event    = "google.cloud.firestore.document.v1.created"
-      trigger_document = "users/{cnpj}/campaigns/{campaign_type}/targets/{target_id}"
+      trigger_document = "users/{cnpj}/campaigns/{campaign_id}/targets/{target_id}"
       environment = {
         GOOGLE_CLOUD_PROJECT          = var.project_id
         LOG_LEVEL                     = var.log_level
