@@ -80,6 +80,7 @@ def test_a_campaign_made_in_the_form_starts_and_is_all_delivered(
     page.goto(f"{console_url}/campanhas/nova")
     page.get_by_label("Nome da campanha").fill("Feita no console")
     page.get_by_role("button", name="Próximo: mensagem").click()
+    page.wait_for_load_state()  # the step is a new page: its script must be listening first
 
     page.get_by_label("Modelo aprovado pelo WhatsApp").select_option("boas_vindas@pt_BR")
     expect(page.locator("#bolha-a .bubble-text")).to_contain_text("Seja bem-vindo(a)")
