@@ -8,6 +8,8 @@ hand) and served at the seed's paths, with Swagger UI at ``/docs`` and ReDoc at 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from shared.api import docs, problems
@@ -45,6 +47,25 @@ def create_app(services: Container | None = None) -> FastAPI:
     """The app on ``services`` (the process-wide container unless a caller, e.g. a test on a
     fixed clock, brings its own): every route and page reads its adapters and clock from it."""
     services = services or container()
+    app = _documented_routes()
+    app.state.services = services
+    app.state.rate_limiter = RateLimiter(services.settings.api_requests_per_minute, services.clock)
+    problems.install(app)
+    docs.install(app, OPENAPI_PATH)
+    # Imported here: the console's templates and catalogues load only where the API runs.
+    from shared.console.app import create_console
+
+    app.mount(CONSOLE_PATH, create_console(services))
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document the app serves, built without services or a stack: the schema test
+    enumerates its operations when it is collected, so each one is a test of its own."""
+    return _documented_routes().openapi()
+
+
+def _documented_routes() -> docs.DocumentedApi:
     app = docs.DocumentedApi(
         title="Campaigns API",
         version="1.0.0",
@@ -53,14 +74,6 @@ def create_app(services: Container | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.services = services
-    app.state.rate_limiter = RateLimiter(services.settings.api_requests_per_minute, services.clock)
-    problems.install(app)
-    docs.install(app, OPENAPI_PATH)
     for router in ROUTERS:
         app.include_router(router)
-    # Imported here: the console's templates and catalogues load only where the API runs.
-    from shared.console.app import create_console
-
-    app.mount(CONSOLE_PATH, create_console(services))
     return app
