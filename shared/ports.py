@@ -338,10 +338,13 @@ class DeliveryStore(Protocol):
         error_code: int | None,
         error_reason: str,
         now: datetime,
+        wamid: str = "",
     ) -> TargetRecord | None:
         """Merge a WhatsApp status into the target: forward-only by rank, duplicate-safe.
 
-        None when the target does not exist or the receipt is of an older send.
+        ``wamid`` (the status's ``id``) is kept when the target has none (a send that got no
+        answer); reaching DELIVERED or READ clears any error. None when the target does not
+        exist or the receipt is of an older send.
         """
         ...
 

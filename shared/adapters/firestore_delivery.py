@@ -29,6 +29,10 @@ from shared.ports import Change, Claim, ClaimResult
 
 _T = TypeVar("_T")
 
+_REACHED = frozenset({Status.DELIVERED, Status.READ})
+"""The message reached the phone: an error kept from an earlier attempt or from a ``failed``
+receipt it outranks no longer describes the target, so reaching one of these clears it."""
+
 
 class FirestoreDeliveryStore:
     def __init__(self, client: firestore.Client) -> None:
@@ -172,6 +176,7 @@ class FirestoreDeliveryStore:
         error_code: int | None,
         error_reason: str,
         now: datetime,
+        wamid: str = "",
     ) -> TargetRecord | None:
         def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
             record = target.record
@@ -186,7 +191,13 @@ class FirestoreDeliveryStore:
                 fields["version"] = record.version + 1
             else:
                 fields |= _stamp(record, status, now)
-            if receipt == "failed":
+            if wamid and not record.wamid:
+                # A send that got no answer (UNKNOWN) learns its wamid here, so a later button
+                # reply quoting it is linked to this target (analytics join clicks on wamid).
+                fields["wamid"] = wamid[:256]
+            if status in _REACHED:
+                fields["error"] = None  # an earlier attempt's or an overtaken receipt's error
+            elif receipt == "failed":
                 fields["error"] = {"code": error_code, "reason": error_reason[:500]}
             return target.write(transaction, fields)
 
@@ -277,7 +288,9 @@ def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[
     fields = _stamp(record, status, now)
     if change.wamid is not None:
         fields["wamid"] = change.wamid
-    if change.error_code is not None or change.error_reason is not None:
+    if status in _REACHED:
+        fields["error"] = None  # a webhook ahead of our own result: the message got there
+    elif change.error_code is not None or change.error_reason is not None:
         fields["error"] = {"code": change.error_code, "reason": (change.error_reason or "")[:500]}
     if change.settled is not None:
         fields["settled"] = change.settled
