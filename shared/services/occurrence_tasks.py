@@ -152,9 +152,9 @@ def schedule_upcoming(
             error=str(error),
         )
         return task
-    logs.log(
+    logs.log(  # every tick asks again for each live campaign: "already" is the usual answer
         _log,
-        logging.INFO,
+        logging.INFO if created else logging.DEBUG,
         "occurrence task created" if created else "occurrence task already exists",
         tenant=task.cnpj.value,
         campaign=task.campaign_id,

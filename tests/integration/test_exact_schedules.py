@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -26,12 +27,14 @@ from werkzeug.test import EnvironBuilder
 from shared.bootstrap import Container
 from shared.domain.campaign import Campaign, CampaignCreate, CampaignPatch, CampaignStatus
 from shared.domain.cnpj import Cnpj
+from shared.domain.errors import TransientError
 from shared.entrypoints.http import handle_occurrence_task
 from shared.manifest import send_queue
 from shared.messages import TenantJob
 from shared.services.campaigns import change_status, create_campaign, get_campaign, patch_campaign
 from shared.services.occurrence_tasks import OccurrenceTask
 from shared.services.process_tenant import TenantPorts, process_tenant
+from tests.fakes import FlakyWarehouse
 from tests.integration.campaign_payloads import SIMPLE, approved, targets_of
 from tests.integration.delivery_fixtures import wait_until
 
@@ -99,18 +102,20 @@ class Tenant:
         return tasks[name]
 
     def deliver(self, task: tasks_v2.Task, at: datetime) -> dict[str, Any]:
-        """What Cloud Tasks does at ``at``: POST the task's body to the handler."""
-        self.clock.now = at
-        environ = EnvironBuilder(
-            method="POST",
-            data=task.http_request.body,
-            content_type="application/json",
-            headers=[("X-CloudTasks-TaskName", task.name.rsplit("/", 1)[-1])],
-        ).get_environ()
-        request = flask.Request(environ)
-        body, status = cast(tuple[dict[str, Any], int], handle_occurrence_task(request, self.ports))
+        """What Cloud Tasks does at ``at``: POST the task's body to the handler (200 expected)."""
+        body, status = self.post(task.http_request.body, at)
         assert status == 200, body
         return body
+
+    def post(
+        self, data: bytes, at: datetime, ports: TenantPorts | None = None
+    ) -> tuple[dict[str, Any], int]:
+        self.clock.now = at
+        environ = EnvironBuilder(
+            method="POST", data=data, content_type="application/json"
+        ).get_environ()
+        answer = handle_occurrence_task(flask.Request(environ), ports or self.ports)
+        return cast(tuple[dict[str, Any], int], answer)
 
     def targets(self, campaign_id: str) -> list[dict[str, Any]]:
         return targets_of(self.deps, self.cnpj, campaign_id)
@@ -210,6 +215,28 @@ def test_a_recurrence_at_hh_37_asks_for_its_next_task_after_each_occurrence(
     }
     periods = {t["period"] for t in tenant.targets(campaign.id)}
     assert periods == {at.date().isoformat() for at in days}
+
+
+def test_a_transient_failure_answers_a_retry_and_a_malformed_task_is_acknowledged(
+    tenant: Tenant,
+) -> None:
+    campaign = tenant.start(scheduled_at=AT.isoformat())
+    task = tenant.task_for(campaign.id, AT)
+    outage = TransientError("BigQuery 503")
+    flaky = FlakyWarehouse(tenant.ports.campaigns.warehouse, "customer_profile` AS p", outage)
+    down = replace(tenant.ports, campaigns=replace(tenant.ports.campaigns, warehouse=flaky))
+
+    answer, status = tenant.post(task.http_request.body, AT, down)
+
+    assert (status, answer["outcome"]) == (503, "retry")  # Cloud Tasks retries a 5xx
+    assert flaky.failures == 1 and tenant.targets(campaign.id) == []
+    retried = tenant.deliver(task, AT + timedelta(seconds=30))
+    assert retried["outcome"] == "materialised" and retried["created"] > 0
+
+    # What no retry can fix is logged and acknowledged, never retried forever.
+    for malformed in (b"not json", b'{"cnpj": "' + tenant.cnpj.value.encode() + b'"}'):
+        answer, status = tenant.post(malformed, AT)
+        assert (status, answer["outcome"]) == (200, "malformed"), answer
 
 
 def test_the_hourly_tick_still_runs_an_occurrence_whose_task_was_lost(tenant: Tenant) -> None:
