@@ -261,7 +261,7 @@ def test_the_local_stack_delivers_an_occurrence_task_to_its_function(
 ) -> None:
     """On the wall clock, end to end: the emulator calls the functions host's run_occurrence."""
     cnpj = sample_tenant(customers=20)
-    at = deps.clock() + timedelta(seconds=3)
+    at = deps.clock() + timedelta(seconds=5)  # time enough to start it before it is due
     body = CampaignCreate.model_validate({**approved(SIMPLE), "scheduled_at": at.isoformat()})
     campaign = create_campaign(deps.campaign_ports(), cnpj, "tester", body, deps.clock())
     _, started, _ = change_status(deps.campaign_ports(), cnpj, campaign.id, "start", deps.clock())
