@@ -72,7 +72,7 @@ def handle_occurrence_task(
         logs.log(_log, logging.WARNING, "occurrence will be retried", **where, error=str(error))
         return {"outcome": "retry", "error": str(error)}, 503
     except CampaignError as error:
-        logs.log(_log, logging.ERROR, "occurrence failed", **where, error=str(error))
+        logs.log(_log, logging.ERROR, "campaign failed", **where, error=str(error))  # alerted
         return {"outcome": "error", "error": str(error)}, 200
     if outcome is None:
         return {"outcome": "nothing_due"}, 200
