@@ -11,8 +11,6 @@ AXE          := node_modules/.installed
 # The demo's fixed targeting instant: Friday 20 Nov 2026, 08:30 in São Paulo. Day 20 opens the
 # reactivation window; the sample data is generated "as of" that local date. Delivery runs on
 # the real clock, so the demo tenants' send window is the whole day and their pace 600/min.
-DEMO_DATE    := 2026-11-20
-DEMO_INSTANT := 2026-11-20T11:30:00Z
 
 ENV          ?= dev
 
@@ -45,9 +43,9 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 demo: setup
 	@trap '$(CAMPAIGNS) stack down' EXIT; set -e; \
 	$(CAMPAIGNS) stack up; \
-	$(CAMPAIGNS) sample-data --tenants 3 --customers 500 --as-of $(DEMO_DATE) \
+	$(CAMPAIGNS) sample-data --tenants 3 --customers 500 \
 		--send-window 00:00-23:59 --messages-per-minute 600 --messages-per-day 5000; \
-	$(CAMPAIGNS) tick --now $(DEMO_INSTANT); \
+	$(CAMPAIGNS) tick --force; \
 	echo; $(CAMPAIGNS) try-api; \
 	echo; echo "delivery (tasks -> WhatsApp sandbox -> status webhooks):"; \
 	$(CAMPAIGNS) deliveries --timeout 240; \

@@ -203,7 +203,8 @@ def _targets(args: argparse.Namespace) -> int:
 
 
 def _sample_delivery(deps: Container, tenant: Tenant, args: argparse.Namespace) -> None:
-    """Sample tenants' send window and pace (a demo at night still sends, and quickly)."""
+    """Sample tenants' send window and pace (a demo at night still sends, and quickly), and
+    reactivation from the 1st of the month: a demo on any day shows every built-in kind."""
     start, end = args.send_window
     window = LocalWindow(start=start.isoformat(), end=end.isoformat())
     now = deps.clock()
@@ -211,7 +212,10 @@ def _sample_delivery(deps: Container, tenant: Tenant, args: argparse.Namespace) 
     def windowed(kind: str) -> Callable[[Campaign | None], Campaign]:
         def change(current: Campaign | None) -> Campaign:
             campaign = current or built_in_campaign(kind, now=now)
-            return campaign.model_copy(update={"send_window": window, "updated_at": now})
+            update: dict[str, object] = {"send_window": window, "updated_at": now}
+            if kind == "REACTIVATION":
+                update["thresholds"] = {**campaign.thresholds, "min_day_of_month": 1}
+            return campaign.model_copy(update=update)
 
         return change
 
