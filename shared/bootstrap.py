@@ -25,6 +25,7 @@ from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
 from shared.adapters.firestore_people import FirestorePeopleLedger
 from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
@@ -161,6 +162,10 @@ class Container:
     @cached_property
     def recipients(self) -> FirestoreRecipientList:
         return FirestoreRecipientList(self.firestore_client)
+
+    @cached_property
+    def outlook(self) -> FirestoreDeliveryOutlook:
+        return FirestoreDeliveryOutlook(self.firestore_client)
 
     @cached_property
     def audit(self) -> FirestoreAuditLog:

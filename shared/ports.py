@@ -19,7 +19,7 @@ from shared.domain.campaign import Campaign
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
-from shared.domain.pacing import Planner
+from shared.domain.pacing import Planner, ShardState
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
@@ -75,6 +75,18 @@ class TargetStore(Protocol):
         self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
         """Customer ids of targets whose period key is ``>= period_key`` (rolling periods)."""
+        ...
+
+
+class DeliveryOutlook(Protocol):
+    """Read-only: what a forecast needs to run the planner without planning anything."""
+
+    def waiting(self, cnpj: Cnpj, campaign_id: str) -> list[TargetRecord]:
+        """The campaign's PENDING and QUEUED targets."""
+        ...
+
+    def pacing(self, cnpj: Cnpj, shards: int) -> dict[int, ShardState]:
+        """The tenant's pacing shard states now (a shard with none is left out)."""
         ...
 
 

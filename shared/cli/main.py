@@ -202,6 +202,19 @@ def _targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from shared.cli.forecast import forecast_table
+    from shared.services.forecast import forecast_tenant
+
+    deps = _deps(args)
+    cnpj = Cnpj.parse(args.cnpj)
+    forecasts = forecast_tenant(
+        deps.campaign_ports(), deps.outlook, cnpj, days=args.days, now=deps.clock()
+    )
+    print(forecast_table(forecasts))
+    return 0
+
+
 def _sample_delivery(deps: Container, tenant: Tenant, args: argparse.Namespace) -> None:
     """Sample tenants' send window and pace (a demo at night still sends, and quickly), and
     reactivation from the 1st of the month: a demo on any day shows every built-in kind."""
@@ -450,6 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
     targets.add_argument("--campaign", choices=[p.kind for p in registered_processors()])
     targets.add_argument("--json", action="store_true")
     targets.set_defaults(run=_targets)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="messages per local day, when the last goes, how many will expire (plans nothing)",
+    )
+    forecast.add_argument("cnpj")
+    forecast.add_argument("--days", type=int, default=7, help="local days from today (1-31)")
+    forecast.set_defaults(run=_forecast)
 
     token = commands.add_parser("token", help="mint a local API token (HS256, the stack's secret)")
     token.add_argument("--cnpj", required=True, help="the tenant the token is for")
