@@ -46,7 +46,7 @@ def test_time_critical_messages_are_planned_before_bulk_ones() -> None:
     results = simulate([*bulk, *urgent], {})
 
     day = {message.key: at for message, at in results}
-    assert all(day[m.key] is not None and day[m.key] < END_OF_DAY for m in urgent)
+    assert all((at := day[m.key]) is not None and at < END_OF_DAY for m in urgent)
     assert all((at := day[m.key]) is not None and at >= END_OF_DAY for m in bulk)
 
 
