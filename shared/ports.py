@@ -152,6 +152,11 @@ class TenantRepository(Protocol):
 
     def list_active(self) -> list[Tenant]: ...
 
+    def of_number(self, phone_number_id: str, *, include_unset: bool) -> list[Tenant]:
+        """Every tenant, active or not, whose ``delivery.phone_number_id`` is this one (and,
+        ``include_unset``, those that set none: they send from the installation's default)."""
+        ...
+
     def save(self, tenant: Tenant) -> None: ...
 
 
@@ -390,6 +395,26 @@ class TaskQueue(Protocol):
 
 class MessageSender(Protocol):
     def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult: ...
+
+
+class IdentityLinks(Protocol):
+    """Phone <-> BSUID pairs per sending number (``phone_number_id``): what webhooks showed.
+
+    A BSUID is unique per business portfolio, and every tenant on one number shares its
+    portfolio, so the number scopes a pair. One phone has one BSUID and one BSUID one phone:
+    a newer pair replaces the older one on both sides, an older pair arriving late (a
+    reordered webhook) changes nothing. Phones are E.164, BSUIDs validated
+    (:mod:`shared.domain.identity`).
+    """
+
+    def link(self, number: str, phone: str, bsuid: str, at: datetime, source: str) -> bool:
+        """Record that ``phone`` and ``bsuid`` were one person at ``at`` (``source``: which
+        webhook said so); False when nothing changed (a duplicate, or older than what is known)."""
+        ...
+
+    def bsuid_of(self, number: str, phone: str) -> str | None: ...
+
+    def phone_of(self, number: str, bsuid: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

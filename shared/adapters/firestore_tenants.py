@@ -41,7 +41,19 @@ class FirestoreTenantRepository:
         return _tenant(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
 
     def list_active(self) -> list[Tenant]:
-        query = self._users.where(filter=FieldFilter("active", "==", True))
+        return self._valid(self._users.where(filter=FieldFilter("active", "==", True)))
+
+    def of_number(self, phone_number_id: str, *, include_unset: bool) -> list[Tenant]:
+        """Active or not (an opt-out reaches a paused tenant too); one equality each."""
+        numbers = [phone_number_id, ""] if include_unset else [phone_number_id]
+        field = "delivery.phone_number_id"
+        tenants = []
+        for number in dict.fromkeys(numbers):
+            tenants += self._valid(self._users.where(filter=FieldFilter(field, "==", number)))
+        return tenants
+
+    def _valid(self, query: Any) -> list[Tenant]:
+        """The query's tenants; an invalid document is logged and skipped."""
         tenants = []
         with translated("Firestore"):
             snapshots = list(query.stream())

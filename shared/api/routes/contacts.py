@@ -28,8 +28,8 @@ from shared.domain.contacts import (
     JsonImportRequest,
     TagUpdateRequest,
 )
-from shared.domain.errors import FieldError
-from shared.services import people
+from shared.domain.errors import FieldError, NotFoundError
+from shared.services import consent, people
 from shared.services.contacts import ImportReport, TagReport, import_file, import_json, update_tags
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
@@ -177,6 +177,26 @@ def export_person(
         services, principal, "contacts.export", f"contacts/{export.id}", None, export.counts()
     )
     return export
+
+
+@router.get(
+    "/contacts/{person_id}/consent",
+    response_model=consent.ConsentHistory,
+    summary="LGPD: the evidence of one person's marketing consent, newest first",
+)
+def consent_history(
+    person_id: PersonId, principal: Reader, services: Services
+) -> consent.ConsentHistory:
+    """Every opt-out and opt-in recorded for them (by their phone, and by the WhatsApp user id
+    paired with it): how it reached us (`source`), when it happened by WhatsApp's own clock,
+    the message that carried it and the number it reached; phones and user ids masked.
+    Whether they may receive marketing now follows from the latest event (`opted_out`): only a
+    resume in WhatsApp or a new explicit opt-in lifts an opt-out, and an erasure never."""
+    phone = people.person_phone(principal.cnpj, services.people_ports(), person_id)
+    tenant = services.tenants.get(principal.cnpj)
+    if tenant is None:
+        raise NotFoundError("this tenant is not registered")
+    return consent.consent_history(services.consent_ports(), tenant, person_id, phone)
 
 
 @router.delete(
