@@ -321,7 +321,11 @@ class DeliveryStore(Protocol):
         now: datetime,
         lease_until: datetime,
         cap_hours: int,
-    ) -> ClaimResult: ...
+        bsuid: str = "",
+    ) -> ClaimResult:
+        """Claim the target for one send, unless the opt-out ledger holds its phone, its
+        ``bsuid`` or the one it carries (read in the claim's transaction), or the cap defers it."""
+        ...
 
     def transition(
         self,
@@ -351,9 +355,10 @@ class DeliveryStore(Protocol):
         ...
 
     def record_opt_out(
-        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str, bsuid: str = ""
     ) -> bool:
-        """Add the phone to the tenant's opt-out ledger (LGPD evidence); False if already there."""
+        """Record an opt-out event of the person (phone and/or ``bsuid``) in the tenant's consent
+        ledger (LGPD evidence); False if that event was there already."""
         ...
 
     def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool: ...

@@ -107,6 +107,7 @@ class FirestoreDeliveryStore:
         now: datetime,
         lease_until: datetime,
         cap_hours: int,
+        bsuid: str = "",
     ) -> ClaimResult:
         def body(transaction: firestore.Transaction, target: _Target) -> ClaimResult:
             record = target.record
@@ -116,11 +117,11 @@ class FirestoreDeliveryStore:
                 or record.task_generation != generation
             ):
                 return ClaimResult(Claim.NOT_CLAIMABLE, record)
-            if self._opted_out(transaction, ref.cnpj, (record.phone, target.bsuid)):
+            if self._opted_out(transaction, ref.cnpj, (record.phone, record.bsuid, bsuid)):
                 skipped = Change(Status.SKIPPED, error_reason="opted_out")
                 written = target.write(transaction, _change_fields(record, skipped, now))
                 return ClaimResult(Claim.OPTED_OUT, written)
-            recent_doc = self._recent(ref.cnpj, record.phone)
+            recent_doc = self._recent(ref.cnpj, record.phone or record.bsuid or bsuid)
             recent = recent_doc.get(transaction=transaction).to_dict() or {}
             last_at = recent.get("sentAt")
             if (
@@ -196,11 +197,11 @@ class FirestoreDeliveryStore:
     # -- ledgers ---------------------------------------------------------------------------
 
     def record_opt_out(
-        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str, bsuid: str = ""
     ) -> bool:
-        if not phone:  # a target known only by its BSUID: the webhook records it by that
+        if not phone and not bsuid:
             return False
-        event = ConsentEvent(Identity(phone=phone), source, at, message_id)
+        event = ConsentEvent(Identity(phone or None, bsuid or None), source, at, message_id)
         return FirestoreConsentLedger(self._client).record(cnpj, event)
 
     def record_click(
@@ -258,12 +259,6 @@ class _Target:
         self._doc = doc
         self._fields: dict[str, Any] = (snapshot.to_dict() or {}) if snapshot.exists else {}
         self.record = _record(ref, snapshot)
-
-    @property
-    def bsuid(self) -> str | None:
-        """The person's WhatsApp user id, when the target carries one."""
-        value = self._fields.get("bsuid")
-        return value if isinstance(value, str) and value else None
 
     def write(self, transaction: firestore.Transaction, fields: dict[str, Any]) -> TargetRecord:
         """Update the document; the record as it is afterwards (dotted keys only touch maps

@@ -101,7 +101,9 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
         if action is Action.OPT_OUT:
             # The same event (the target's path) as the send's own 131050: recorded once.
             when = _instant(status.get("timestamp"), now)
-            ports.store.record_opt_out(ref.cnpj, record.phone, when, "whatsapp_131050", ref.path)
+            ports.store.record_opt_out(
+                ref.cnpj, record.phone, when, "whatsapp_131050", ref.path, record.bsuid
+            )
         if action is Action.FAIL_AND_PAUSE:
             pause_campaign(ports, delivery, ref, code, reason)
     return receipt

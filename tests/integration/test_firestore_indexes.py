@@ -160,7 +160,8 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
         deps.runs.page(cnpj, local_date=local_date, after=None, limit=5)
     deps.targets.customers_with_targets_since(cnpj, "BIRTHDAY", "2026-11")
     deps.tenants.list_active()
-    deps.tenants.of_number("a-number", include_unset=True)
+    for include_unset in (False, True):
+        deps.tenants.of_number("a-number", include_unset=include_unset)
     campaigns.opted_out_phones(cnpj)
     deps.consent.history(cnpj, ["+5511987654321", "BR.1502576394655843"])
     deps.consent.quarantined("a-number")
