@@ -27,10 +27,13 @@ from pydantic import BaseModel, Field
 from shared import logs
 from shared.domain.cnpj import Cnpj
 from shared.domain.consent import ConsentEvent, ConsentSource, keys_of
+from shared.domain.errors import NotFoundError
 from shared.domain.identity import Identity, mask_bsuid
 from shared.domain.tenant import Tenant
 from shared.logs import mask_phone
-from shared.ports import IdentityLinks
+from shared.ports import IdentityLinks, TenantRepository
+from shared.services import people
+from shared.services.people import PeoplePorts
 
 _log = logging.getLogger(__name__)
 
@@ -179,6 +182,19 @@ class ConsentHistory(BaseModel):
     id: str
     opted_out: bool = Field(description="whether marketing messages to them are stopped now")
     events: list[ConsentEventView] = Field(description="newest first")
+
+
+def person_consent(
+    ports: ConsentPorts, tenants: TenantRepository, people_ports: PeoplePorts, cnpj: Cnpj,
+    person_id: str,
+) -> ConsentHistory:  # fmt: skip
+    """One of the tenant's people's consent history (the API's and the console's): a
+    :class:`~shared.domain.errors.NotFoundError` when they are not the tenant's."""
+    phone = people.person_phone(cnpj, people_ports, person_id)
+    tenant = tenants.get(cnpj)
+    if tenant is None:
+        raise NotFoundError("this tenant is not registered")
+    return consent_history(ports, tenant, person_id, phone)
 
 
 def consent_history(

@@ -28,7 +28,7 @@ from shared.domain.contacts import (
     JsonImportRequest,
     TagUpdateRequest,
 )
-from shared.domain.errors import FieldError, NotFoundError
+from shared.domain.errors import FieldError
 from shared.services import consent, people
 from shared.services.contacts import ImportReport, TagReport, import_file, import_json, update_tags
 
@@ -192,11 +192,10 @@ def consent_history(
     the message that carried it and the number it reached; phones and user ids masked.
     Whether they may receive marketing now follows from the latest event (`opted_out`): only a
     resume in WhatsApp or a new explicit opt-in lifts an opt-out, and an erasure never."""
-    phone = people.person_phone(principal.cnpj, services.people_ports(), person_id)
-    tenant = services.tenants.get(principal.cnpj)
-    if tenant is None:
-        raise NotFoundError("this tenant is not registered")
-    return consent.consent_history(services.consent_ports(), tenant, person_id, phone)
+    return consent.person_consent(
+        services.consent_ports(), services.tenants, services.people_ports(), principal.cnpj,
+        person_id,
+    )  # fmt: skip
 
 
 @router.delete(
