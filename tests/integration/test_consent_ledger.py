@@ -25,10 +25,12 @@ from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
 from shared.domain.contacts import contact_id_for
 from shared.domain.delivery_status import Status
+from shared.domain.tenant import DeliverySettings, Tenant
 from shared.localstack.stack import LOCAL_WHATSAPP, Stack
 from shared.logs import mask_phone
 from shared.manifest import WEBHOOK_PATH
 from shared.services.send import send_message
+from shared.services.tenants import register_tenant
 from shared.whatsapp.signature import HEADER, sign
 from tests.conftest import new_tenant_id
 from tests.integration import api_fixtures, delivery_fixtures
@@ -249,6 +251,31 @@ def test_an_opt_out_for_an_unknown_number_waits_for_its_tenant(
     history = consent_history(api_as, tenant.cnpj, person_id)
     assert evidence(history) == [("opt_out", "inbound_keyword")]
     assert history["events"][0]["message_id"] == message["id"]
+
+
+def test_a_tenant_registered_with_the_number_takes_its_quarantined_opt_outs(
+    deps: Container, webhook_url: str
+) -> None:
+    number, phone = new_number(), new_phone()
+    message = text_message(phone, "SAIR", f"wamid.R{number}")
+    assert post(webhook_url, number, messages=[message]).get("opt_out_quarantined") == 1
+    cnpj = new_tenant_id()
+    delivery = DeliverySettings(phone_number_id=number)
+    deps.tenants.save(Tenant(cnpj=cnpj.value, delivery=delivery))  # its document, written first
+
+    for _ in range(2):  # registration is idempotent, and so is the adoption
+        register_tenant(
+            cnpj, name="Lavanderia Nova", timezone=None, tenants=deps.tenants,
+            warehouse=None, queues=None, consent=deps.consent_ports(),
+        )  # fmt: skip
+
+    assert deps.delivery_store.is_opted_out(cnpj, phone)
+    [event] = deps.consent.history(cnpj, [phone])
+    assert (event.source, event.message_id, event.number) == (
+        "inbound_keyword",
+        message["id"],
+        number,
+    )
 
 
 # -- who can opt out, and how ----------------------------------------------------------------
