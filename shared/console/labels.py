@@ -42,6 +42,7 @@ OPTOUT_SOURCE = {
     "console": "registrado por um usuário no console",
     "api": "registrado pela API",
     "import_opt_in": "consentimento explícito coletado pela empresa e importado",
+    "api_opt_in": "consentimento explícito coletado pela empresa, registrado pela API",
 }
 """Why a phone is in the opt-out ledger, or a consent event's ``source``
 (:class:`shared.domain.consent.ConsentSource`)."""

@@ -59,10 +59,15 @@ class ConsentSource(StrEnum):
     ERASURE = "erasure"
     """Their data was erased (LGPD): never lifted."""
     IMPORT_OPT_IN = "import_opt_in"
+    API_OPT_IN = "api_opt_in"
+    """An explicit opt-in the business collected (a signed form, a recorded call), recorded
+    through the API with where its proof is kept."""
     """An explicit opt-in the business collected and imported (a new, dated consent)."""
 
 
-OPT_IN_SOURCES = frozenset({ConsentSource.USER_PREFERENCES_RESUME, ConsentSource.IMPORT_OPT_IN})
+OPT_IN_SOURCES = frozenset(
+    {ConsentSource.USER_PREFERENCES_RESUME, ConsentSource.IMPORT_OPT_IN, ConsentSource.API_OPT_IN}
+)
 """The only sources that lift an opt-out."""
 
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import logs
 from shared.domain.cnpj import Cnpj
 from shared.domain.consent import ConsentEvent, ConsentSource, keys_of
-from shared.domain.errors import NotFoundError
+from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.identity import Identity, mask_bsuid
 from shared.domain.tenant import Tenant
 from shared.logs import mask_phone
@@ -148,7 +148,8 @@ SOURCE_MEANINGS = {
     ConsentSource.USER_PREFERENCES_RESUME: "they resumed marketing messages in WhatsApp",
     ConsentSource.WHATSAPP_131050: "WhatsApp refused a send: they stopped marketing (131050)",
     ConsentSource.CONSOLE: "recorded by a user in the console",
-    ConsentSource.API: "recorded through the API",
+    ConsentSource.API: "an opt-out the person asked the business for, recorded through the API",
+    ConsentSource.API_OPT_IN: "an explicit opt-in the business collected, recorded through the API",
     ConsentSource.ERASURE: "their data was erased (LGPD): never messaged again",
     ConsentSource.IMPORT_OPT_IN: "an explicit opt-in the business collected and imported",
 }
@@ -194,6 +195,55 @@ def person_consent(
     tenant = tenants.get(cnpj)
     if tenant is None:
         raise NotFoundError("this tenant is not registered")
+    return consent_history(ports, tenant, person_id, phone)
+
+
+class ConsentChange(BaseModel):
+    """A consent the person gave the business itself: a request to stop, or a new explicit
+    opt-in (the only way besides a resume in WhatsApp to lift an opt-out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["opt_out", "opt_in"]
+    evidence: str = Field(
+        min_length=3,
+        max_length=200,
+        description="where the proof is kept (a signed form's number, a recorded call's id): "
+        "it is the event's message id, so the same proof recorded twice is one event",
+    )
+    at: datetime | None = Field(
+        default=None,
+        description="when the person gave it (ISO 8601 with a zone; default: now); the latest "
+        "event by this time decides, so a consent dated before a later opt-out lifts nothing",
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2026-11-20T14:30:00-03:00)")
+        return value
+
+
+def record_consent(
+    ports: ConsentPorts, tenants: TenantRepository, people_ports: PeoplePorts, cnpj: Cnpj,
+    person_id: str, change: ConsentChange, by: str, now: datetime,
+) -> ConsentHistory:  # fmt: skip
+    """Record ``change`` for one of the tenant's people (keyed by their phone, and the BSUID
+    their number pairs with it); their history afterwards. Idempotent per evidence."""
+    phone = people.person_phone(cnpj, people_ports, person_id)
+    if phone is None:
+        raise FieldError("person_id", "this person has no valid phone to key their consent by")
+    at = change.at or now
+    if at > now:
+        raise FieldError("at", "is in the future")
+    tenant = tenants.get(cnpj)
+    if tenant is None:
+        raise NotFoundError("this tenant is not registered")
+    source = ConsentSource.API_OPT_IN if change.kind == "opt_in" else ConsentSource.API
+    number = number_of(ports, tenant)
+    event = ConsentEvent(Identity(phone), source, at, change.evidence, number, by=by)
+    ports.ledger.record(tenant.id, completed(ports, event))
     return consent_history(ports, tenant, person_id, phone)
 
 

@@ -411,6 +411,43 @@ def test_a_new_import_row_does_not_lift_an_opt_out(
     assert next_send(tenant, phone) is Status.SKIPPED
 
 
+def test_an_explicit_opt_in_recorded_through_the_api_lifts_only_if_it_is_later(
+    deps: Container, sandbox: SandboxClient, api_as: Client
+) -> None:
+    number = new_number()
+    tenant = tenant_on(deps, number)
+    phone = new_phone()
+    person_id = import_person(api_as, tenant.cnpj, phone)
+    sandbox.inbound(phone, number, text="SAIR")
+    wait_opted_out(tenant, phone)
+    [stop] = consent_history(api_as, tenant.cnpj, person_id)["events"]
+    address = f"/api/v1/contacts/{person_id}/consent"
+    editor = api_as(tenant.cnpj, Role.EDITOR)
+    earlier = {"kind": "opt_in", "evidence": "ficha 17", "at": "2020-01-01T10:00:00-03:00"}
+
+    refused = [
+        api_as(tenant.cnpj, Role.VIEWER).post(address, json=earlier).status_code,
+        editor.post(address, json={**earlier, "at": "2999-01-01T00:00:00Z"}).status_code,
+        editor.post(address, json={**earlier, "at": "2026-01-01T10:00:00"}).status_code,
+        editor.post(address, json={"kind": "opt_in"}).status_code,
+    ]
+    older = editor.post(address, json=earlier)
+
+    assert refused == [403, 422, 422, 422]
+    assert older.status_code == 200 and older.json()["opted_out"] is True  # the stop is later
+    renewed = [editor.post(address, json={"kind": "opt_in", "evidence": "ficha 18"}) for _ in "12"]
+    assert [answer.status_code for answer in renewed] == [200, 200]
+    history = renewed[-1].json()
+    assert history["opted_out"] is False
+    assert evidence(history) == [
+        ("opt_in", "api_opt_in"),
+        ("opt_out", "inbound_keyword"),
+        ("opt_in", "api_opt_in"),
+    ], "the same proof twice is one event"
+    assert history["events"][0]["by"] == "tester" and history["events"][1] == stop
+    assert next_send(tenant, phone) in DONE
+
+
 # -- identities: a BSUID alone ---------------------------------------------------------------
 
 

@@ -60,7 +60,8 @@ def test_a_person_needs_a_phone_or_a_bsuid() -> None:
 
 @pytest.mark.parametrize("source", list(ConsentSource))
 def test_only_a_resume_or_an_explicit_opt_in_lifts(source: ConsentSource) -> None:
-    lifts = source in {ConsentSource.USER_PREFERENCES_RESUME, ConsentSource.IMPORT_OPT_IN}
+    explicit = {ConsentSource.IMPORT_OPT_IN, ConsentSource.API_OPT_IN}
+    lifts = source in {ConsentSource.USER_PREFERENCES_RESUME, *explicit}
     assert (kind_of(source) is ConsentKind.OPT_IN) is lifts
     assert kind_of("some_future_source") is ConsentKind.OPT_OUT  # unknown: when in doubt, stop
 

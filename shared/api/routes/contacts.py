@@ -198,6 +198,37 @@ def consent_history(
     )  # fmt: skip
 
 
+@router.post(
+    "/contacts/{person_id}/consent",
+    response_model=consent.ConsentHistory,
+    summary="Record an opt-out the person asked for, or a new explicit opt-in they gave",
+)
+def record_consent(
+    person_id: PersonId,
+    body: consent.ConsentChange,
+    principal: Writer,
+    services: Services,
+    now: Now,
+) -> consent.ConsentHistory:
+    """The consent a person gave the business itself (at the counter, on a signed form), kept
+    as evidence beside the ones WhatsApp brought. An `opt_in` is the only way, besides the
+    person's resume in WhatsApp, to lift an opt-out, and only if it is the latest event by its
+    `at`; an erasure is never lifted. Answers the person's consent history afterwards."""
+    history = consent.record_consent(
+        services.consent_ports(), services.tenants, services.people_ports(), principal.cnpj,
+        person_id, body, principal.subject, now,
+    )  # fmt: skip
+    record_write(
+        services,
+        principal,
+        "contacts.consent",
+        f"contacts/{person_id}",
+        None,
+        {"kind": body.kind, "opted_out": history.opted_out},
+    )
+    return history
+
+
 @router.delete(
     "/contacts/{person_id}",
     response_model=people.ErasureReport,
