@@ -383,6 +383,8 @@ def test_user_preferences_decide_by_their_own_timestamps(
         {"user_preferences_stop", "user_preferences_resume"}
     )
     assert history["opted_out"] is (final == "stop")
+    listed = api_as(tenant.cnpj, Role.VIEWER).get("/api/v1/opt-outs").json()
+    assert (listed["total"], len(listed["items"])) == ((1, 1) if final == "stop" else (0, 0))
     assert deps.identities.phone_of(number, bsuid_for(phone)) == phone  # the pair was linked
     if final == "stop":
         assert next_send(tenant, phone) is Status.SKIPPED
