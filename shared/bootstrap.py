@@ -43,6 +43,7 @@ from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
 from shared.whatsapp.client import WhatsAppClient
@@ -171,6 +172,9 @@ class Container:
             targets=self.targets,
             vouchers=self.vouchers,
             clock=self.clock,
+            occurrence_tasks=OccurrenceTasks(
+                self.task_queue, self.settings.run_occurrence_endpoint
+            ),
         )
 
     @cached_property

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     send_message_url: str | None = Field(
         default=None, alias="SEND_MESSAGE_URL", description="default: <functions_url>/send_message"
     )
+    run_occurrence_url: str | None = Field(
+        default=None,
+        alias="RUN_OCCURRENCE_URL",
+        description="default: <functions_url>/run_occurrence",
+    )
     tasks_invoker_service_account: str | None = Field(
         default=None,
         alias="TASKS_INVOKER_SERVICE_ACCOUNT",
@@ -72,6 +77,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "send_message_url",
+        "run_occurrence_url",
         "tasks_invoker_service_account",
         "api_jwks_url",
         "api_jwt_issuer",
@@ -86,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def send_message_endpoint(self) -> str:
         return self.send_message_url or f"{self.functions_url.rstrip('/')}/send_message"
+
+    @property
+    def run_occurrence_endpoint(self) -> str:
+        return self.run_occurrence_url or f"{self.functions_url.rstrip('/')}/run_occurrence"
 
 
 @lru_cache(maxsize=1)

@@ -29,13 +29,20 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 # reads from the environment is either given to some function here or local-only.
 _BASE = ("GOOGLE_CLOUD_PROJECT", "LOG_LEVEL")
 _CREATES_SEND_TASKS = ("CAMPAIGNS_REGION", "SEND_MESSAGE_URL", "TASKS_INVOKER_SERVICE_ACCOUNT")
+_CREATES_OCCURRENCE_TASKS = (
+    "CAMPAIGNS_REGION",
+    "RUN_OCCURRENCE_URL",
+    "TASKS_INVOKER_SERVICE_ACCOUNT",
+)
+"""An API campaign's next occurrence gets a Cloud Task at its instant wherever the campaign
+goes live or an occurrence materialises: the api (start, resume), the tick, the task itself."""
 LOCAL_ONLY_SETTINGS = frozenset(
     {
         "FIRESTORE_EMULATOR_HOST",
         "PUBSUB_EMULATOR_HOST",
         "BIGQUERY_EMULATOR_HOST",
         "CLOUD_TASKS_EMULATOR_HOST",
-        "CAMPAIGNS_FUNCTIONS_URL",  # production gives SEND_MESSAGE_URL instead
+        "CAMPAIGNS_FUNCTIONS_URL",  # production gives SEND_MESSAGE_URL, RUN_OCCURRENCE_URL
         "WHATSAPP_API_BASE_URL",  # the sandbox's address; production keeps the default
     }
 )
@@ -71,7 +78,12 @@ class FunctionSpec:
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("fanout", "cloudevent", topic=TICK_TOPIC),
-    FunctionSpec("process_tenant", "cloudevent", topic=TENANT_TOPIC),
+    FunctionSpec(
+        "process_tenant",
+        "cloudevent",
+        topic=TENANT_TOPIC,
+        environment=(*_BASE, *_CREATES_OCCURRENCE_TASKS),
+    ),
     FunctionSpec(
         "enqueue_target",
         "cloudevent",
@@ -96,6 +108,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=(
             *_BASE,
             *_CREATES_SEND_TASKS,  # the webhook re-plans a target WhatsApp asked to defer
+            "RUN_OCCURRENCE_URL",  # a start or resume schedules the next occurrence's task
             "WHATSAPP_PHONE_NUMBER_ID",  # the webhook finds a tenant by its number
             "API_JWKS_URL",
             "API_JWT_ISSUER",
@@ -107,10 +120,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "sweeper", "cloudevent", topic=SWEEP_TOPIC, environment=(*_BASE, *_CREATES_SEND_TASKS)
     ),
+    FunctionSpec("run_occurrence", "http", environment=(*_BASE, *_CREATES_OCCURRENCE_TASKS)),
 )
 TOPICS: tuple[str, ...] = (TICK_TOPIC, TENANT_TOPIC, SWEEP_TOPIC)
 
 
 def send_queue(cnpj_value: str) -> str:
-    """Each tenant has its own Cloud Tasks queue, so one tenant's backlog never delays another's."""
+    """Each tenant has its own Cloud Tasks queue, so one tenant's backlog never delays another's.
+
+    Its campaigns' occurrence tasks (``run_occurrence``) go there too: one queue per tenant
+    to create, grant and pace, and an occurrence is that tenant's work like its sends."""
     return f"whatsapp-{cnpj_value.lower()}"

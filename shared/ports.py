@@ -289,6 +289,26 @@ class Change:
     settled: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Yielding:
+    """Who gives up a planned slot to a target that has none before its send-by: the queued
+    targets of these campaigns (of a lower priority, most yielding first), each planned again
+    by its own campaign's planner (see :mod:`shared.domain.send_by`). The campaigns are only
+    looked up when a slot is missing: most targets find one and read nothing more."""
+
+    campaign_ids: Callable[[], Sequence[str]]
+    planner_for: Callable[[TargetRecord], Planner]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What :meth:`DeliveryStore.queue` did: the target afterwards, and the target that yielded
+    its slot to it (QUEUED again later with a new task generation, or EXPIRED), if one did."""
+
+    record: TargetRecord | None
+    displaced: TargetRecord | None = None
+
+
 class DeliveryStore(Protocol):
     """Target documents, the pacing shards, the opt-out ledger and the frequency ledger.
 
@@ -306,11 +326,13 @@ class DeliveryStore(Protocol):
         allowed: frozenset[Status],
         now: datetime,
         generation: int | None = None,
-    ) -> TargetRecord | None:
+        yielding: Yielding | None = None,
+    ) -> Queued:
         """Plan a slot and mark the target QUEUED (new task generation), if its status allows.
 
-        Returns the record as it is afterwards (unchanged when the status did not allow it);
-        None when the target does not exist.
+        A target with no slot before its send-by takes the slot of a ``yielding`` target, or
+        else is EXPIRED. The record is as it is afterwards (unchanged when the status did not
+        allow the step; None when the target does not exist).
         """
         ...
 
@@ -347,10 +369,13 @@ class DeliveryStore(Protocol):
         error_code: int | None,
         error_reason: str,
         now: datetime,
+        wamid: str = "",
     ) -> TargetRecord | None:
         """Merge a WhatsApp status into the target: forward-only by rank, duplicate-safe.
 
-        None when the target does not exist or the receipt is of an older send.
+        ``wamid`` (the status's ``id``) is kept when the target has none (a send that got no
+        answer); reaching DELIVERED or READ clears any error. None when the target does not
+        exist or the receipt is of an older send.
         """
         ...
 

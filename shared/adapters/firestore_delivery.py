@@ -25,11 +25,20 @@ from shared.domain.consent import ConsentEvent, blocks_sending
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
 from shared.domain.identity import Identity
-from shared.domain.pacing import Planner
+from shared.domain.pacing import Planner, SendByMissed, ShardState, Slot
 from shared.domain.tenant import MAX_FREQUENCY_CAP
-from shared.ports import Change, Claim, ClaimResult
+from shared.ports import Change, Claim, ClaimResult, Queued, Yielding
 
 _T = TypeVar("_T")
+
+YIELD_LEAD = timedelta(seconds=30)
+"""A slot this close is not taken from its target: its task may already be on its way."""
+YIELD_CANDIDATES = 20
+"""Queued targets read per yielding campaign to find one in the urgent target's window."""
+
+_REACHED = frozenset({Status.DELIVERED, Status.READ})
+"""The message reached the phone: an error kept from an earlier attempt or from a ``failed``
+receipt it outranks no longer describes the target, so reaching one of these clears it."""
 
 
 class FirestoreDeliveryStore:
@@ -78,17 +87,31 @@ class FirestoreDeliveryStore:
         allowed: frozenset[Status],
         now: datetime,
         generation: int | None = None,
-    ) -> TargetRecord | None:
-        def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
+        yielding: Yielding | None = None,
+    ) -> Queued:
+        def body(transaction: firestore.Transaction, target: _Target) -> Queued:
             record = target.record
             if record is None or record.status not in allowed:
-                return record
+                return Queued(record)
             if generation is not None and record.task_generation != generation:
-                return record
+                return Queued(record)
             shard = planner.throttle.shard_of(ref.path)
             shard_doc = self._shard(ref.cnpj, shard)
             state = (shard_doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
-            slot = planner.plan(max(earliest, now), shard, state)
+            start = max(earliest, now)
+            displaced: TargetRecord | None = None
+            try:
+                slot = planner.plan(start, shard, state, before=record.send_by)
+            except SendByMissed:
+                taken = None
+                if yielding is not None and record.send_by is not None:
+                    taken = self._take_yielded_slot(
+                        transaction, record, planner, shard, state, start, yielding, now
+                    )
+                if taken is None:
+                    change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
+                    return Queued(target.write(transaction, _change_fields(record, change, now)))
+                slot, displaced = taken
             transaction.set(shard_doc, {"slots": slot.state, "updatedAt": now})
             fields = {
                 **_stamp(record, Status.QUEUED, now),
@@ -96,9 +119,94 @@ class FirestoreDeliveryStore:
                 "shard": shard,
                 "taskGeneration": record.task_generation + 1,
             }
-            return target.write(transaction, fields)
+            return Queued(target.write(transaction, fields), displaced)
 
         return self._transact(ref, body)
+
+    def _take_yielded_slot(
+        self,
+        transaction: firestore.Transaction,
+        record: TargetRecord,
+        planner: Planner,
+        shard: int,
+        state: ShardState,
+        start: datetime,
+        yielding: Yielding,
+        now: datetime,
+    ) -> tuple[Slot, TargetRecord] | None:
+        """The first slot of the shard before the target's send-by, within its window, held by
+        a queued target of a yielding campaign; that target is planned again after it by its
+        own planner (EXPIRED when that is past its own send-by). The slot keeps its place in
+        the shard's counters, so no limit changes; only who uses it does.
+
+        Slots less than :data:`YIELD_LEAD` away are left alone: their task may be running.
+        """
+        assert record.send_by is not None
+        since = max(start, now + YIELD_LEAD)
+        for campaign_id in yielding.campaign_ids():
+            candidates = self._yield_candidates(
+                transaction, record.ref.cnpj, campaign_id, shard, since, record.send_by
+            )
+            for snapshot in candidates:
+                victim_ref = TargetRef(record.ref.cnpj, campaign_id, snapshot.id)
+                victim = TargetRecord.from_document(victim_ref, snapshot.to_dict() or {})
+                if victim.planned_at is None or not planner.in_window(victim.planned_at):
+                    continue
+                return self._yield(transaction, victim, snapshot, shard, state, yielding, now)
+        return None
+
+    def _yield_candidates(
+        self,
+        transaction: firestore.Transaction | None,
+        cnpj: Cnpj,
+        campaign_id: str,
+        shard: int,
+        since: datetime,
+        before: datetime,
+    ) -> list[Any]:
+        """The campaign's queued targets of ``shard`` planned in ``[since, before)``, soonest
+        first: the slots that could be handed over."""
+        targets = self._client.collection("users", cnpj.value, "campaigns", campaign_id, "targets")
+        query = (
+            targets.where(filter=FieldFilter("status", "==", Status.QUEUED.value))
+            .where(filter=FieldFilter("shard", "==", shard))
+            .where(filter=FieldFilter("plannedAt", ">=", since))
+            .where(filter=FieldFilter("plannedAt", "<", before))
+            .order_by("plannedAt")
+            .limit(YIELD_CANDIDATES)
+        )
+        with translated("Firestore"):
+            return list(query.stream(transaction=transaction))
+
+    def _yield(
+        self,
+        transaction: firestore.Transaction,
+        victim: TargetRecord,
+        snapshot: Any,
+        shard: int,
+        state: ShardState,
+        yielding: Yielding,
+        now: datetime,
+    ) -> tuple[Slot, TargetRecord]:
+        """Give ``victim``'s slot away and plan it again after that slot."""
+        assert victim.planned_at is not None
+        handed_over = Slot(victim.planned_at, state)
+        displaced = _Target(victim.ref, self._doc(victim.ref), snapshot)
+        try:
+            later = yielding.planner_for(victim).plan(
+                victim.planned_at + timedelta(microseconds=1), shard, state, before=victim.send_by
+            )
+        except SendByMissed:
+            change = Change(
+                Status.EXPIRED, error_reason="yielded its slot; none left before its send-by"
+            )
+            return handed_over, displaced.write(transaction, _change_fields(victim, change, now))
+        fields = {
+            **_stamp(victim, Status.QUEUED, now),
+            "plannedAt": later.send_at,
+            "taskGeneration": victim.task_generation + 1,
+        }
+        return Slot(victim.planned_at, later.state), displaced.write(transaction, fields)
 
     def claim(
         self,
@@ -174,6 +282,7 @@ class FirestoreDeliveryStore:
         error_code: int | None,
         error_reason: str,
         now: datetime,
+        wamid: str = "",
     ) -> TargetRecord | None:
         def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
             record = target.record
@@ -188,7 +297,13 @@ class FirestoreDeliveryStore:
                 fields["version"] = record.version + 1
             else:
                 fields |= _stamp(record, status, now)
-            if receipt == "failed":
+            if wamid and not record.wamid:
+                # A send that got no answer (UNKNOWN) learns its wamid here, so a later button
+                # reply quoting it is linked to this target (analytics join clicks on wamid).
+                fields["wamid"] = wamid[:256]
+            if status in _REACHED:
+                fields["error"] = None  # an earlier attempt's or an overtaken receipt's error
+            elif receipt == "failed":
                 fields["error"] = {"code": error_code, "reason": error_reason[:500]}
             return target.write(transaction, fields)
 
@@ -286,7 +401,9 @@ def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[
     fields = _stamp(record, status, now)
     if change.wamid is not None:
         fields["wamid"] = change.wamid
-    if change.error_code is not None or change.error_reason is not None:
+    if status in _REACHED:
+        fields["error"] = None  # a webhook ahead of our own result: the message got there
+    elif change.error_code is not None or change.error_reason is not None:
         fields["error"] = {"code": change.error_code, "reason": (change.error_reason or "")[:500]}
     if change.settled is not None:
         fields["settled"] = change.settled

@@ -148,6 +148,16 @@ def query_shapes() -> list[QueryShape]:
     for status, clock in OVERDUE_CLOCK.items():
         equalities = ("status", "settled") if status is Status.UNKNOWN else ("status",)
         shapes.append(QueryShape("targets", "COLLECTION_GROUP", equalities, (clock,)))
+    # firestore_delivery's yielded slot: a campaign's queued targets of one shard by time
+    shapes.append(
+        QueryShape(
+            "targets",
+            "COLLECTION",
+            ("status", "shard"),
+            ("plannedAt",),
+            (("plannedAt", "ASCENDING"),),
+        )
+    )
     return shapes
 
 

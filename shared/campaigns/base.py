@@ -22,13 +22,15 @@ from typing import Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from shared import sqlfiles
+from shared.domain.calendar import zone
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.delivery import TargetRef
-from shared.domain.errors import CampaignError, PermanentError
+from shared.domain.errors import CampaignError, FieldError, PermanentError
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, OutcomeStatus
+from shared.domain.send_by import default_priority, send_by
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
 from shared.domain.vouchers import VoucherConfig
@@ -156,6 +158,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             if customer_id in blocked:
                 outcome.skipped["recently_targeted"] += 1
                 continue
+            timezone = str(row.get("timezone") or "") or None
             target = Target(
                 customer_id=customer_id,
                 name=str(row["name"] or ""),
@@ -165,7 +168,16 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                 run_id=ctx.run_id,
                 local_date=ctx.today.isoformat(),
                 data=self.target_data(row, settings),
-                timezone=str(row.get("timezone") or "") or None,
+                timezone=timezone,
+                send_by=send_by(
+                    self.kind,
+                    instant=ctx.instant,
+                    today=ctx.today,
+                    tenant_zone=ctx.zone,
+                    contact_zone=_contact_zone(timezone, settings, ctx.zone),
+                    validity_days=settings.validity_days,
+                ),
+                priority=(settings.priority or default_priority(self.kind)).rank,
             )
             if target.id in targets:
                 outcome.skipped["duplicate_customer_row"] += 1
@@ -192,6 +204,18 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             dataclasses.replace(target, data={**target.data, **voucher.template_fields()})
             for target, voucher in zip(chunk, issued, strict=True)
         ]
+
+
+def _contact_zone(
+    timezone: str | None, settings: CampaignSettings, tenant_zone: ZoneInfo
+) -> ZoneInfo:
+    """The zone whose day a birthday is: the contact's own, as delivery reads it."""
+    if timezone and settings.timezone_per_contact:
+        try:
+            return zone(timezone)
+        except FieldError:
+            return tenant_zone
+    return tenant_zone
 
 
 def _chunks(items: Sequence[Target], size: int) -> Iterator[Sequence[Target]]:

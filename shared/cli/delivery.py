@@ -20,7 +20,7 @@ from shared.domain.delivery_status import Status
 POLL_SECONDS = 0.5
 SOON = timedelta(seconds=90)
 """A QUEUED target planned within this horizon is still "in flight"."""
-COLUMNS = ("delivered", "read", "failed", "skipped", "unknown", "waiting", "in_flight")
+COLUMNS = ("delivered", "read", "failed", "skipped", "expired", "unknown", "waiting", "in_flight")
 _IN_FLIGHT = {Status.PENDING.value, Status.SENDING.value, Status.SENT.value}
 
 Counts = dict[tuple[str, str], Counter[str]]

@@ -29,6 +29,7 @@ TARGET_STATUS = {
     "FAILED": "falhou",
     "SKIPPED": "não enviada",
     "UNKNOWN": "sem confirmação",
+    "EXPIRED": "fora do prazo",
 }
 """A message's state, as the owner would say it (a target's status, see delivery_status)."""
 

@@ -38,6 +38,7 @@ from shared.domain.campaign_settings import (
 from shared.domain.errors import ConflictError, FieldError
 from shared.domain.pacing import SendWindow
 from shared.domain.segmentation import Segmentation
+from shared.domain.send_by import Priority
 from shared.domain.vouchers import VoucherConfig
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
@@ -259,6 +260,18 @@ class CampaignFields(BaseModel):
     ab_test_config: ABTestConfig | None = None
     voucher: VoucherConfig | None = None
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    priority: Priority | None = Field(
+        default=None,
+        description="who goes first when the day's capacity is short: time_critical, normal or "
+        "bulk (default: the kind's; API campaigns normal)",
+    )
+    validity_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=31,
+        description="days after an occurrence starts during which its messages may still go; "
+        "later they expire, never sent late (default: the kind's rule; API campaigns 3)",
+    )
     thresholds: dict[Name, Threshold] = Field(
         default_factory=dict,
         max_length=50,
@@ -320,6 +333,8 @@ class CampaignPatch(BaseModel):
     ab_test_config: ABTestConfig | None = None
     voucher: VoucherConfig | None = None
     analytics: AnalyticsSettings | None = None
+    priority: Priority | None = None
+    validity_days: int | None = Field(default=None, ge=1, le=31)
     thresholds: dict[Name, Threshold] | None = Field(default=None, max_length=50)
     enabled: bool | None = Field(
         default=None,
@@ -463,6 +478,8 @@ def pipeline_settings(campaign: Campaign) -> CampaignSettings:
             for name, value in template.variable_values.items()
         },
         "voucher": campaign.voucher,
+        "priority": campaign.priority,
+        "validity_days": campaign.validity_days,
     }
     if campaign.kind == SEGMENT:
         settings["campaign_throttle"] = CampaignThrottle(

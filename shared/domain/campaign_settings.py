@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shared.domain.campaign_ids import SEGMENT
 from shared.domain.errors import NotFoundError
 from shared.domain.pacing import SendWindow, Throttle
+from shared.domain.send_by import Priority
 from shared.domain.vouchers import VoucherConfig
 
 
@@ -97,6 +98,12 @@ class CampaignSettings(BaseModel):
     campaign_throttle: CampaignThrottle | None = None
     timezone_per_contact: bool = True
     voucher: VoucherConfig | None = None
+    priority: Priority | None = Field(
+        default=None, description="None: the kind's default (shared.domain.send_by)"
+    )
+    validity_days: int | None = Field(
+        default=None, ge=1, le=31, description="None: the kind's send-by rule"
+    )
 
     @property
     def sent_template(self) -> TemplateRef:

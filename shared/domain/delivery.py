@@ -101,6 +101,14 @@ class TargetRecord:
     version: int = 0
     """Incremented by every write; ``(path, version)`` keys the history row of that change."""
     updated_at: datetime | None = None
+    send_by: datetime | None = None
+    """Not sent after this (None: a target created before send-by rules existed)."""
+    priority: int = 1
+    """Its campaign's priority rank when it was created: 0 goes first."""
+
+    def expired(self, at: datetime) -> bool:
+        """Whether a send at ``at`` would be too late."""
+        return self.send_by is not None and at >= self.send_by
 
     @classmethod
     def from_document(cls, ref: TargetRef, doc: dict[str, Any]) -> TargetRecord:
@@ -127,4 +135,6 @@ class TargetRecord:
             settled=bool(doc.get("settled", False)),
             version=int(doc.get("version", 0)),
             updated_at=doc.get("updatedAt"),
+            send_by=doc.get("sendBy"),
+            priority=int(doc.get("priority", 1)),
         )

@@ -27,9 +27,12 @@ class Status(StrEnum):
     """Never sent on purpose: opted out, invalid phone, campaign cancelled."""
     UNKNOWN = "UNKNOWN"
     """The request left but no answer came: never re-sent; a webhook or the sweeper settles it."""
+    EXPIRED = "EXPIRED"
+    """Never sent because its send-by passed first (:mod:`shared.domain.send_by`): late is
+    worse than never for a birthday, and a month's reactivation belongs to that month."""
 
 
-FINAL = frozenset({Status.DELIVERED, Status.READ, Status.FAILED, Status.SKIPPED})
+FINAL = frozenset({Status.DELIVERED, Status.READ, Status.FAILED, Status.SKIPPED, Status.EXPIRED})
 """States nothing but a higher-ranked receipt can change. UNKNOWN becomes final once settled."""
 
 CLAIMABLE = frozenset({Status.PENDING, Status.QUEUED})
@@ -57,7 +60,7 @@ def status_after_receipts(current: Status, receipts: dict[str, str]) -> Status:
     """The status a target has once ``receipts`` (for its current send) are applied.
 
     Receipts only speak about a send that happened, so they move SENDING, SENT, UNKNOWN and
-    earlier receipt-made states; PENDING/QUEUED/SKIPPED belong to our own workflow.
+    earlier receipt-made states; PENDING/QUEUED/SKIPPED/EXPIRED belong to our own workflow.
     """
     best = best_receipt(receipts)
     if best is None or current not in _RECEIPT_DRIVEN:

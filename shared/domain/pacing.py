@@ -91,6 +91,10 @@ class PlanningError(RuntimeError):
     """No slot found within the search horizon (only with absurd settings)."""
 
 
+class SendByMissed(Exception):
+    """Every limit leaves no slot before the target's send-by: it must not be planned late."""
+
+
 @dataclass(frozen=True, slots=True)
 class Planner:
     throttle: Throttle
@@ -100,8 +104,11 @@ class Planner:
     tenant_zone: ZoneInfo
     """A "day" of the daily limit is the tenant's local day."""
 
-    def plan(self, earliest: datetime, shard: int, state: ShardState) -> Slot:
-        """The first slot of ``shard`` at or after ``earliest`` that every limit allows."""
+    def plan(
+        self, earliest: datetime, shard: int, state: ShardState, before: datetime | None = None
+    ) -> Slot:
+        """The first slot of ``shard`` at or after ``earliest`` that every limit allows;
+        :class:`SendByMissed` if there is none before ``before``."""
         shards = self.throttle.effective_shards
         if not 0 <= shard < shards:
             raise ValueError(f"shard {shard} outside 0..{shards - 1}")
@@ -113,6 +120,8 @@ class Planner:
         moment = earliest.astimezone(UTC)
         for _ in range(_MAX_STEPS):
             moment = self.next_opening(moment)
+            if before is not None and moment >= before:
+                raise SendByMissed(f"no slot before {before.isoformat()}")
             minute = moment.replace(second=0, microsecond=0)
             offset = (moment - minute) // timedelta(microseconds=1)
             high, reserved = _minute_usage(state, minute)
@@ -125,7 +134,7 @@ class Planner:
             send_at = minute + timedelta(
                 microseconds=_slot_offset(shard + index * shards, per_minute)
             )
-            if not self._in_window(send_at):
+            if not self.in_window(send_at):
                 moment = send_at  # next_opening moves it to the next window
                 continue
             if _count(state, _hour_key(send_at)) >= hour_share:
@@ -135,6 +144,8 @@ class Planner:
             if _count(state, _day_key(day)) >= day_share:
                 moment = _start_of_day(day + timedelta(days=1), self.tenant_zone)
                 continue
+            if before is not None and send_at >= before:
+                raise SendByMissed(f"no slot before {before.isoformat()}")
             new_state = dict(state)
             _take(new_state, minute, high, reserved | {index})
             new_state[_hour_key(send_at)] = _count(state, _hour_key(send_at)) + 1
@@ -150,7 +161,7 @@ class Planner:
         day = local.date() if local.time() < self.window.start else local.date() + timedelta(1)
         return datetime.combine(day, self.window.start, tzinfo=self.contact_zone).astimezone(UTC)
 
-    def _in_window(self, moment: datetime) -> bool:
+    def in_window(self, moment: datetime) -> bool:
         local_time = moment.astimezone(self.contact_zone).time()
         return self.window.start <= local_time < self.window.end
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.domain.campaign_ids import kind_of
@@ -42,6 +43,10 @@ class Target:
     data: dict[str, Any] = field(default_factory=dict)
     timezone: str | None = None
     """The contact's own zone (imported contacts may have one): sends respect its hours."""
+    send_by: datetime | None = None
+    """Not sent after this instant: it expires instead (:mod:`shared.domain.send_by`)."""
+    priority: int = 1
+    """Its campaign's :attr:`~shared.domain.send_by.Priority.rank`: 0 goes first."""
 
     @property
     def id(self) -> str:
@@ -62,4 +67,6 @@ class Target:
             "runId": self.run_id,
             "localDate": self.local_date,
             **({"timezone": self.timezone} if self.timezone else {}),
+            **({"sendBy": self.send_by} if self.send_by is not None else {}),
+            "priority": self.priority,
         }

@@ -10,8 +10,9 @@ would fail the same way forever.
 
 * :mod:`~shared.entrypoints.pubsub`: the hourly tick, a tenant's job, the sweeper's schedule.
 * :mod:`~shared.entrypoints.firestore`: a target was created.
-* :mod:`~shared.entrypoints.http`: the send task (Cloud Tasks) and the public ``api`` function
-  (the WhatsApp webhook, and everything else to the REST API and the console).
+* :mod:`~shared.entrypoints.http`: the send task and an API campaign's occurrence task (Cloud
+  Tasks), and the public ``api`` function (the WhatsApp webhook, and everything else to the
+  REST API and the console).
 * :mod:`~shared.entrypoints.decoding`: what the events carry, and ``MalformedEvent``.
 
 Nothing is imported here, so a function loads only the trigger module it uses.

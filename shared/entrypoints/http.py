@@ -1,5 +1,6 @@
-"""HTTP-triggered functions: ``send_message`` (a Cloud Task, OIDC) and the public ``api``
-(the WhatsApp webhook here; the REST API and the console through :mod:`shared.api.bridge`).
+"""HTTP-triggered functions: ``send_message`` and ``run_occurrence`` (Cloud Tasks, OIDC) and
+the public ``api`` (the WhatsApp webhook here; the REST API and the console through
+:mod:`shared.api.bridge`).
 
 Cloud Tasks and Meta retry any non-2xx answer, so only a transient failure answers one;
 anything a retry cannot fix is logged and answered 200.
@@ -16,7 +17,10 @@ import flask
 from shared import logs
 from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
-from shared.domain.errors import FieldError, PermanentError, TransientError
+from shared.domain.errors import CampaignError, FieldError, PermanentError, TransientError
+from shared.services.occurrence_tasks import OccurrenceTask
+from shared.services.process_tenant import TenantPorts
+from shared.services.run_occurrence import run_occurrence
 from shared.services.send import send_message
 from shared.services.webhooks import handle_webhook
 from shared.whatsapp import signature
@@ -46,6 +50,33 @@ def handle_send_task(request: flask.Request) -> flask.typing.ResponseReturnValue
         logs.log(_log, logging.ERROR, "send failed permanently", target=ref.path, error=str(error))
         return {"outcome": "error", "error": str(error)}, 200
     return {"outcome": outcome.label, "status": outcome.status}, 200
+
+
+def handle_occurrence_task(
+    request: flask.Request, ports: TenantPorts | None = None
+) -> flask.typing.ResponseReturnValue:
+    """A campaign occurrence's task (``ports``: the container's unless a test gives its own).
+
+    Cloud Tasks retries only a transient failure; a campaign that cannot run (gone, invalid)
+    is logged and acknowledged: the hourly tick tries it again and records why it fails.
+    """
+    try:
+        task = OccurrenceTask.parse(request.get_json(silent=True))
+    except FieldError as error:
+        logs.log(_log, logging.ERROR, "malformed occurrence task acknowledged", error=str(error))
+        return {"outcome": "malformed", "error": str(error)}, 200
+    where = {"tenant": task.cnpj.value, "campaign": task.campaign_id}
+    try:
+        outcome = run_occurrence(task, ports or container().tenant_ports())
+    except TransientError as error:
+        logs.log(_log, logging.WARNING, "occurrence will be retried", **where, error=str(error))
+        return {"outcome": "retry", "error": str(error)}, 503
+    except CampaignError as error:
+        logs.log(_log, logging.ERROR, "campaign failed", **where, error=str(error))  # alerted
+        return {"outcome": "error", "error": str(error)}, 200
+    if outcome is None:
+        return {"outcome": "nothing_due"}, 200
+    return {"outcome": "materialised", "created": outcome.created}, 200
 
 
 def handle_api(request: flask.Request) -> flask.typing.ResponseReturnValue:

@@ -2,8 +2,11 @@
 
 Each function gets its own functions-framework app, mounted under ``/<name>``; Pub/Sub push
 subscriptions POST there and the framework turns the push envelope into the same CloudEvent
-that Eventarc delivers in production. Firestore-triggered functions are also reachable at
-the path the Firestore emulator calls, ``/functions/projects/<p>/triggers/<name>``.
+that Eventarc delivers in production, and Cloud Tasks (the emulator, or
+:class:`~shared.localstack.faithful_tasks.FaithfulCloudTasks`) POST the HTTP functions' tasks
+there: ``/send_message`` and ``/run_occurrence``, the URLs ``CAMPAIGNS_FUNCTIONS_URL`` gives.
+Firestore-triggered functions are also reachable at the path the Firestore emulator calls,
+``/functions/projects/<p>/triggers/<name>``.
 """
 
 from __future__ import annotations

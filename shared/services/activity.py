@@ -48,6 +48,9 @@ class MessageCounts(BaseModel):
     delivered: int = Field(default=0, description="of those sent today, delivered so far")
     read: int = Field(default=0, description="of those sent today, read so far")
     failed: int = Field(default=0, description="targets that failed today")
+    expired: int = Field(
+        default=0, description="targets that expired today: their send-by passed before a slot"
+    )
     waiting: int = Field(default=0, description="targets planned and not sent yet")
 
     def __add__(self, other: MessageCounts) -> MessageCounts:
@@ -102,6 +105,7 @@ def messages_today(
             delivered=_int(row, "delivered"),
             read=_int(row, "read"),
             failed=_int(row, "failed"),
+            expired=_int(row, "expired"),
             waiting=_int(row, "waiting"),
         )
         for row in rows

@@ -98,6 +98,11 @@ class Metrics(BaseModel):
     messages_delivered: int = Field(description="Targets that reached DELIVERED, READ or a click.")
     messages_read: int = Field(description="Targets that reached READ or a click.")
     clicks: int = Field(description="Targets whose message got at least one button reply.")
+    messages_expired: int = Field(
+        default=0,
+        description="Targets never sent because their send-by passed first (EXPIRED):"
+        " a birthday message the day's capacity could not fit, for instance.",
+    )
     conversions: int = Field(
         description="Delivered targets whose customer bought within the attribution window."
     )
@@ -255,6 +260,7 @@ class _Counts:
     clicked: int = 0
     converted: int = 0
     revenue: float = 0.0
+    expired: int = 0
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> _Counts:
@@ -266,6 +272,7 @@ class _Counts:
             clicked=int(row["clicked"] or 0),
             converted=int(row["converted"] or 0),
             revenue=float(row["revenue"] or 0.0),
+            expired=int(row.get("expired") or 0),
         )
 
     def rates(self) -> dict[str, float]:
@@ -398,6 +405,7 @@ def _metrics(counts: _Counts, cost_per_message: float) -> Metrics:
         messages_delivered=counts.delivered,
         messages_read=counts.read,
         clicks=counts.clicked,
+        messages_expired=counts.expired,
         conversions=counts.converted,
         **counts.rates(),
         roi=roi(counts.revenue, _cost(counts, cost_per_message)),

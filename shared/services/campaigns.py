@@ -45,6 +45,7 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
+from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
 from shared.services.segments import estimate
 
 Action = Literal["start", "pause", "resume", "cancel"]
@@ -61,6 +62,8 @@ class CampaignPorts:
     vouchers: VoucherIssuer | None
     clock: Clock
     """When a built-in campaign a tenant lacks is stored on first use."""
+    occurrence_tasks: OccurrenceTasks | None = None
+    """Where an API campaign's next occurrence gets its task (None: only ticks run them)."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -237,6 +240,8 @@ def change_status(
 
     before, after = _mutate(ports, cnpj, campaign_id, act)
     outcome = None
+    if after.kind == SEGMENT and after.status == CampaignStatus.SCHEDULED:
+        schedule_upcoming(ports.occurrence_tasks, after, _tenant(ports, cnpj), now)
     if after.kind == SEGMENT and after.status == CampaignStatus.RUNNING:
         try:
             outcome = run_due_occurrence(ports, cnpj, after.id, now=now, run_id=f"api-{action}")
@@ -295,7 +300,8 @@ def run_due_occurrence(
     ports: CampaignPorts, cnpj: Cnpj, campaign_id: str, *, now: datetime, run_id: str
 ) -> CampaignOutcome | None:
     """Materialise the campaign's due occurrence (see :func:`due_occurrence`), decide its A/B
-    test, or complete it; None when nothing was materialised.
+    test, or complete it; None when nothing was materialised. Either way the upcoming
+    occurrence then has its task (:mod:`shared.services.occurrence_tasks`).
 
     Safe to repeat: targets are create-only under (customer, occurrence) ids, and the
     occurrence counter only advances from the value this run read.
@@ -322,6 +328,7 @@ def run_due_occurrence(
             )
         return None
     if due is None:
+        schedule_upcoming(ports.occurrence_tasks, campaign, tenant, now)
         return None
     if due.lapsed:
         logs.log(
@@ -336,12 +343,13 @@ def run_due_occurrence(
     outcome = _materialise(
         ports, tenant, campaign, period=due.occurrence.period, now=now, run_id=run_id
     )
-    _mutate(
+    _, recorded = _mutate(
         ports,
         cnpj,
         campaign_id,
         lambda current: record_occurrence(current, due=due, expected=expected, now=now),
     )
+    schedule_upcoming(ports.occurrence_tasks, recorded, tenant, now)
     return outcome
 
 

@@ -18,13 +18,14 @@ from shared import logs
 from shared.clock import Clock
 from shared.domain.calendar import zone
 from shared.domain.campaign import Campaign
-from shared.domain.campaign_ids import BUILT_IN_KINDS
+from shared.domain.campaign_ids import BUILT_IN_KINDS, kind_of
 from shared.domain.campaign_settings import CampaignSettings, TemplateRef, settings_model
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
+from shared.domain.send_by import default_priority, lower_ranks
 from shared.domain.tenant import Tenant
 from shared.manifest import send_queue
 from shared.ports import (
@@ -38,6 +39,7 @@ from shared.ports import (
     TaskQueue,
     TaskRequest,
     TenantRepository,
+    Yielding,
 )
 from shared.services.consent import ConsentLedger
 
@@ -206,21 +208,81 @@ def queue_send(
     its task are asked for again: both are idempotent (the row's event id, the task's name),
     and a racer that crashed between its plan and its task thereby loses nothing.
 
+    A target with no slot before its send-by takes one from a queued target of a lower
+    priority (:func:`yielding_to`), whose history row and new task follow here too (a crash
+    before its task leaves it QUEUED with a past slot: the sweeper re-plans it); with none to
+    take, it ends EXPIRED, never sent late.
+
     The target's status afterwards (None: it does not exist); QUEUED means its task exists.
     """
-    after = ports.store.queue(
+    queued = ports.store.queue(
         record.ref,
         delivery.planner(record),
         earliest,
         frozenset({record.status}),
         ports.clock(),
         record.task_generation,
+        yielding_to(ports, delivery, record),
     )
+    if queued.displaced is not None:
+        displaced = queued.displaced
+        displaced_delivery = campaign_delivery(ports, delivery.tenant, displaced.ref.campaign_id)
+        record_change(ports, displaced, displaced_delivery)
+        if displaced.status is Status.QUEUED:
+            schedule_send(ports, displaced)
+    after = queued.record
     if after is None or after.status is not Status.QUEUED:
+        if after is not None and after.status is Status.EXPIRED:
+            record_change(ports, after, delivery)
         return after.status if after else None
     record_change(ports, after, delivery)
     schedule_send(ports, after)
     return Status.QUEUED
+
+
+def yielding_to(
+    ports: DeliveryPorts, delivery: CampaignDelivery, record: TargetRecord
+) -> Yielding | None:
+    """The tenant's campaigns whose queued targets give way to ``record``: built-in kinds and
+    live API campaigns of a lower priority than its own, the lowest first. None when nothing
+    may yield to it.
+
+    Only a target that has a send-by takes a slot, and only one whose campaign sets no pace
+    of its own: a slot taken over keeps its place in the tenant's counters, which a campaign's
+    own pace does not share.
+    """
+    if record.send_by is None or delivery.settings.campaign_throttle is not None:
+        return None
+    lower = set(lower_ranks(record.priority))
+    if not lower:
+        return None
+    tenant = delivery.tenant
+
+    @functools.cache
+    def campaign_ids() -> tuple[str, ...]:
+        ranked: list[tuple[int, str]] = []
+        for campaign_id in (*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)):
+            other = _delivery_or_none(ports, tenant, campaign_id)
+            if campaign_id == record.ref.campaign_id or other is None:
+                continue
+            rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
+            if rank in lower:
+                ranked.append((rank, campaign_id))
+        return tuple(campaign_id for _, campaign_id in sorted(ranked, reverse=True))
+
+    def planner_for(target: TargetRecord) -> Planner:
+        return campaign_delivery(ports, tenant, target.ref.campaign_id).planner(target)
+
+    return Yielding(campaign_ids, planner_for)
+
+
+def _delivery_or_none(
+    ports: DeliveryPorts, tenant: Tenant, campaign_id: str
+) -> CampaignDelivery | None:
+    try:
+        return campaign_delivery(ports, tenant, campaign_id)
+    except PermanentError:
+        return None
 
 
 def schedule_send(ports: DeliveryPorts, record: TargetRecord) -> bool:

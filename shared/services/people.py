@@ -171,7 +171,8 @@ class MessageReceived(BaseModel):
     campaign_name: str | None = Field(description="null for a built-in campaign never edited")
     target_id: str
     status: str = Field(
-        description="PENDING, QUEUED, SENDING, SENT, DELIVERED, READ, FAILED, SKIPPED or UNKNOWN"
+        description="PENDING, QUEUED, SENDING, SENT, DELIVERED, READ, FAILED, SKIPPED, UNKNOWN"
+        " or EXPIRED"
     )
     first_at: datetime = Field(description="when the message was planned")
     last_at: datetime = Field(description="its latest change")

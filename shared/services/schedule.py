@@ -1,16 +1,18 @@
 """When a campaign next creates its messages: the answer to "what is scheduled next?".
 
-Targeting happens only at ticks (the top of every UTC hour) and at an API start, so the answer
-follows the same rules as :mod:`shared.services.process_tenant` and
-:func:`shared.services.campaigns.run_due_occurrence`:
+The answer follows the rules of whatever creates them:
 
-* a built-in kind runs once a local day, at the first tick at or after its run hour, on the days
-  its processor says it is due (reactivation from day 20 of the month, for instance); once it
-  ran today, its next run is on a later day;
+* a built-in kind runs at ticks (the top of every UTC hour, :mod:`shared.services.process_tenant`):
+  once a local day, at the first tick at or after its run hour, on the days its processor says
+  it is due (reactivation from day 20 of the month, for instance); once it ran today, its next
+  run is on a later day;
 * an API campaign's next occurrence is the first one it has not materialised
   (:func:`shared.domain.occurrences.upcoming`): its ``scheduled_at`` while scheduled, else the
-  next of its recurrence (a one-off campaign has none once started);
-* what is due already and not done yet goes at the next tick.
+  next of its recurrence (a one-off campaign has none once started). It runs at its own
+  instant, to the second: a Cloud Task at that instant runs it
+  (:mod:`shared.services.occurrence_tasks`), so its next run is that instant, not a tick;
+* what is due already and not done yet (a built-in kind whose hour came, an occurrence whose
+  task was lost) goes at the next tick, the safety net.
 
 Paused, cancelled, completed and draft campaigns have no next run.
 """
@@ -83,6 +85,8 @@ def next_run(
 
 
 def _next_occurrence(campaign: Campaign, tenant: Tenant, now: datetime) -> datetime | None:
+    """Its instant while ahead (its task runs it then); once past and still not materialised,
+    its task was lost or failed, and the next tick runs it."""
     occurrence = upcoming(campaign, now=now, zone=zone(tenant.timezone))
     if occurrence is None:
         return None

@@ -68,6 +68,9 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
     if delivery.settings.cancelled:
         change = Change(Status.SKIPPED, error_reason="campaign_cancelled")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
+    if record.expired(now):  # a task run late (a backlog, a long pause): never send late
+        change = Change(Status.EXPIRED, error_reason="send-by passed before its send")
+        return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     if delivery.paused:
         return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "paused")
     if not _addressable(record):

@@ -4,7 +4,8 @@ Every delivery step can die between two writes. Each leaves a recognisable trace
 sweeper (scheduled every few minutes) repairs it by re-running the same idempotent step:
 
 - PENDING for a while: the creation event was lost -> enqueue it.
-- QUEUED well past its planned time: its task was lost -> a new task generation.
+- QUEUED well past its planned time: its task was lost -> a new task generation, or EXPIRED
+  when its send-by has passed meanwhile (never sent late).
 - SENDING past its lease: the sender died, maybe after WhatsApp accepted the message ->
   UNKNOWN, never re-sent; a status webhook (by callback data) can still settle it.
 - UNKNOWN for a day without any webhook -> settled as UNKNOWN (final).
@@ -89,8 +90,10 @@ def _repair(record: TargetRecord, ports: DeliveryPorts) -> str:
         delivery = _delivery(ports, record)
         if delivery is None:
             return "unknown_tenant"
-        queued = queue_send(ports, record, delivery, now) is Status.QUEUED
-        return "queued_requeued" if queued else "raced"
+        after = queue_send(ports, record, delivery, now)
+        if after is Status.EXPIRED:  # a lost task or a long pause left it past its send-by
+            return "expired"
+        return "queued_requeued" if after is Status.QUEUED else "raced"
     if record.status is Status.UNKNOWN and not record.settled:
         if record.updated_at is not None and record.updated_at > now - UNKNOWN_SETTLE_AFTER:
             return "unknown_waiting"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.domain.calendar import zone
 from shared.domain.cnpj import Cnpj
@@ -64,6 +65,20 @@ def _known_zone(value: str | None) -> str | None:
     return value
 
 
+def _within_number_ceiling(value: int, info: ValidationInfo) -> int:
+    """A pace the sending number cannot carry would be planned and then refused by WhatsApp
+    (130429): refuse it here, saying why. Checked on a change, where the tenant's number
+    ceiling is known (``context["ceiling_per_second"]``)."""
+    ceiling = (info.context or {}).get("ceiling_per_second")
+    if ceiling is not None and value > 60 * ceiling:
+        raise PydanticCustomError(
+            "above_number_ceiling",
+            "above the WhatsApp number's ceiling of {ceiling} messages/s ({per_minute} a minute)",
+            {"ceiling": ceiling, "per_minute": 60 * ceiling},
+        )
+    return value
+
+
 class TenantSettings(BaseModel):
     """The settings an owner sees and sets (``GET``/``PATCH /api/v1/settings``)."""
 
@@ -92,6 +107,7 @@ class TenantSettings(BaseModel):
     )
 
     _zone = field_validator("timezone")(_known_zone)
+    _ceiling = field_validator("messages_per_minute")(_within_number_ceiling)
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantSettings:
@@ -169,7 +185,10 @@ def change_settings(
 
     def change(tenant: Tenant) -> dict[str, Any]:
         current = TenantSettings.of(tenant)
-        wanted = TenantSettings.model_validate({**current.model_dump(), **changes})
+        ceiling = tenant.delivery.throttle.number_ceiling_per_second
+        wanted = TenantSettings.model_validate(
+            {**current.model_dump(), **changes}, context={"ceiling_per_second": ceiling}
+        )
         return {
             STORED_AT[name]: value
             for name, value in wanted.model_dump().items()

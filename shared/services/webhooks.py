@@ -81,9 +81,9 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
     code = error.get("code") if isinstance(error.get("code"), int) else None
     reason = str(_dict(error.get("error_data")).get("details") or error.get("title") or "")
     receipt = str(status["status"])
-    record = ports.store.apply_receipt(
-        ref, send_no, receipt, _timestamp(status.get("timestamp"), now), code, reason, now
-    )
+    at = _timestamp(status.get("timestamp"), now)
+    wamid = str(status.get("id") or "")
+    record = ports.store.apply_receipt(ref, send_no, receipt, at, code, reason, now, wamid)
     if record is None:
         logs.log(_log, logging.INFO, "stale or unknown receipt acknowledged", target=ref.path)
         return "stale"

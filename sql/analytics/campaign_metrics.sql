@@ -11,7 +11,7 @@
 --   tag <tag>          targets whose phone is a contact with that tag (its current tags)
 --   hour 00..23 / weekday 1..7 (ISO, Monday = 1)   first reads and first clicks by local time
 -- A target counts in a state if it ever reached it, and a later state implies the earlier
--- ones: clicked -> read -> delivered -> sent. Rows are deduplicated on event_id.
+-- ones: clicked -> read -> delivered -> sent. Expired = never sent, its send-by passed first. Rows are deduplicated on event_id.
 WITH events AS (
   SELECT
     event_id,
@@ -51,7 +51,8 @@ targets AS (
     LOGICAL_OR(e.rollout) AS rollout,
     MIN(IF(e.status IN ('SENT', 'DELIVERED', 'READ'), e.at, NULL)) AS sent_at,
     MIN(IF(e.status IN ('DELIVERED', 'READ'), e.at, NULL)) AS delivered_at,
-    MIN(IF(e.status = 'READ', e.at, NULL)) AS read_at
+    MIN(IF(e.status = 'READ', e.at, NULL)) AS read_at,
+    LOGICAL_OR(e.status = 'EXPIRED') AS expired
   FROM events AS e
   GROUP BY e.target_id
 ),
@@ -66,7 +67,8 @@ reached AS (
     COALESCE(t.sent_at, c.clicked_at) AS sent_at,
     COALESCE(t.delivered_at, c.clicked_at) AS delivered_at,
     COALESCE(t.read_at, c.clicked_at) AS read_at,
-    c.clicked_at
+    c.clicked_at,
+    t.expired
   FROM targets AS t
   LEFT JOIN clicks AS c ON c.target_id = t.target_id
 ),
@@ -156,7 +158,8 @@ SELECT
   COUNTIF(read_at IS NOT NULL) AS read,
   COUNTIF(clicked_at IS NOT NULL) AS clicked,
   COUNTIF(converted) AS converted,
-  SUM(revenue) AS revenue
+  SUM(revenue) AS revenue,
+  COUNTIF(expired) AS expired
 FROM grouped
 GROUP BY section, bucket
 UNION ALL
@@ -169,6 +172,7 @@ SELECT
   SUM(reads),
   SUM(clicks),
   0,
-  0.0
+  0.0,
+  0
 FROM engagement
 GROUP BY section, bucket

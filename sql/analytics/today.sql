@@ -4,7 +4,8 @@
 --   day_end        TIMESTAMP  the next local day's first instant
 --   waiting_since  TIMESTAMP  how far back a message still waiting to go is looked for
 -- Per campaign: sent = targets first sent that day, and of those the ones delivered and read
--- (so far); failed = targets whose latest change is a failure made that day; waiting = targets
+-- (so far); failed / expired = targets whose latest change is a failure / an expiry (its
+-- send-by passed before it could go) made that day; waiting = targets
 -- whose latest change left them planned but not sent yet (QUEUED, or SENDING right now).
 -- Rows are deduplicated on event_id; event ids end in "#<version>", the target's own order.
 WITH events AS (
@@ -50,6 +51,7 @@ SELECT
   COUNTIF(sent_at >= @day_start AND delivered) AS delivered,
   COUNTIF(sent_at >= @day_start AND read) AS read,
   COUNTIF(latest_status = 'FAILED' AND latest_at >= @day_start) AS failed,
+  COUNTIF(latest_status = 'EXPIRED' AND latest_at >= @day_start) AS expired,
   COUNTIF(latest_status IN ('QUEUED', 'SENDING')) AS waiting
 FROM latest
 GROUP BY campaign_id

@@ -179,7 +179,10 @@ def test_secrets_are_the_ones_functions_read(tree: Tree) -> None:
 
 
 def test_functions_that_create_tasks_may_and_only_they(tree: Tree) -> None:
-    creators = {name for name, spec in SPECS.items() if "SEND_MESSAGE_URL" in spec.environment}
+    creators = {
+        name for name, spec in SPECS.items() if "TASKS_INVOKER_SERVICE_ACCOUNT" in spec.environment
+    }
+    assert creators >= {"enqueue_target", "send_message", "api", "sweeper", "run_occurrence"}
     assert set(local(tree, PIPELINE, "task_creators")) == creators
     assert set(local(tree, TENANT, "task_creators")) == creators
 
@@ -192,6 +195,30 @@ def test_send_message_url_names_the_send_message_service(tree: Tree) -> None:
     }
     invoker = local(tree, PIPELINE, "tasks_invoker_email")
     assert invoker.startswith("${google_service_account.tasks_invoker.account_id}@")
+
+
+def test_run_occurrence_url_names_the_run_occurrence_service(tree: Tree) -> None:
+    url = local(tree, PIPELINE, "run_occurrence_url")
+    assert url.startswith(f"https://{SPECS['run_occurrence'].deployed_name}-")
+    assert local(tree, PIPELINE, "invokers")["run_occurrence"] == {
+        "tasks": "${google_service_account.tasks_invoker.email}"
+    }
+    # Every function that schedules occurrences is told where they run, and may create tasks.
+    schedulers = {name for name, spec in SPECS.items() if "RUN_OCCURRENCE_URL" in spec.environment}
+    assert schedulers == {"api", "process_tenant", "run_occurrence"}
+    assert schedulers <= set(local(tree, PIPELINE, "task_creators"))
+    # It materialises audiences: BigQuery jobs on the tenant's two datasets, as the tick does.
+    assert "run_occurrence" in local(tree, PIPELINE, "bigquery_job_users")
+    grants = {
+        (grant["dataset"], grant["role"])
+        for grant in local(tree, TENANT, "dataset_roles")
+        if grant["function"] == "run_occurrence"
+    }
+    assert grants == {
+        (grant["dataset"], grant["role"])
+        for grant in local(tree, TENANT, "dataset_roles")
+        if grant["function"] == "process_tenant"
+    }
 
 
 def test_only_the_api_is_public(tree: Tree) -> None:

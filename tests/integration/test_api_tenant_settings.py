@@ -81,6 +81,7 @@ def test_an_admin_changes_some_fields_and_the_pipeline_reads_them(
     [
         ({"messages_per_day": 0}, "messages_per_day"),
         ({"messages_per_minute": "many"}, "messages_per_minute"),
+        ({"messages_per_minute": 60 * 70 + 1}, "messages_per_minute"),  # above the number's 70/s
         ({"delay_between_messages_seconds": 3601}, "delay_between_messages_seconds"),
         ({"frequency_cap_hours": 24 * 31}, "frequency_cap_hours"),
         ({"timezone": "America/Atlantis"}, "timezone"),

@@ -178,3 +178,20 @@ def test_a_form_error_is_named_in_portuguese_beside_its_field(
     )
     assert answer.status_code == 422
     assert re.search(r'id="merge_strategy-erro"[^>]*>Escolha uma das opções', answer.text)
+
+
+def test_a_pace_above_the_numbers_ceiling_is_refused_beside_its_field(
+    console_url: str, sample_tenant: Callable[..., Cnpj]
+) -> None:
+    cnpj = sample_tenant(customers=5)
+    admin = sign_in(console_url, cnpj, Role.ADMIN)
+    form = admin.get(f"{console_url}/configuracoes", timeout=60)
+    fields = dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', form.text))
+    fields["messages_per_minute"] = "5000"  # the default number carries 70/s = 4,200 a minute
+    answer = admin.post(
+        f"{console_url}/configuracoes",
+        data={**fields, "csrf_token": csrf_of(form.text)},
+        timeout=60,
+    )
+    assert answer.status_code == 422
+    assert re.search(r'id="messages_per_minute-erro"[^>]*>Acima do que o número', answer.text)

@@ -89,6 +89,7 @@ EXERCISED = {
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
     "firestore_delivery.FirestoreDeliveryStore._swept_targets",  # the group overdue queries
+    "firestore_delivery.FirestoreDeliveryStore._yield_candidates",  # slots given to the urgent
     "firestore_people.FirestorePeopleLedger.opt_out_page",
     "firestore_people.FirestorePeopleLedger.clicks",
     "firestore_people.FirestorePeopleLedger.opt_out_count",
@@ -150,6 +151,7 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
         audit.page(cnpj, AuditFilter(resource, action, since, until, subject), 5)
     for status in (Status.PENDING, Status.QUEUED, Status.SENDING, Status.UNKNOWN):
         deps.delivery_store.overdue(status, now, 5)
+    deps.delivery_store._yield_candidates(None, cnpj, "LOYALTY", 0, now, now + timedelta(days=1))
     campaigns.has_open_targets(cnpj, "BIRTHDAY")
     campaigns.live(cnpj)
     for status, after in product((None, "SENT"), (None, "c1_2026")):
@@ -176,7 +178,7 @@ def test_every_query_has_its_index_and_every_index_a_query(
 ) -> None:
     run_every_adapter_query(deps, new_cnpj)
 
-    assert len(sent) >= 128 + 32 + 4 + 3, "the spy saw every query the adapters sent"
+    assert len(sent) >= 128 + 32 + 4 + 1 + 3, "the spy saw every query the adapters sent"
     # Production refuses "order by a field with an equality filter"; the emulator does not.
     assert [s for s in sent if {name for name, _ in s.orders} & set(s.equalities)] == []
     declared = set(composite_indexes())

@@ -88,3 +88,24 @@ def test_an_api_campaign_next_occurrence_follows_its_schedule() -> None:
 def test_ticks_are_at_the_top_of_each_utc_hour() -> None:
     assert next_tick(at("2026-12-07T10:59:59+00:00")) == at("2026-12-07T11:00:00+00:00")
     assert next_tick(at("2026-12-07T11:00:00+00:00")) == at("2026-12-07T12:00:00+00:00")
+
+
+def test_an_api_campaign_runs_at_its_minute_not_at_the_next_tick() -> None:
+    tenant = Tenant(cnpj=CNPJ)
+    scheduled = Campaign.model_validate(
+        {
+            "id": "SEG_0123456789ABCDEF",
+            "name": "x",
+            "created_at": at("2026-12-01T00:00Z"),
+            "updated_at": at("2026-12-01T00:00Z"),
+            "status": "scheduled",
+            "scheduled_at": at("2026-12-07T14:37:00+00:00"),
+            "recurrence": Recurrence(frequency="daily", hour=11, minute=37).model_dump(),
+        }
+    )
+    # Its task runs it at 14:37 (11:37 in São Paulo), not at the 15:00 tick.
+    assert run_at(scheduled, tenant, "2026-12-07T14:00:00+00:00") == at("2026-12-07T14:37Z")
+    running = scheduled.model_copy(update={"status": CampaignStatus.RUNNING, "occurrences_run": 1})
+    assert run_at(running, tenant, "2026-12-07T14:37:01+00:00") == at("2026-12-08T14:37Z")
+    # Past and still not materialised (its task was lost): the next tick, the safety net.
+    assert run_at(scheduled, tenant, "2026-12-07T14:40:00+00:00") == at("2026-12-07T15:00Z")

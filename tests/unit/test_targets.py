@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -110,6 +111,8 @@ def test_document() -> None:
         run_id="tick-1",
         local_date="2026-11-20",
         data={"tier": "OURO", "visit_count": 21},
+        send_by=datetime(2026, 11, 27, 11, 0, tzinfo=UTC),
+        priority=2,
     )
     assert target.document() == {
         "customerId": "C123",
@@ -123,6 +126,8 @@ def test_document() -> None:
         "attempts": 0,
         "runId": "tick-1",
         "localDate": "2026-11-20",
+        "sendBy": datetime(2026, 11, 27, 11, 0, tzinfo=UTC),
+        "priority": 2,
     }
 
 

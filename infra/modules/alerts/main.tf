@@ -24,8 +24,8 @@ locals {
 
   metrics = {
     failed_runs = {
-      description = "A tenant's targeting run or one of its campaigns failed, or a tick or tenant job was malformed."
-      filter      = "jsonPayload.message=(\"campaign failed\" OR \"campaign crashed\" OR \"tenant job failed permanently\" OR \"malformed tick acknowledged\" OR \"malformed tenant job acknowledged\" OR \"invalid tenant skipped\")"
+      description = "A tenant's targeting run or one of its campaigns failed, or a tick, tenant job or occurrence task was malformed."
+      filter      = "jsonPayload.message=(\"campaign failed\" OR \"campaign crashed\" OR \"tenant job failed permanently\" OR \"malformed tick acknowledged\" OR \"malformed tenant job acknowledged\" OR \"malformed occurrence task acknowledged\" OR \"invalid tenant skipped\")"
       threshold   = 0
       window      = "300s"
       alert       = "Campaign run failed"

@@ -9,6 +9,8 @@ locals {
   # Cloud Run's deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app): known before
   # the function exists, so send_message can be told its own address (it re-enqueues retries).
   send_message_url = "https://send-message-${data.google_project.this.number}.${var.region}.run.app"
+  # Likewise the target of occurrence tasks (an API campaign's occurrence at its instant).
+  run_occurrence_url = "https://run-occurrence-${data.google_project.this.number}.${var.region}.run.app"
   # Known before the account exists, so no function waits for it to be planned.
   tasks_invoker_email = "${google_service_account.tasks_invoker.account_id}@${var.project_id}.iam.gserviceaccount.com"
 
@@ -44,8 +46,11 @@ locals {
       trigger_event    = null
       trigger_document = null
       environment = {
-        GOOGLE_CLOUD_PROJECT = var.project_id
-        LOG_LEVEL            = var.log_level
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        RUN_OCCURRENCE_URL            = local.run_occurrence_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
       }
       secrets = {}
     }
@@ -114,6 +119,7 @@ locals {
         LOG_LEVEL                     = var.log_level
         CAMPAIGNS_REGION              = var.region
         SEND_MESSAGE_URL              = local.send_message_url
+        RUN_OCCURRENCE_URL            = local.run_occurrence_url
         TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
         WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
         API_JWKS_URL                  = var.api_jwks_url
@@ -148,6 +154,29 @@ locals {
       }
       secrets = {}
     }
+    run_occurrence = {
+      description = "A Cloud Task (HTTP, OIDC) at an API campaign occurrence's instant -> its targets in Firestore."
+      memory      = "1Gi"
+      cpu         = "1"
+      timeout     = 540
+      min         = 0
+      max         = 10
+      # Waits on BigQuery and Firestore, not the CPU; many tenants start at a round hour, and
+      # a task refused for want of an instance waits for Cloud Tasks' retry (30 s, then 60 s).
+      concurrency      = 8
+      topic            = null
+      public           = false
+      trigger_event    = null
+      trigger_document = null
+      environment = {
+        GOOGLE_CLOUD_PROJECT          = var.project_id
+        LOG_LEVEL                     = var.log_level
+        CAMPAIGNS_REGION              = var.region
+        RUN_OCCURRENCE_URL            = local.run_occurrence_url
+        TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
+      }
+      secrets = {}
+    }
   }
 
   # Who calls each function: Pub/Sub pushes, Eventarc, Cloud Tasks; the api is public.
@@ -158,6 +187,7 @@ locals {
     send_message   = { tasks = google_service_account.tasks_invoker.email }
     api            = {}
     sweeper        = { pubsub = google_service_account.pubsub_push.email }
+    run_occurrence = { tasks = google_service_account.tasks_invoker.email }
   }
 }
 

@@ -119,8 +119,8 @@ resource "google_service_account" "eventarc_trigger" {
 resource "google_service_account" "tasks_invoker" {
   project      = var.project_id
   account_id   = "tasks-invoker"
-  display_name = "Cloud Tasks caller of send_message"
-  description  = "Cloud Tasks presents this identity's OIDC token to send_message."
+  display_name = "Cloud Tasks caller of the task functions"
+  description  = "Cloud Tasks presents this identity's OIDC token to send_message and run_occurrence."
   depends_on   = [google_project_service.enabled]
 }
 
@@ -148,9 +148,9 @@ locals {
   # Firestore has no per-collection IAM: every function reads and writes documents.
   firestore_users = keys(local.functions)
   # Functions that run BigQuery query or load jobs (data access is per tenant dataset).
-  bigquery_job_users = ["process_tenant", "api"]
-  # Functions that create send tasks: they must be able to act as the tasks invoker.
-  task_creators = ["enqueue_target", "send_message", "api", "sweeper"]
+  bigquery_job_users = ["process_tenant", "api", "run_occurrence"]
+  # Functions that create send or occurrence tasks: they must be able to act as the tasks invoker.
+  task_creators = ["enqueue_target", "send_message", "api", "sweeper", "process_tenant", "run_occurrence"]
 }
 
 resource "google_project_iam_member" "firestore" {

@@ -8,6 +8,11 @@ output "send_message_url" {
   value       = local.send_message_url
 }
 
+output "run_occurrence_url" {
+  description = "The URL every occurrence task targets (and the audience of its OIDC token)."
+  value       = local.run_occurrence_url
+}
+
 output "tasks_invoker_email" {
   description = "The identity send tasks carry (TASKS_INVOKER_SERVICE_ACCOUNT)."
   value       = local.tasks_invoker_email

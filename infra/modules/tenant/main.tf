@@ -1,6 +1,7 @@
 # One tenant (a laundromat, by CNPJ): its two BigQuery datasets with the tables and view of
-# sql/ddl (through tables.json, generated from those files), its Cloud Tasks send queue, and
-# the grants that let exactly the functions that need them read or write these.
+# sql/ddl (through tables.json, generated from those files), its Cloud Tasks queue (its sends
+# and its API campaigns' occurrence tasks), and the grants that let exactly the functions that
+# need them read or write these.
 #
 # After `apply`, `campaigns tenant add --cnpj <CNPJ>` registers the tenant in Firestore
 # (README: adding a tenant); its table and queue steps then find everything in place.
@@ -53,6 +54,8 @@ locals {
     { dataset = "raw", function = "process_tenant", role = "roles/bigquery.dataViewer" },
     { dataset = "raw", function = "api", role = "roles/bigquery.dataEditor" },
     { dataset = "campaign", function = "process_tenant", role = "roles/bigquery.dataViewer" },
+    { dataset = "raw", function = "run_occurrence", role = "roles/bigquery.dataViewer" },
+    { dataset = "campaign", function = "run_occurrence", role = "roles/bigquery.dataViewer" },
     { dataset = "campaign", function = "api", role = "roles/bigquery.dataEditor" },
     { dataset = "campaign", function = "enqueue_target", role = "roles/bigquery.dataEditor" },
     { dataset = "campaign", function = "send_message", role = "roles/bigquery.dataEditor" },
@@ -69,7 +72,7 @@ locals {
     max_backoff   = "120s"
     max_doublings = 2
   }
-  task_creators = ["enqueue_target", "send_message", "api", "sweeper"]
+  task_creators = ["enqueue_target", "send_message", "api", "sweeper", "process_tenant", "run_occurrence"]
 }
 
 resource "google_bigquery_dataset" "this" {

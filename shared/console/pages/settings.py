@@ -28,6 +28,8 @@ FIELDS = tuple(TenantSettings.model_fields)
 HINTS = {
     "timezone": "Fuso horário desconhecido: use um nome da lista, como America/Sao_Paulo.",
     "phone_number_id": "Use só os dígitos do identificador do número (até 32), ou deixe vazio.",
+    "messages_per_minute": "Acima do que o número de WhatsApp aguenta (o teto dele, em mensagens "
+    "por segundo, vezes 60): o WhatsApp recusaria o excesso.",
 }
 """Portuguese for the rules that have no generic wording (see ``field_errors``)."""
 

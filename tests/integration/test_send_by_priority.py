@@ -1,0 +1,232 @@
+"""Send-by and priority on the real Firestore emulator, on a clock the test moves.
+
+The issue's scenario: the default 250 messages a day, a reactivation backlog created on the
+20th fills that day and the next ones; the birthdays found at 08:00 on the 21st must still go
+on the 21st, and whatever cannot go before its send-by ends EXPIRED, never sent late.
+
+The targets live in a Firestore project of their own on the stack's emulator: the stack's
+target trigger is registered for its own project only, so nothing but this test plans them,
+and every plan happens at the instant the test's clock says. Tasks go to the faithful Cloud
+Tasks fake (name dedup, 30-day horizon), not started: nothing is dispatched.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.bootstrap import Container
+from shared.domain.campaign import LocalWindow
+from shared.domain.cnpj import Cnpj
+from shared.domain.delivery import TargetRecord, TargetRef
+from shared.domain.delivery_status import FINAL, Status
+from shared.domain.send_by import Priority, send_by
+from shared.domain.targets import Target
+from shared.domain.tenant import Tenant
+from shared.localstack.faithful_tasks import FaithfulCloudTasks
+from shared.manifest import send_queue
+from shared.ports import HistoryRow, TaskRequest
+from shared.services.campaigns import store_built_ins
+from shared.services.delivery_common import DeliveryPorts
+from shared.services.enqueue import enqueue_target
+from shared.services.send import send_message
+from shared.services.sweeper import sweep
+from tests.campaign_records import edit_built_in
+from tests.conftest import new_tenant_id
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+DAY_CAP = 5
+"""The tenant's daily cap, small so that a backlog of a dozen fills days."""
+
+
+class MovableClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class RecordedTasks:
+    """The faithful fake, remembering which tasks were asked for."""
+
+    inner: FaithfulCloudTasks = field(default_factory=FaithfulCloudTasks)
+    created: list[TaskRequest] = field(default_factory=list)
+
+    def ensure_queue(self, queue: str) -> None:
+        self.inner.ensure_queue(queue)
+
+    def create(self, task: TaskRequest) -> bool:
+        made = self.inner.create(task)
+        if made:
+            self.created.append(task)
+        return made
+
+
+@dataclass
+class KeptHistory:
+    rows: list[HistoryRow] = field(default_factory=list)
+
+    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
+        self.rows.extend(rows)
+
+
+@dataclass
+class Scenario:
+    ports: DeliveryPorts
+    deps: Container
+    cnpj: Cnpj
+    clock: MovableClock
+    tasks: RecordedTasks
+    history: KeptHistory
+
+    def target(self, kind: str, today: date, n: int) -> TargetRef:
+        """A target of ``kind`` found by the run at the clock's instant, created and planned."""
+        instant = self.clock()
+        target = Target(
+            customer_id=f"{kind.lower()}{n}",
+            name="Maria",
+            phone=f"+55119{secrets.randbelow(10**8):08d}",
+            campaign_id=kind,
+            period=today.isoformat(),
+            run_id="send-by-test",
+            local_date=today.isoformat(),
+            send_by=send_by(
+                kind, instant=instant, today=today, tenant_zone=SAO_PAULO, contact_zone=SAO_PAULO
+            ),
+            priority={"BIRTHDAY": Priority.TIME_CRITICAL, "REACTIVATION": Priority.BULK}[kind].rank,
+        )
+        assert self.deps.targets.create_batch(self.cnpj, [target]).created == 1
+        ref = TargetRef(self.cnpj, kind, target.id)
+        enqueue_target(ref, self.ports)
+        return ref
+
+    def load(self, ref: TargetRef) -> TargetRecord:
+        record = self.deps.delivery_store.load(ref)
+        assert record is not None
+        return record
+
+    def local_day(self, ref: TargetRef) -> date:
+        planned = self.load(ref).planned_at
+        assert planned is not None
+        return planned.astimezone(SAO_PAULO).date()
+
+
+@pytest.fixture
+def scenario(deps: Container) -> Scenario:
+    clock = MovableClock(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))  # 08:00 on the 20th
+    project = f"demo-send-by-{secrets.token_hex(4)}"
+    private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
+    cnpj = new_tenant_id()
+    tenant = Tenant(cnpj=cnpj.value, name="Send-by")
+    throttle = tenant.delivery.throttle.model_copy(
+        update={"messages_per_minute": 1, "messages_per_day": DAY_CAP, "shards": 1}
+    )
+    private.tenants.save(
+        tenant.model_copy(
+            update={"delivery": tenant.delivery.model_copy(update={"throttle": throttle})}
+        )
+    )
+    store_built_ins(private.campaigns, cnpj, now=clock())
+    for kind in ("BIRTHDAY", "REACTIVATION"):
+        edit_built_in(
+            private.campaigns, cnpj, kind, send_window=LocalWindow(start="08:00", end="20:00")
+        )
+    tasks, history = RecordedTasks(), KeptHistory()
+    tasks.ensure_queue(send_queue(cnpj.value))
+    ports = replace(private.delivery_ports(), tasks=tasks, history=history)
+    return Scenario(ports, private, cnpj, clock, tasks, history)
+
+
+def test_a_birthday_goes_on_its_day_behind_a_reactivation_backlog(scenario: Scenario) -> None:
+    backlog = [scenario.target("REACTIVATION", date(2026, 11, 20), n) for n in range(12)]
+    days = [scenario.local_day(ref) for ref in backlog]
+    assert days == [date(2026, 11, 20)] * 5 + [date(2026, 11, 21)] * 5 + [date(2026, 11, 22)] * 2
+
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)  # 08:00 on the 21st
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+
+    record = scenario.load(birthday)
+    assert record.status is Status.QUEUED
+    assert scenario.local_day(birthday) == date(2026, 11, 21)
+    # It took the first slot of the 21st far enough ahead, from a reactivation target...
+    displaced = [ref for ref in backlog if scenario.load(ref).task_generation == 2]
+    assert len(displaced) == 1
+    moved = scenario.load(displaced[0])
+    assert moved.status is Status.QUEUED
+    assert scenario.local_day(displaced[0]) == date(2026, 11, 22)  # ...which goes a day later
+    # The day still holds DAY_CAP messages, and every plan has its task and its history row.
+    planned = [scenario.load(ref) for ref in [*backlog, birthday]]
+    per_day: dict[date, int] = {}
+    for target in planned:
+        assert target.planned_at is not None
+        day = target.planned_at.astimezone(SAO_PAULO).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    assert per_day == {date(2026, 11, 20): 5, date(2026, 11, 21): 5, date(2026, 11, 22): 3}
+    named = {
+        (task.payload["target"], task.payload["generation"]) for task in scenario.tasks.created
+    }
+    assert (birthday.path, 1) in named
+    assert (displaced[0].path, 2) in named
+    assert {(row.target_id, row.status) for row in scenario.history.rows} >= {
+        (birthday.target_id, "QUEUED"),
+        (displaced[0].target_id, "QUEUED"),
+    }
+
+
+def test_a_birthday_with_no_slot_left_on_its_day_expires(scenario: Scenario) -> None:
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    birthdays = [scenario.target("BIRTHDAY", date(2026, 11, 21), n) for n in range(DAY_CAP + 2)]
+    statuses = [scenario.load(ref).status for ref in birthdays]
+    assert statuses == [Status.QUEUED] * DAY_CAP + [Status.EXPIRED] * 2
+    expired = scenario.load(birthdays[-1])
+    assert expired.planned_at is None and expired.error_reason
+    assert Status.EXPIRED in FINAL
+    assert (birthdays[-1].target_id, "EXPIRED") in {
+        (row.target_id, row.status) for row in scenario.history.rows
+    }
+
+
+def test_a_bulk_target_never_takes_a_slot_and_expires_with_its_month(scenario: Scenario) -> None:
+    scenario.clock.now = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)  # two days of November left
+    backlog = [
+        scenario.target("REACTIVATION", date(2026, 11, 29), n) for n in range(2 * DAY_CAP + 1)
+    ]
+    statuses = [scenario.load(ref).status for ref in backlog]
+    assert statuses == [Status.QUEUED] * (2 * DAY_CAP) + [Status.EXPIRED]
+    assert all(scenario.load(ref).task_generation == 1 for ref in backlog[: 2 * DAY_CAP])
+
+
+def test_a_task_run_after_the_send_by_expires_instead_of_sending(scenario: Scenario) -> None:
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+    record = scenario.load(birthday)
+    assert record.send_by is not None
+    scenario.clock.now = record.send_by + timedelta(minutes=5)  # a queue backlog, a long pause
+    outcome = send_message(birthday, record.task_generation, scenario.ports)
+    assert outcome.status is Status.EXPIRED
+    assert scenario.load(birthday).status is Status.EXPIRED
+
+
+def test_the_sweeper_expires_what_a_lost_task_left_past_its_send_by(scenario: Scenario) -> None:
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+    record = scenario.load(birthday)
+    assert record.status is Status.QUEUED and record.send_by is not None
+    tasks_before = len(scenario.tasks.created)
+    scenario.clock.now = record.send_by + timedelta(minutes=20)  # its task was lost, say
+
+    report = sweep(scenario.ports)
+
+    assert scenario.load(birthday).status is Status.EXPIRED
+    assert report == {"expired": 1}
+    assert len(scenario.tasks.created) == tasks_before  # nothing planned late
+    assert (birthday.target_id, "EXPIRED") in {
+        (row.target_id, row.status) for row in scenario.history.rows
+    }
