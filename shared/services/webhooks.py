@@ -4,7 +4,14 @@ The signature has been checked by the HTTP layer. From here on nothing may make 
 forever: every status or message that cannot be used (unknown wamid, foreign callback data,
 malformed entry) is logged and acknowledged. Receipts find their target through
 ``biz_opaque_callback_data`` (the target's path and send number), which also works when the
-receipt overtakes our own record of the send.
+receipt overtakes our own record of the send, and never by ``recipient_id`` (absent when the
+message went to a BSUID).
+
+A person is named by ``from``/``wa_id`` and/or ``from_user_id``/``user_id`` (BSUID): either
+may be missing. Every pair a webhook shows is linked (:mod:`shared.services.identities`).
+Consent events — an opt-out keyword, the stop-promotions quick reply, ``user_preferences``
+stop/resume, 131050 — go to the consent ledger of every tenant of the number, or to the
+quarantine when none sends from it (:mod:`shared.services.consent`).
 """
 
 from __future__ import annotations
