@@ -132,3 +132,32 @@ def test_a_failure_reported_by_bsuid_alone_settles_its_target(
     record = tenant.wait_status(ref, {Status.FAILED})  # no recipient_id, no contacts
     assert (record.error_code, record.attempts) == (131026, 1)
     assert set(record.receipts) == {"sent", "failed"}
+
+
+def test_an_opt_out_follows_the_person_to_their_new_number(
+    deps: Container, sandbox: SandboxClient
+) -> None:
+    tenant = new_delivery_tenant(deps)
+    stored = deps.tenants.get(tenant.cnpj)
+    assert stored is not None
+    number = new_number()
+    delivery = stored.delivery.model_copy(update={"phone_number_id": number})
+    deps.tenants.save(stored.model_copy(update={"delivery": delivery}))
+    phone, new = new_phone(), new_phone()
+    user_id = greet(sandbox, phone, number)
+    sandbox.inbound(phone, number, text="SAIR")
+    wait_until(lambda: deps.delivery_store.is_opted_out(tenant.cnpj, user_id) or None, "opt-out")
+
+    inbound(
+        sandbox,
+        phone_number_id=number,
+        system="user_changed_number",
+        new_phone=new[1:],
+        **{"from": phone[1:]},
+    )
+    wait_until(lambda: deps.identities.bsuid_of(number, new), "the new number's pair")
+
+    (ref,) = tenant.create(tenant.target(phone=new))
+    record = tenant.wait_status(ref, {Status.SKIPPED, Status.DELIVERED, Status.READ})
+    assert (record.status, record.error_reason) == (Status.SKIPPED, "opted_out")
+    assert sandbox.requests_for(new) == 0
