@@ -82,6 +82,7 @@ def _tenant_add(args: argparse.Namespace) -> int:
         templates=deps.templates,
         campaigns=deps.campaigns,
         now=deps.clock(),
+        consent=deps.consent_ports(),
     )
     registered = f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered"
     if args.document_only:

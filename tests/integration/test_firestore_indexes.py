@@ -83,6 +83,9 @@ EXERCISED = {
     "firestore_campaigns.FirestoreCampaignRepository.page",
     "firestore_campaigns.FirestoreCampaignRepository.has_open_targets",
     "firestore_campaigns.FirestoreCampaignRepository.live",
+    "firestore_campaigns.FirestoreCampaignRepository.opted_out_phones",
+    "firestore_consent.FirestoreConsentLedger.history",
+    "firestore_consent.FirestoreConsentLedger.quarantined",
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
     "firestore_delivery.FirestoreDeliveryStore._swept_targets",  # the group overdue queries
@@ -90,10 +93,12 @@ EXERCISED = {
     "firestore_outlook.FirestoreDeliveryOutlook.waiting",
     "firestore_people.FirestorePeopleLedger.opt_out_page",
     "firestore_people.FirestorePeopleLedger.clicks",
+    "firestore_people.FirestorePeopleLedger.opt_out_count",
     "firestore_recipients.FirestoreRecipientList.page",
     "firestore_runs.FirestoreRunLedger.page",
     "firestore_targets.FirestoreTargetStore.customers_with_targets_since",
     "firestore_tenants.FirestoreTenantRepository.list_active",
+    "firestore_tenants.FirestoreTenantRepository.of_number",
 }
 """The adapter methods that filter or sort, each run below with every combination it allows."""
 _QUERYING = re.compile(r"\.(where|order_by|collection_group)\(")
@@ -159,9 +164,15 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
         deps.runs.page(cnpj, local_date=local_date, after=None, limit=5)
     deps.targets.customers_with_targets_since(cnpj, "BIRTHDAY", "2026-11")
     deps.tenants.list_active()
+    for include_unset in (False, True):
+        deps.tenants.of_number("a-number", include_unset=include_unset)
+    campaigns.opted_out_phones(cnpj)
+    deps.consent.history(cnpj, ["+5511987654321", "BR.1502576394655843"])
+    deps.consent.quarantined("a-number")
     people = FirestorePeopleLedger(deps.firestore_client)
     people.opt_out_page(cnpj, 0, 5)
     people.clicks(cnpj, "+5511987654321")
+    people.opt_out_count(cnpj)
 
 
 def test_every_query_has_its_index_and_every_index_a_query(
