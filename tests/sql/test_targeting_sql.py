@@ -389,6 +389,7 @@ def test_loyalty_counts_completed_visits_in_local_window(deps: Container, new_cn
         "one-at-window-start",
         "nine-plus-after-tick",
         "reached-recently",
+        "reached-on-the-first-day",
         "reached-long-ago",
     ]
     insert(
@@ -412,13 +413,17 @@ def test_loyalty_counts_completed_visits_in_local_window(deps: Container, new_cn
             sale("cpf-nine-plus-after-tick", TICK),
             # 10 visits each; decided by message_history below.
             *visits("cpf-reached-recently", 10),
+            *visits("cpf-reached-on-the-first-day", 10),
             *visits("cpf-reached-long-ago", 10),
         ],
         history=[
             # out: reached 21 Aug 00:00 local, within the rolling three months.
             message("reached-recently", "LOYALTY", local(2026, 8, 21, 0, 0)),
-            # in: reached 20 Aug 23:59 local (21 Aug in UTC): three months have passed.
-            message("reached-long-ago", "LOYALTY", local(2026, 8, 20, 23, 59)),
+            # out too: reached 20 Aug 23:59 local, the window's first day (inclusive, like the
+            # visits'), though 21 Aug in UTC.
+            message("reached-on-the-first-day", "LOYALTY", local(2026, 8, 20, 23, 59)),
+            # in: reached 19 Aug 23:59 local (20 Aug in UTC): before the window.
+            message("reached-long-ago", "LOYALTY", local(2026, 8, 19, 23, 59)),
         ],
     )
 
