@@ -322,8 +322,13 @@ def _tag(visit: Visit, person_id: str, change: people.PersonTagChange) -> None:
 @router.get("/{person_id}/exportar")
 def export_download(visit: SignedIn, person_id: PersonId) -> Response:
     """The API's LGPD export as a file, recorded in the audit trail the same way."""
-    export = people.export_person(
-        visit.principal.cnpj, visit.services.people_ports(), person_id, visit.now
+    export = consent.person_export(
+        visit.services.consent_ports(),
+        visit.services.tenants,
+        visit.services.people_ports(),
+        visit.principal.cnpj,
+        person_id,
+        visit.now,
     )
     record_write(
         visit.services,
