@@ -29,6 +29,7 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.consent import ConsentEvent, ConsentSource, keys_of
 from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.identity import Identity, mask_bsuid
+from shared.domain.phones import normalize_br_mobile
 from shared.domain.tenant import Tenant
 from shared.logs import mask_phone
 from shared.ports import IdentityLinks, TenantRepository
@@ -275,3 +276,19 @@ def view(event: ConsentEvent) -> ConsentEventView:
         bsuid_masked=mask_bsuid(identity.bsuid) if identity.bsuid else None,
         by=event.by or None,
     )
+
+
+def person_export(
+    ports: ConsentPorts, tenants: TenantRepository, people_ports: PeoplePorts, cnpj: Cnpj,
+    person_id: str, now: datetime,
+) -> people.PersonExport:  # fmt: skip
+    """The LGPD export (:func:`~shared.services.people.export_person`) with the person's consent
+    events in clear: the evidence of their opt-outs and opt-ins is data held about them too."""
+    export = people.export_person(cnpj, people_ports, person_id, now)
+    tenant = tenants.get(cnpj)
+    phone = normalize_br_mobile(str(export.profile.get("phone") or "")).e164
+    if tenant is None or phone is None:
+        return export
+    bsuid = ports.identities.bsuid_of(number_of(ports, tenant), phone)
+    events = ports.ledger.history(tenant.id, keys_of(Identity(phone, bsuid)))
+    return export.model_copy(update={"consent_events": [event.document() for event in events]})

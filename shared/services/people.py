@@ -253,6 +253,11 @@ class PersonExport(BaseModel):
     targets: list[dict[str, Any]] = Field(description="the campaign targets of those messages")
     vouchers: list[dict[str, Any]] = Field(description="vouchers issued to them")
     opt_out: dict[str, Any] | None = Field(description="the opt-out ledger's record")
+    consent_events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="every opt-out and opt-in kept as evidence (source, time, message id, who "
+        "recorded it), phone and WhatsApp user id in clear",
+    )
     clicks: list[dict[str, Any]] = Field(description="their quick-reply button presses")
     frequency_ledger: dict[str, Any] | None = Field(
         description="the last marketing message the frequency cap counts"

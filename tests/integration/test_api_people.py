@@ -202,6 +202,20 @@ def test_the_export_holds_everything_and_is_audited(
     assert phone not in str(entry) and customer["name"] not in str(entry)
 
 
+def test_the_export_holds_the_consent_evidence_in_clear(api_as: Client, tenant: Cnpj) -> None:
+    editor = api_as(tenant, Role.EDITOR)
+    customer = customer_with_phone(editor)
+    path = f"/api/v1/contacts/{customer['id']}"
+    stop = {"kind": "opt_out", "evidence": "formulario-assinado-0042"}
+    ok(editor.post(f"{path}/consent", json=stop))
+
+    export = ok(editor.get(f"{path}/export"))
+
+    [event] = export["consent_events"]
+    assert event["messageId"] == "formulario-assinado-0042"
+    assert export["profile"]["phone"] in str(event)  # in clear: the access right itself
+
+
 def test_erasure_removes_the_person_and_nobody_messages_them_again(
     api_as: Client, tenant: Cnpj, deps: Container, sandbox: SandboxClient
 ) -> None:

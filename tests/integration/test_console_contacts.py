@@ -277,3 +277,28 @@ def test_a_refused_tag_answers_with_the_profile_and_the_reason_beside_the_field(
     assert "Escreva ao menos uma etiqueta." in answer.text
     assert "perfil" not in dict(_parts(answer))  # the form is in the page, not loaded after
     assert 'data-figure="visits"' in answer.text
+
+
+def test_a_consent_given_at_the_counter_is_recorded_and_a_bad_one_named_beside_its_field(
+    console_url: str, sample_tenant: Callable[..., Cnpj], api_as: Client
+) -> None:
+    cnpj = sample_tenant(customers=3)
+    customer = _customer_with_phone(api_as(cnpj))
+    url = f"{console_url}/contatos/{customer['id']}"
+    editor = sign_in(console_url, cnpj, Role.EDITOR)
+    token = csrf_of(editor.get(url, timeout=60).text)
+
+    short = {"csrf_token": token, "kind": "opt_out", "evidence": "x"}
+    refused = editor.post(f"{url}/consentimento", data=short, timeout=60)
+    assert refused.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="evidence-erro"' in refused.text
+    assert 'value="x"' in refused.text  # what was typed stays
+    stop = {"csrf_token": token, "kind": "opt_out", "evidence": "formulario-0042"}
+    done = editor.post(f"{url}/consentimento", data=stop, timeout=60, allow_redirects=False)
+    assert done.status_code == 303
+
+    history = api_as(cnpj).get(f"/api/v1/contacts/{customer['id']}/consent").json()
+    assert history["opted_out"] is True
+    assert [e["message_id"] for e in history["events"]] == ["formulario-0042"]
+    viewer = sign_in(console_url, cnpj, Role.VIEWER)
+    assert "/consentimento\" class=\"consent-form\"" not in viewer.get(url, timeout=60).text

@@ -172,7 +172,14 @@ def export_person(
     """Their customer and contact rows, sales, message history, targets, vouchers, opt-out
     record, clicks and frequency-cap record, phone in clear. Recorded in the audit trail as
     `contacts.export` (with counts only)."""
-    export = people.export_person(principal.cnpj, services.people_ports(), person_id, now)
+    export = consent.person_export(
+        services.consent_ports(),
+        services.tenants,
+        services.people_ports(),
+        principal.cnpj,
+        person_id,
+        now,
+    )
     record_write(
         services, principal, "contacts.export", f"contacts/{export.id}", None, export.counts()
     )

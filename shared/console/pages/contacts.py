@@ -45,6 +45,10 @@ PersonId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
 RESULTS_ID = "resultados"
 """The id of the element that holds the list (its own load does not change the address)."""
 BUSY = "Outra alteração dos contatos está em andamento. Tente de novo em um minuto."
+CONSENT_HINTS = {
+    "kind": "Escolha se a pessoa pediu para sair ou deu consentimento para voltar.",
+    "evidence": "Escreva onde está a prova (de 3 a 200 caracteres).",
+}
 
 
 @router.get("")
@@ -207,7 +211,13 @@ def person_page(visit: SignedIn, person_id: PersonId) -> Response:
     return _person(visit, person_id, errors={})
 
 
-def _person(visit: Visit, person_id: str, errors: dict[str, str], status: int = 200) -> Response:
+def _person(
+    visit: Visit,
+    person_id: str,
+    errors: dict[str, str],
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
     """The page; with ``errors`` (the tag form's answer) the profile, where the form and its
     errors are, comes in it."""
     cnpj, ports = visit.principal.cnpj, visit.services.people_ports()
@@ -227,6 +237,7 @@ def _person(visit: Visit, person_id: str, errors: dict[str, str], status: int = 
         messages_state="loading",
         consent_state="loading",
         errors={field: visit.gettext(message) for field, message in errors.items()},
+        **(form or {}),
     )
 
 
@@ -284,6 +295,41 @@ def consent_fragment(visit: SignedIn, person_id: PersonId) -> Response:
     )
 
 
+@router.post("/{person_id}/consentimento")
+async def record_consent(visit: SignedIn, person_id: PersonId) -> Response:
+    """The API's ``POST /contacts/{id}/consent``: a stop the person asked the business for, or
+    an explicit opt-in with where its proof is kept; errors beside the evidence field."""
+    form = await write_form(visit)
+    kind, evidence = form_text(form, "kind"), form_text(form, "evidence")
+    try:
+        change = consent.ConsentChange.model_validate({"kind": kind, "evidence": evidence})
+        await run_in_threadpool(_consent, visit, person_id, change)
+    except pydantic.ValidationError as error:
+        errors = field_errors(error, CONSENT_HINTS)
+        typed = {"consent_kind": kind, "consent_evidence": evidence}
+        return await run_in_threadpool(_person, visit, person_id, errors, 422, typed)
+    except FieldError:
+        errors = {"evidence": "Esta pessoa não tem celular válido para registrar o pedido."}
+        return await run_in_threadpool(_person, visit, person_id, errors, 422)
+    return RedirectResponse(visit.url(f"/contatos/{person_id}#consentimento"), status_code=303)
+
+
+def _consent(visit: Visit, person_id: str, change: consent.ConsentChange) -> None:
+    services = visit.services
+    history = consent.record_consent(
+        services.consent_ports(), services.tenants, services.people_ports(),
+        visit.principal.cnpj, person_id, change, visit.principal.subject, visit.now,
+    )  # fmt: skip
+    record_write(
+        services,
+        visit.principal,
+        "contacts.consent",
+        f"contacts/{person_id}",
+        None,
+        {"kind": change.kind, "opted_out": history.opted_out},
+    )
+
+
 @router.post("/{person_id}/etiquetas")
 async def change_tags(visit: SignedIn, person_id: PersonId) -> Response:
     """One form adds (comma-separated), each tag's own button removes it: the API's rules."""
@@ -322,8 +368,13 @@ def _tag(visit: Visit, person_id: str, change: people.PersonTagChange) -> None:
 @router.get("/{person_id}/exportar")
 def export_download(visit: SignedIn, person_id: PersonId) -> Response:
     """The API's LGPD export as a file, recorded in the audit trail the same way."""
-    export = people.export_person(
-        visit.principal.cnpj, visit.services.people_ports(), person_id, visit.now
+    export = consent.person_export(
+        visit.services.consent_ports(),
+        visit.services.tenants,
+        visit.services.people_ports(),
+        visit.principal.cnpj,
+        person_id,
+        visit.now,
     )
     record_write(
         visit.services,
