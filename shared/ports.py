@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.campaign import Campaign
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -316,7 +317,7 @@ class DeliveryStore(Protocol):
     def queue(
         self,
         ref: TargetRef,
-        planner: Planner,
+        planner: Planner | CampaignPlanner,
         earliest: datetime,
         allowed: frozenset[Status],
         now: datetime,
