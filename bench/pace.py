@@ -23,7 +23,6 @@ It asserts nothing. ``python bench/pace.py``.
 
 from __future__ import annotations
 
-import sys
 import time
 from bisect import bisect_left
 from collections import Counter
@@ -31,12 +30,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from reporting import machine, table
 
-from bench.reporting import machine, table
 from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.campaign_settings import CampaignThrottle
 from shared.domain.pacing import Planner, SendWindow, ShardState, Throttle

@@ -86,6 +86,11 @@ class CampaignPlanner:
         )
 
     @property
+    def rate_per_minute(self) -> Fraction:
+        """Campaign sends a minute at most, once its delay is applied: ``P_t / r``."""
+        return self.tenant.throttle.per_minute / self.ratio
+
+    @property
     def shards(self) -> int:
         """``C``: campaign pacing documents; none may own zero slots of a minute, hour or day."""
         pace = self.pace

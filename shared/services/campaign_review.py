@@ -11,6 +11,7 @@ from the campaign's own pipeline settings and the tenant's throttle.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,7 +111,7 @@ def forecast(ports: CampaignPorts, cnpj: Cnpj, fields: CampaignFields, now: date
         first_send_at=span[0] if span else None,
         last_send_at=span[1] if span else None,
         messages_per_minute=(
-            planner.per_minute
+            max(1, math.floor(planner.rate_per_minute))
             if isinstance(planner, CampaignPlanner)
             else planner.throttle.per_minute
         ),

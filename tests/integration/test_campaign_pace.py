@@ -122,8 +122,13 @@ def scenario(deps: Container) -> Scenario:
     campaign_id = new_segment_id()
     campaign = Campaign.model_validate(
         {
-            **SIMPLE,  # 5 a minute, 300 an hour, 5000 a day
-            "throttle_config": {**SIMPLE["throttle_config"], "respect_business_hours": False},
+            **SIMPLE,
+            "throttle_config": {
+                "messages_per_minute": CAMPAIGN_PACE,
+                "messages_per_hour": 300,
+                "messages_per_day": 5000,
+                "respect_business_hours": False,
+            },
             "id": campaign_id,
             "status": CampaignStatus.RUNNING,
             "created_at": START,
