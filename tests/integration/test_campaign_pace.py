@@ -33,13 +33,13 @@ from shared.services.campaigns import store_built_ins
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.enqueue import enqueue_target
 from tests.campaign_records import edit_built_in
-from tests.conftest import new_tenant_id
 from tests.integration.campaign_payloads import SIMPLE
 
 START = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)  # 10:00 in São Paulo
 TENANT_PACE = 10
 CAMPAIGN_PACE = 5
 HOUR_OF_SENDS = CAMPAIGN_PACE * 60
+TENANT = Cnpj("12ABC34501DE35")
 
 
 class NoHistory:
@@ -86,14 +86,26 @@ class Scenario:
             assert enqueue_target(ref, self.ports) is Status.QUEUED
         return refs
 
-    def planned(self, refs: Sequence[TargetRef]) -> list[tuple[datetime, int]]:
-        """Each target's planned send and the tenant shard whose slot it took, in time order."""
+    def planned(
+        self, refs: Sequence[TargetRef], shard: str = "shard"
+    ) -> list[tuple[datetime, int]]:
+        """Each target's planned send and its ``shard`` field (the tenant shard whose slot it
+        took; ``campaignShard``: its campaign's pacing shard), in time order."""
         plans: list[tuple[datetime, int]] = []
         for ref in refs:
             document = self.deps.firestore_client.document(ref.path).get().to_dict() or {}
             assert document["status"] == Status.QUEUED.value
-            plans.append((document["plannedAt"], document["shard"]))
+            plans.append((document["plannedAt"], document[shard]))
         return sorted(plans)
+
+
+def last_of_each_shard(plans: Sequence[tuple[datetime, int]]) -> datetime:
+    """When the first shard planned its last target: until then every shard had work (each
+    shard serves the targets hashed to it; after that the run is a tail)."""
+    last: dict[int, datetime] = {}
+    for at, shard in plans:
+        last[shard] = max(at, last.get(shard, at))
+    return min(last.values())
 
 
 @pytest.fixture
@@ -101,7 +113,7 @@ def scenario(deps: Container) -> Scenario:
     clock = MovableClock(START)
     project = f"demo-pace-{secrets.token_hex(4)}"
     private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
-    cnpj = new_tenant_id()
+    cnpj = TENANT  # alone in its project: a fixed id makes the hashing to shards repeatable
     tenant = Tenant(cnpj=cnpj.value, name="Pace")
     throttle = tenant.delivery.throttle.model_copy(
         update={
@@ -156,17 +168,21 @@ def counts_in_windows(times: Sequence[datetime], width: timedelta) -> list[int]:
 def test_five_a_minute_is_five_in_every_minute_beside_a_built_in_backlog(
     scenario: Scenario,
 ) -> None:
-    # The campaign's hour of work found at 10:00, half of it first and half 20 minutes later,
-    campaign = scenario.backlog(scenario.campaign_id, HOUR_OF_SENDS // 2, "c")
+    # The campaign's hour of work found at 10:00, two thirds first and the rest 20 minutes
+    # later (enough for each campaign shard to have work all along),
+    first_part = HOUR_OF_SENDS * 2 // 3
+    campaign = scenario.backlog(scenario.campaign_id, first_part, "c")
     scenario.clock.now = START + timedelta(minutes=20)
-    campaign += scenario.backlog(scenario.campaign_id, HOUR_OF_SENDS // 2, "d")
+    campaign += scenario.backlog(scenario.campaign_id, HOUR_OF_SENDS - first_part, "d")
     # and a reactivation backlog beside it, found then too, filling what the campaign leaves.
     built_in = scenario.backlog("REACTIVATION", (TENANT_PACE - CAMPAIGN_PACE) * 70, "r")
 
     sent = [at for at, _ in scenario.planned(campaign)]
     assert sent[0] == START  # the first slot of the grid is the campaign's
     assert sent[-1] - sent[0] >= timedelta(minutes=59)  # an hour of planned sends
-    busy = [at for at in sent if at < START + timedelta(minutes=50)]  # every shard has work
+    steady = last_of_each_shard(scenario.planned(campaign, "campaignShard"))
+    assert steady >= START + timedelta(minutes=50)
+    busy = [at for at in sent if at <= steady]
     assert set(counts_in_windows(busy, timedelta(minutes=1))) == {CAMPAIGN_PACE}
     assert max(counts_in_windows(sent, timedelta(minutes=1))) == CAMPAIGN_PACE
     assert min(b - a for a, b in pairwise(sent)) >= timedelta(seconds=12)
@@ -175,14 +191,10 @@ def test_five_a_minute_is_five_in_every_minute_beside_a_built_in_backlog(
     union = sorted([*sent, *(at for at, _ in beside)])
     assert len(set(union)) == len(union)  # one message per tenant slot
     assert max(counts_in_windows(union, timedelta(minutes=1))) == TENANT_PACE  # never above,
-    # and exactly the tenant's pace while every tenant shard still has reactivation work (each
-    # shard serves its own targets: the campaign's slots fall in some shards only, whose
-    # targets wait, while the others fill the rest).
-    last_of_shard: dict[int, datetime] = {}
-    for at, shard in beside:
-        last_of_shard[shard] = at
-    dry = min(last_of_shard.values())
-    assert dry >= START + timedelta(minutes=30)
-    filled = [at for at in union if START + timedelta(minutes=20) <= at < dry]
+    # and exactly the tenant's pace while every tenant shard still has reactivation work: the
+    # campaign's slots fall in some tenant shards only, whose own targets wait meanwhile.
+    dry = last_of_each_shard(beside)
+    assert dry >= START + timedelta(minutes=39)
+    filled = [at for at in union if START + timedelta(minutes=20) <= at <= min(dry, steady)]
     assert set(counts_in_windows(filled, timedelta(minutes=1))) == {TENANT_PACE}
     assert {at.date() for at in union} == {date(2026, 11, 20)}
