@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import secrets
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -34,6 +36,7 @@ from shared.services.enqueue import enqueue_target
 from tests.campaign_records import edit_built_in
 from tests.integration.campaign_payloads import SIMPLE
 
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 START = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)  # 10:00 in São Paulo
 TENANT_PACE = 10
 CAMPAIGN_PACE = 5
@@ -66,8 +69,11 @@ class Scenario:
     clock: MovableClock
     campaign_id: str
 
-    def backlog(self, campaign_id: str, count: int, label: str) -> list[TargetRef]:
-        """``count`` targets of the campaign found at the clock's instant, then each planned."""
+    def backlog(
+        self, campaign_id: str, count: int, label: str, send_by: datetime | None = None
+    ) -> list[TargetRef]:
+        """``count`` targets of the campaign found at the clock's instant, then each planned
+        (QUEUED, or EXPIRED when no slot is left before ``send_by``)."""
         today = self.clock().date()
         targets = [
             Target(
@@ -78,13 +84,14 @@ class Scenario:
                 period=today.isoformat(),
                 run_id="pace-test",
                 local_date=today.isoformat(),
+                send_by=send_by,
             )
             for n in range(count)
         ]
         assert self.deps.targets.create_batch(self.cnpj, targets).created == count
         refs = [TargetRef(self.cnpj, campaign_id, target.id) for target in targets]
         for ref in refs:
-            assert enqueue_target(ref, self.ports) is Status.QUEUED
+            assert enqueue_target(ref, self.ports) in {Status.QUEUED, Status.EXPIRED}
         return refs
 
     def planned(
@@ -132,27 +139,29 @@ def scenario(deps: Container) -> Scenario:
     edit_built_in(
         private.campaigns, cnpj, "REACTIVATION", send_window=LocalWindow(start="00:00", end="23:59")
     )
-    campaign_id = CAMPAIGN
+    store_campaign(
+        private, cnpj, CAMPAIGN, messages_per_minute=CAMPAIGN_PACE, messages_per_hour=300
+    )
+    tasks = FaithfulCloudTasks()
+    tasks.ensure_queue(send_queue(cnpj.value))
+    ports = replace(private.delivery_ports(), tasks=tasks, history=NoHistory())
+    return Scenario(ports, private, cnpj, clock, CAMPAIGN)
+
+
+def store_campaign(deps: Container, cnpj: Cnpj, campaign_id: str, **pace: int) -> None:
+    """A running API campaign with its own ``throttle_config``, sending at any hour."""
+    throttle = {"respect_business_hours": False, **pace}
     campaign = Campaign.model_validate(
         {
             **SIMPLE,
-            "throttle_config": {
-                "messages_per_minute": CAMPAIGN_PACE,
-                "messages_per_hour": 300,
-                "messages_per_day": 5000,
-                "respect_business_hours": False,
-            },
+            "throttle_config": throttle,
             "id": campaign_id,
             "status": CampaignStatus.RUNNING,
             "created_at": START,
             "updated_at": START,
         }
     )
-    private.campaigns.mutate(cnpj, campaign_id, lambda _: campaign)
-    tasks = FaithfulCloudTasks()
-    tasks.ensure_queue(send_queue(cnpj.value))
-    ports = replace(private.delivery_ports(), tasks=tasks, history=NoHistory())
-    return Scenario(ports, private, cnpj, clock, campaign_id)
+    deps.campaigns.mutate(cnpj, campaign_id, lambda _: campaign)
 
 
 def counts_in_windows(times: Sequence[datetime], width: timedelta) -> list[int]:
@@ -199,3 +208,23 @@ def test_five_a_minute_is_five_in_every_minute_beside_a_built_in_backlog(
     filled = [at for at in union if START + timedelta(minutes=20) <= at <= min(dry, steady)]
     assert set(counts_in_windows(filled, timedelta(minutes=1))) == {TENANT_PACE}
     assert {at.date() for at in union} == {date(2026, 11, 20)}
+
+
+def test_a_campaign_s_pace_that_cannot_meet_a_send_by_expires_the_rest(
+    scenario: Scenario,
+) -> None:
+    """One a day, valid for three days: three go (today, tomorrow, the day after, each at the
+    start of its day but the first), the rest expire, never planned late."""
+    daily = "SEG_PACE000000000001"
+    store_campaign(scenario.deps, scenario.cnpj, daily, messages_per_day=1)
+    send_by = START + timedelta(days=2, hours=12)
+    refs = scenario.backlog(daily, 5, "e", send_by=send_by)
+
+    documents = [
+        scenario.deps.firestore_client.document(ref.path).get().to_dict() or {} for ref in refs
+    ]
+    statuses = Counter(document["status"] for document in documents)
+    assert statuses == {Status.QUEUED.value: 3, Status.EXPIRED.value: 2}
+    planned = sorted(document["plannedAt"] for document in documents if "plannedAt" in document)
+    assert planned[0] == START and all(at < send_by for at in planned)
+    assert len({at.astimezone(SAO_PAULO).date() for at in planned}) == 3
