@@ -111,7 +111,7 @@ def plan(case: Case) -> Measured:
             START, shard, campaign_states.get(shard, {}), lambda s: tenant_states.get(s, {})
         )
         campaign_states[shard] = slot.campaign_state
-        tenant_states[slot.tenant_shard] = slot.tenant_state
+        tenant_states.update(slot.tenant_states)
         last[shard] = max(slot.send_at, last.get(shard, slot.send_at))
         campaign.append(slot.send_at)
         for _ in range(case.beside // case.targets + (1 if every and n % every == 0 else 0)):

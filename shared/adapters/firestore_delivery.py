@@ -136,8 +136,9 @@ class FirestoreDeliveryStore:
         start: datetime,
         now: datetime,
     ) -> Queued:
-        """Plan on the campaign's shard and the tenant shard owning the slot, in one
-        transaction: both documents are read before either is written. Such a target never
+        """Plan on the campaign's shard and the tenant shard owning the slot (and those the
+        send's hour and day are counted in, when not the slot's), in one transaction: every
+        document is read before any is written. Such a target never
         takes a slot from another campaign's (see ``yielding_to``): no slot before its send-by
         leaves it EXPIRED."""
         ref = record.ref
@@ -154,8 +155,8 @@ class FirestoreDeliveryStore:
             change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
             return Queued(target.write(transaction, _change_fields(record, change, now)))
         transaction.set(campaign_doc, {"slots": slot.campaign_state, "updatedAt": now})
-        tenant_doc = self._shard(ref.cnpj, slot.tenant_shard)
-        transaction.set(tenant_doc, {"slots": slot.tenant_state, "updatedAt": now})
+        for shard, slots in slot.tenant_states.items():
+            transaction.set(self._shard(ref.cnpj, shard), {"slots": slots, "updatedAt": now})
         fields = {
             **_stamp(record, Status.QUEUED, now),
             "plannedAt": slot.send_at,

@@ -10,8 +10,10 @@ span the campaign's delay). So:
 
 - at most ``P_c`` campaign sends in any 60 s: ``G(k + P_c) = G(k) + P_t``, one minute later;
 - consecutive campaign slots are at least ``floor(r) >= step`` tenant slots apart (the delay);
-- every campaign send also takes its tenant slot, in the tenant shard that owns it, under the
-  tenant shard's hour and day shares: the tenant's limits hold on the union of all its sends.
+- every campaign send also takes its tenant slot, in the tenant shard that owns it, and counts
+  in a tenant shard's hour and day shares (the slot's own while they last, else another's):
+  the tenant's limits hold on the union of all its sends, and the campaign can use its whole
+  hour and day although its slots fall in a few of the tenant's shards.
 
 The campaign's hour and day caps are calendar counters (UTC hour, the tenant's local day) in
 the campaign's own pacing documents, split over ``C`` campaign shards as the tenant's are
@@ -56,11 +58,13 @@ _MAX_STEPS = 200_000
 
 @dataclass(frozen=True, slots=True)
 class CampaignSlot:
-    """A campaign send: when, the tenant shard whose slot it takes, and both new states."""
+    """A campaign send: when, the tenant shard whose slot it takes, the new states of the
+    tenant shards it changes (the slot's, and those its hour and day are counted in), and the
+    campaign shard's new state."""
 
     send_at: datetime
     tenant_shard: int
-    tenant_state: ShardState
+    tenant_states: dict[int, ShardState]
     campaign_state: ShardState
 
 
@@ -118,8 +122,9 @@ class CampaignPlanner:
     ) -> CampaignSlot:
         """The first campaign slot of ``shard`` at or after ``earliest`` that the campaign's and
         the tenant's limits and the contact's window allow; :class:`SendByMissed` if there is
-        none before ``before``. ``tenant_state(s)`` is tenant shard ``s``'s state (read on
-        demand: usually only the first candidate's shard is read)."""
+        none before ``before``. ``tenant_state(s)`` is tenant shard ``s``'s state, read on
+        demand: usually only the first candidate's shard; others when the slot is taken, or
+        when the slot's shard has used its share of the hour or day (:func:`_with_share`)."""
         shards = self.shards
         if not 0 <= shard < shards:
             raise ValueError(f"campaign shard {shard} outside 0..{shards - 1}")
@@ -136,8 +141,6 @@ class CampaignPlanner:
                 tenant_states[index] = _pruned(tenant_state(index), earliest)
             return tenant_states[index]
 
-        full_hours: dict[str, set[int]] = {}
-        full_days: dict[str, set[int]] = {}
         moment = earliest.astimezone(UTC)
         slot: int | None = None
         for _ in range(_MAX_STEPS):
@@ -176,38 +179,53 @@ class CampaignPlanner:
                 moment, slot = _start_of_day(day + timedelta(days=1), self.tenant.tenant_zone), None
                 continue
             tenant_shard, tenant_position = index % tenant_shards, index // tenant_shards
-            shard_state = tenant_shard_state(tenant_shard)
-            if _count(shard_state, hour_key) >= _share(
-                tenant.messages_per_hour, tenant_shard, tenant_shards
-            ):
-                full_hours.setdefault(hour_key, set()).add(tenant_shard)
-                if len(full_hours[hour_key]) == tenant_shards:
-                    moment, slot = _next_hour(send_at), None
-                else:
-                    slot += shards
-                continue
-            if _count(shard_state, _day_key(day)) >= _share(
-                tenant.messages_per_day, tenant_shard, tenant_shards
-            ):
-                full_days.setdefault(_day_key(day), set()).add(tenant_shard)
-                if len(full_days[_day_key(day)]) == tenant_shards:
-                    moment = _start_of_day(day + timedelta(days=1), self.tenant.tenant_zone)
-                    slot = None
-                else:
-                    slot += shards
-                continue
-            tenant_high, tenant_reserved = _minute_usage(shard_state, minute)
+            tenant_high, tenant_reserved = _minute_usage(tenant_shard_state(tenant_shard), minute)
             if tenant_position < tenant_high or tenant_position in tenant_reserved:
                 slot += shards  # the tenant's slot is taken: the campaign's next one
                 continue
-            new_tenant = dict(shard_state)
-            _take(new_tenant, minute, tenant_high, tenant_reserved | {tenant_position})
-            _count_one(new_tenant, hour_key, _day_key(day))
+            hour_shard = _with_share(
+                hour_key, tenant.messages_per_hour, tenant_shard, tenant_shards, tenant_shard_state
+            )
+            if hour_shard is None:
+                moment, slot = _next_hour(send_at), None
+                continue
+            day_shard = _with_share(
+                _day_key(day),
+                tenant.messages_per_day,
+                tenant_shard,
+                tenant_shards,
+                tenant_shard_state,
+            )
+            if day_shard is None:
+                moment, slot = _start_of_day(day + timedelta(days=1), self.tenant.tenant_zone), None
+                continue
+            changed: dict[int, ShardState] = {}
+            for owner in (tenant_shard, hour_shard, day_shard):
+                changed.setdefault(owner, dict(tenant_shard_state(owner)))
+            _take(changed[tenant_shard], minute, tenant_high, tenant_reserved | {tenant_position})
+            _count_one(changed[hour_shard], hour_key)
+            _count_one(changed[day_shard], _day_key(day))
             new_state = dict(state)
             _take(new_state, minute, high, reserved | {position})
             _count_one(new_state, hour_key, _day_key(day))
-            return CampaignSlot(send_at, tenant_shard, new_tenant, new_state)
+            return CampaignSlot(send_at, tenant_shard, changed, new_state)
         raise PlanningError(f"no send slot found after {earliest.isoformat()}")
+
+
+def _with_share(
+    key: str, total: int, preferred: int, shards: int, state_of: Callable[[int], ShardState]
+) -> int | None:
+    """The tenant shard to count this send's hour or day in: the slot's own while its share
+    lasts, else the first with share left (None: the tenant's whole hour or day is used).
+
+    A campaign's slots fall in a fixed pattern of the tenant's shards (``G(k)``'s indices of a
+    minute); counted only in those, it could use only their shares of the tenant's hour and
+    day (a 5/min campaign on 60/min and 8 shards: 2 shards, 63 of 250 a day). The counts of
+    all shards still add up to the tenant's caps, whichever shard holds them."""
+    for index in (preferred, *(other for other in range(shards) if other != preferred)):
+        if _count(state_of(index), key) < _share(total, index, shards):
+            return index
+    return None
 
 
 def _count_one(state: ShardState, *keys: str) -> None:

@@ -143,7 +143,7 @@ def send_span(
             if isinstance(planner, CampaignPlanner):
                 paced = planner.plan(moment, 0, state, tenant_states.__getitem__)
                 moment, state = paced.send_at, _current(paced.campaign_state)
-                tenant_states[0] = _current(paced.tenant_state)
+                tenant_states[0] = _current(paced.tenant_states[0])
             else:
                 slot = planner.plan(moment, 0, state)
                 moment, state = slot.send_at, _current(slot.state)

@@ -59,7 +59,7 @@ class Tenant:
             lambda index: self.tenant_states.get(index, {}),
         )
         self.campaign_states[shard] = slot.campaign_state
-        self.tenant_states[slot.tenant_shard] = slot.tenant_state
+        self.tenant_states.update(slot.tenant_states)
         return slot.send_at
 
     def built_in(self, key: str, earliest: datetime) -> datetime:
@@ -174,6 +174,16 @@ def test_the_tenant_s_limits_hold_on_a_campaign_and_a_built_in_backlog_together(
     assert max(per_hour.values()) <= 1000 and max(per_day.values()) <= 2000
     first_hour = START.replace(minute=0, second=0)
     assert per_hour[first_hour] == 1000  # the tenant's hour is filled, not more
+
+
+def test_a_campaign_can_use_the_tenant_s_whole_day() -> None:
+    """At 5 a minute on a 60/min grid the campaign's slots fall in tenant shards 0 and 4 only
+    (indices 0, 12, 24, 36, 48); it still gets the tenant's whole daily cap, not their share."""
+    default_tenant = tenant(Throttle(), zone=SAO_PAULO)  # 250 a day, 1000 an hour, 8 shards
+    times = backlog(CampaignThrottle(messages_per_minute=5), 600, default_tenant).times
+    per_day = Counter(at.astimezone(SAO_PAULO).date() for at in times)
+    assert sorted(per_day.values()) == [100, 250, 250]
+    assert most_in_any_window(times, MINUTE) == 5
 
 
 def test_a_send_by_the_campaign_s_pace_cannot_meet_is_missed() -> None:
