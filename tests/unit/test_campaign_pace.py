@@ -197,7 +197,7 @@ def test_a_send_by_the_campaign_s_pace_cannot_meet_is_missed() -> None:
 def test_the_contact_s_window_is_kept() -> None:
     office = SendWindow(start=time(9), end=time(18))
     planner = Planner(tenant_throttle(), office, SAO_PAULO, SAO_PAULO)
-    times = backlog(CampaignThrottle(messages_per_minute=2), 1200, Tenant(planner)).times
+    times = backlog(CampaignThrottle(messages_per_minute=2), 600, Tenant(planner)).times
     assert all(time(9) <= at.astimezone(SAO_PAULO).time() < time(18) for at in times)
     assert most_in_any_window(times, MINUTE) == 2
 
@@ -234,3 +234,47 @@ def test_the_delay_step_covers_the_grid_s_rounding(per_minute: int, delay_micros
     """Slots of 7 a minute are 8.571428.. s apart, rounded to the microsecond: a delay of
     8.571429 s needs two slots when some gap of one is a microsecond short."""
     assert _delay_step(per_minute, delay_micros) == (2 if per_minute == 7 else 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    tenant_pace=st.integers(min_value=1, max_value=90),
+    per_hour=st.integers(min_value=1, max_value=400),
+    per_day=st.integers(min_value=1, max_value=900),
+    shards=st.integers(min_value=1, max_value=8),
+    campaign_pace=st.integers(min_value=1, max_value=90),
+    campaign_day=st.integers(min_value=1, max_value=900),
+)
+def test_the_tenant_s_limits_hold_whatever_the_paces(
+    tenant_pace: int,
+    per_hour: int,
+    per_day: int,
+    shards: int,
+    campaign_pace: int,
+    campaign_day: int,
+) -> None:
+    """A campaign and a built-in backlog planned interleaved: each tenant slot used once, the
+    tenant's minute, hour and day never exceeded, the campaign's minute and day neither."""
+    throttle = Throttle(
+        messages_per_minute=tenant_pace,
+        messages_per_hour=per_hour,
+        messages_per_day=per_day,
+        shards=shards,
+    )
+    shared = tenant(throttle)
+    pace = CampaignThrottle(messages_per_minute=campaign_pace, messages_per_day=campaign_day)
+    campaign: list[datetime] = []
+    built_in: list[datetime] = []
+    for n in range(60):
+        campaign.append(shared.campaign(pace, f"campaigns/api/targets/t{n}", START))
+        built_in.append(shared.built_in(f"BIRTHDAY/targets/b{n}", START))
+    union = campaign + built_in
+    assert len(set(union)) == len(union)
+    assert most_in_any_window(union, MINUTE) <= throttle.per_minute
+    assert (
+        max(Counter(at.replace(minute=0, second=0, microsecond=0) for at in union).values())
+        <= per_hour
+    )
+    assert max(Counter(at.date() for at in union).values()) <= per_day
+    assert most_in_any_window(campaign, MINUTE) <= min(campaign_pace, throttle.per_minute)
+    assert max(Counter(at.date() for at in campaign).values()) <= campaign_day
