@@ -23,8 +23,11 @@ from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
+from shared.adapters.firestore_consent import FirestoreConsentLedger
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
+from shared.adapters.firestore_identities import FirestoreIdentityLinks
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
 from shared.adapters.firestore_people import FirestorePeopleLedger
 from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
@@ -37,6 +40,7 @@ from shared.adapters.pubsub_publisher import PubSubPublisher
 from shared.clock import Clock, system_clock
 from shared.config import Settings, get_settings
 from shared.services.campaigns import CampaignPorts
+from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
@@ -121,6 +125,22 @@ class Container:
         return FirestoreDeliveryStore(self.firestore_client)
 
     @cached_property
+    def identities(self) -> FirestoreIdentityLinks:
+        return FirestoreIdentityLinks(self.firestore_client)
+
+    @cached_property
+    def consent(self) -> FirestoreConsentLedger:
+        return FirestoreConsentLedger(self.firestore_client)
+
+    def consent_ports(self) -> ConsentPorts:
+        return ConsentPorts(
+            ledger=self.consent,
+            tenants=self.tenants,
+            identities=self.identities,
+            default_phone_number_id=self.settings.whatsapp_phone_number_id,
+        )
+
+    @cached_property
     def history(self) -> BigQueryHistoryLog:
         return BigQueryHistoryLog(self.bigquery_client)
 
@@ -163,6 +183,10 @@ class Container:
         return FirestoreRecipientList(self.firestore_client)
 
     @cached_property
+    def outlook(self) -> FirestoreDeliveryOutlook:
+        return FirestoreDeliveryOutlook(self.firestore_client)
+
+    @cached_property
     def audit(self) -> FirestoreAuditLog:
         return FirestoreAuditLog(self.firestore_client)
 
@@ -199,6 +223,8 @@ class Container:
             tasks=self.task_queue,
             sender=self.whatsapp,
             history=self.history,
+            identities=self.identities,
+            consent=self.consent,
             clock=self.clock,
             send_url=self.settings.send_message_endpoint,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,

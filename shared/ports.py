@@ -20,7 +20,7 @@ from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
-from shared.domain.pacing import Planner
+from shared.domain.pacing import Planner, ShardState
 from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
@@ -76,6 +76,23 @@ class TargetStore(Protocol):
         self, cnpj: Cnpj, campaign_id: str, period_key: str
     ) -> set[str]:
         """Customer ids of targets whose period key is ``>= period_key`` (rolling periods)."""
+        ...
+
+
+class DeliveryOutlook(Protocol):
+    """Read-only: what a forecast needs to run the planner without planning anything."""
+
+    def waiting(self, cnpj: Cnpj, campaign_id: str) -> list[TargetRecord]:
+        """The campaign's PENDING and QUEUED targets."""
+        ...
+
+    def pacing(self, cnpj: Cnpj, shards: int) -> dict[int, ShardState]:
+        """The tenant's pacing shard states now (a shard with none is left out)."""
+        ...
+
+    def campaign_pacing(self, cnpj: Cnpj, campaign_id: str, shards: int) -> dict[int, ShardState]:
+        """A campaign's own pacing shard states now, as :meth:`pacing` (a campaign that sets
+        a pace of its own counts its hours and days there)."""
         ...
 
 
@@ -152,6 +169,11 @@ class TenantRepository(Protocol):
     def get(self, cnpj: Cnpj) -> Tenant | None: ...
 
     def list_active(self) -> list[Tenant]: ...
+
+    def of_number(self, phone_number_id: str, *, include_unset: bool) -> list[Tenant]:
+        """Every tenant, active or not, whose ``delivery.phone_number_id`` is this one (and,
+        ``include_unset``, those that set none: they send from the installation's default)."""
+        ...
 
     def save(self, tenant: Tenant) -> None: ...
 
@@ -339,7 +361,11 @@ class DeliveryStore(Protocol):
         now: datetime,
         lease_until: datetime,
         cap_hours: int,
-    ) -> ClaimResult: ...
+        bsuid: str = "",
+    ) -> ClaimResult:
+        """Claim the target for one send, unless the opt-out ledger holds its phone, its
+        ``bsuid`` or the one it carries (read in the claim's transaction), or the cap defers it."""
+        ...
 
     def transition(
         self,
@@ -372,9 +398,10 @@ class DeliveryStore(Protocol):
         ...
 
     def record_opt_out(
-        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str, bsuid: str = ""
     ) -> bool:
-        """Add the phone to the tenant's opt-out ledger (LGPD evidence); False if already there."""
+        """Record an opt-out event of the person (phone and/or ``bsuid``) in the tenant's consent
+        ledger (LGPD evidence); False if that event was there already."""
         ...
 
     def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool: ...
@@ -416,6 +443,26 @@ class TaskQueue(Protocol):
 
 class MessageSender(Protocol):
     def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult: ...
+
+
+class IdentityLinks(Protocol):
+    """Phone <-> BSUID pairs per sending number (``phone_number_id``): what webhooks showed.
+
+    A BSUID is unique per business portfolio, and every tenant on one number shares its
+    portfolio, so the number scopes a pair. One phone has one BSUID and one BSUID one phone:
+    a newer pair replaces the older one on both sides, an older pair arriving late (a
+    reordered webhook) changes nothing. Phones are E.164, BSUIDs validated
+    (:mod:`shared.domain.identity`).
+    """
+
+    def link(self, number: str, phone: str, bsuid: str, at: datetime, source: str) -> bool:
+        """Record that ``phone`` and ``bsuid`` were one person at ``at`` (``source``: which
+        webhook said so); False when nothing changed (a duplicate, or older than what is known)."""
+        ...
+
+    def bsuid_of(self, number: str, phone: str) -> str | None: ...
+
+    def phone_of(self, number: str, bsuid: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

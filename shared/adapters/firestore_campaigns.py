@@ -144,10 +144,14 @@ class FirestoreCampaignRepository:
             return any(True for _ in query.stream())
 
     def opted_out_phones(self, cnpj: Cnpj) -> list[str]:
-        """The opt-out ledger's phones (document ids), for audience queries to exclude."""
+        """The phones the opt-out ledger holds opted out now (document ids, less those whose
+        opt-out was lifted), for audience queries to exclude."""
         collection = self._client.collection("users", cnpj.value, "optouts")
+        lifted = collection.where(filter=FieldFilter("state", "==", "opted_in"))
         with translated("Firestore"):
-            return [ref.id for ref in collection.list_documents()]
+            resumed = {snapshot.id for snapshot in lifted.select([]).stream()}
+            keys = [ref.id for ref in collection.list_documents()]
+        return [key for key in keys if key.startswith("+") and key not in resumed]
 
 
 class _Unchanged(Exception):

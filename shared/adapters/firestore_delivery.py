@@ -13,17 +13,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from google.api_core import exceptions as api
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.errors import translated
+from shared.adapters.firestore_consent import FirestoreConsentLedger
 from shared.adapters.firestore_schema import OVERDUE_CLOCK, TTL_FIELD
 from shared.adapters.firestore_transactions import HOT_DOCUMENT_ATTEMPTS, run_transaction
 from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
+from shared.domain.consent import ConsentEvent, blocks_sending
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
+from shared.domain.identity import Identity
 from shared.domain.pacing import Planner, SendByMissed, ShardState, Slot
 from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult, Queued, Yielding
@@ -52,8 +54,7 @@ class FirestoreDeliveryStore:
         return _record(ref, snapshot)
 
     def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool:
-        with translated("Firestore"):
-            return bool(self._optout(cnpj, phone).get().exists)
+        return FirestoreConsentLedger(self._client).opted_out(cnpj, [phone])
 
     def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
         records: list[TargetRecord] = []
@@ -258,6 +259,7 @@ class FirestoreDeliveryStore:
         now: datetime,
         lease_until: datetime,
         cap_hours: int,
+        bsuid: str = "",
     ) -> ClaimResult:
         def body(transaction: firestore.Transaction, target: _Target) -> ClaimResult:
             record = target.record
@@ -267,11 +269,11 @@ class FirestoreDeliveryStore:
                 or record.task_generation != generation
             ):
                 return ClaimResult(Claim.NOT_CLAIMABLE, record)
-            if self._optout(ref.cnpj, record.phone).get(transaction=transaction).exists:
+            if self._opted_out(transaction, ref.cnpj, (record.phone, record.bsuid, bsuid)):
                 skipped = Change(Status.SKIPPED, error_reason="opted_out")
                 written = target.write(transaction, _change_fields(record, skipped, now))
                 return ClaimResult(Claim.OPTED_OUT, written)
-            recent_doc = self._recent(ref.cnpj, record.phone)
+            recent_doc = self._recent(ref.cnpj, record.phone or record.bsuid or bsuid)
             recent = recent_doc.get(transaction=transaction).to_dict() or {}
             last_at = recent.get("sentAt")
             if (
@@ -354,15 +356,12 @@ class FirestoreDeliveryStore:
     # -- ledgers ---------------------------------------------------------------------------
 
     def record_opt_out(
-        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str
+        self, cnpj: Cnpj, phone: str, at: datetime, source: str, message_id: str, bsuid: str = ""
     ) -> bool:
-        document = {"phone": phone, "at": at, "source": source, "messageId": message_id}
-        with translated("Firestore"):
-            try:
-                self._optout(cnpj, phone).create(document)
-            except api.Conflict:  # already opted out: the first record is the evidence
-                return False
-        return True
+        if not phone and not bsuid:
+            return False
+        event = ConsentEvent(Identity(phone or None, bsuid or None), source, at, message_id)
+        return FirestoreConsentLedger(self._client).record(cnpj, event)
 
     def record_click(
         self, cnpj: Cnpj, message_id: str, phone: str, payload: str, at: datetime, wamid: str
@@ -393,8 +392,18 @@ class FirestoreDeliveryStore:
             "users", ref.cnpj.value, "campaigns", ref.campaign_id, "pacing", f"shard-{shard}"
         )
 
-    def _optout(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
-        return self._client.document("users", cnpj.value, "optouts", phone)
+    def _opted_out(
+        self, transaction: firestore.Transaction, cnpj: Cnpj, keys: tuple[str | None, ...]
+    ) -> bool:
+        """The consent ledger's state of the target's phone and BSUID, read in the claim's
+        transaction: an opt-out committed before the claim is seen, one after it waits."""
+        for key in dict.fromkeys(k for k in keys if k):
+            snapshot = self._client.document("users", cnpj.value, "optouts", key).get(
+                transaction=transaction
+            )
+            if snapshot.exists and blocks_sending(snapshot.to_dict()):
+                return True
+        return False
 
     def _recent(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
         return self._client.document("users", cnpj.value, "recentSends", phone)

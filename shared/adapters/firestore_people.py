@@ -22,6 +22,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.adapters.errors import translated
 from shared.adapters.firestore_transactions import EDIT_ATTEMPTS, run_transaction
 from shared.domain.cnpj import Cnpj
+from shared.domain.consent import ConsentState, blocks_sending
 from shared.domain.targets import customer_key
 
 ERASURE_SOURCE = "erasure"
@@ -36,9 +37,11 @@ class FirestorePeopleLedger:
     # -- the opt-out ledger ----------------------------------------------------------------
 
     def opt_out(self, cnpj: Cnpj, phone: str) -> Document | None:
+        """The phone's record while it is opted out (a lifted opt-out is in its history)."""
         with translated("Firestore"):
             snapshot = self._optouts(cnpj).document(phone).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        fields = snapshot.to_dict() if snapshot.exists else None
+        return fields if blocks_sending(fields) else None
 
     def opted_out_among(self, cnpj: Cnpj, phones: Sequence[str]) -> set[str]:
         """The phones of ``phones`` the ledger holds (one batched read)."""
@@ -46,23 +49,38 @@ class FirestorePeopleLedger:
         if not refs:
             return set()
         with translated("Firestore"):
-            return {snapshot.id for snapshot in self._client.get_all(refs) if snapshot.exists}
+            return {
+                snapshot.id
+                for snapshot in self._client.get_all(refs)
+                if snapshot.exists and blocks_sending(snapshot.to_dict())
+            }
 
     def opt_out_page(self, cnpj: Cnpj, offset: int, limit: int) -> list[Document]:
-        """Newest first (one field's order: its automatic index serves it)."""
-        query = (
-            self._optouts(cnpj)
-            .order_by("at", direction=firestore.Query.DESCENDING)
-            .offset(offset)
-            .limit(limit)
-        )
+        """Phones opted out now, newest first (one field's order: its automatic index serves
+        it; the few lifted ones, and BSUID keys, are skipped as they stream by)."""
+        query = self._optouts(cnpj).order_by("at", direction=firestore.Query.DESCENDING)
+        page: list[Document] = []
         with translated("Firestore"):
-            return [{"id": s.id, **(s.to_dict() or {})} for s in query.stream()]
+            for snapshot in query.stream():
+                fields = snapshot.to_dict() or {}
+                if not snapshot.id.startswith("+") or not blocks_sending(fields):
+                    continue
+                if offset > 0:
+                    offset -= 1
+                    continue
+                page.append({"id": snapshot.id, **fields})
+                if len(page) >= limit:
+                    break
+        return page
 
     def opt_out_count(self, cnpj: Cnpj) -> int:
-        with translated("Firestore"):
-            [[result]] = self._optouts(cnpj).count().get()  # type: ignore[no-untyped-call]
-        return int(result.value)
+        """Phones opted out now: every key, less lifted ones and BSUID keys (which are
+        written beside a phone's only when the person is known by both, and counted apart)."""
+        states = self._optouts(cnpj)
+        opted_in = FieldFilter("state", "==", ConsentState.OPTED_IN.value)
+        lifted = states.where(filter=opted_in).where(filter=FieldFilter("keyType", "==", "phone"))
+        bsuids = states.where(filter=FieldFilter("keyType", "==", "bsuid"))
+        return _count(states) - _count(lifted) - _count(bsuids)
 
     def suppress(self, cnpj: Cnpj, phone: str, at: datetime, by: str) -> bool:
         """Keep ``phone`` out of every later send: True if this added it to the ledger.
@@ -80,7 +98,11 @@ class FirestorePeopleLedger:
                 return True
             current = snapshot.to_dict() or {}
             if current.get("source") != ERASURE_SOURCE and "erasedAt" not in current:
-                transaction.update(doc, {"erasedAt": at, "erasedBy": by})
+                erased = {"erasedAt": at, "erasedBy": by}
+                if "state" in current:  # an erasure is never lifted (shared.domain.consent)
+                    erased["state"] = ConsentState.OPTED_OUT.value
+                transaction.update(doc, erased)
+                return not blocks_sending(current)
             return False
 
         return run_transaction(self._client, run, max_attempts=EDIT_ATTEMPTS)
@@ -154,3 +176,10 @@ class FirestorePeopleLedger:
 
     def _erasures(self, cnpj: Cnpj) -> firestore.CollectionReference:
         return self._client.collection("users", cnpj.value, "erasures")
+
+
+def _count(query: Any) -> int:
+    """A collection's or query's COUNT aggregation (one read per 1,000 documents)."""
+    with translated("Firestore"):
+        [[result]] = query.count().get()
+    return int(result.value)

@@ -41,7 +41,23 @@ class FirestoreTenantRepository:
         return _tenant(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
 
     def list_active(self) -> list[Tenant]:
-        query = self._users.where(filter=FieldFilter("active", "==", True))
+        return self._valid(self._users.where(filter=FieldFilter("active", "==", True)))
+
+    def of_number(self, phone_number_id: str, *, include_unset: bool) -> list[Tenant]:
+        """Active or not (an opt-out reaches a paused tenant too). With ``include_unset`` every
+        tenant is read and matched by its validated settings: a document written without the
+        field sends from the default number, and no equality on the field would find it."""
+        if include_unset:
+            return [
+                tenant
+                for tenant in self._valid(self._users)
+                if tenant.delivery.phone_number_id in ("", phone_number_id)
+            ]
+        field = FieldFilter("delivery.phone_number_id", "==", phone_number_id)
+        return self._valid(self._users.where(filter=field))
+
+    def _valid(self, query: Any) -> list[Tenant]:
+        """The query's tenants; an invalid document is logged and skipped."""
         tenants = []
         with translated("Firestore"):
             snapshots = list(query.stream())

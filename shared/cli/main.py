@@ -82,6 +82,7 @@ def _tenant_add(args: argparse.Namespace) -> int:
         templates=deps.templates,
         campaigns=deps.campaigns,
         now=deps.clock(),
+        consent=deps.consent_ports(),
     )
     registered = f"tenant {tenant.cnpj} ({tenant.name or 'unnamed'}, {tenant.timezone}) registered"
     if args.document_only:
@@ -199,6 +200,19 @@ def _targets(args: argparse.Namespace) -> int:
             f"{mask_phone(target['phone']):<15} {target['name']}"
         )
     print(f"{len(targets)} targets")
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from shared.cli.forecast import forecast_table
+    from shared.services.forecast import forecast_tenant
+
+    deps = _deps(args)
+    cnpj = Cnpj.parse(args.cnpj)
+    forecasts = forecast_tenant(
+        deps.campaign_ports(), deps.outlook, cnpj, days=args.days, now=deps.clock()
+    )
+    print(forecast_table(forecasts))
     return 0
 
 
@@ -450,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
     targets.add_argument("--campaign", choices=[p.kind for p in registered_processors()])
     targets.add_argument("--json", action="store_true")
     targets.set_defaults(run=_targets)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="messages per local day, when the last goes, how many will expire (plans nothing)",
+    )
+    forecast.add_argument("cnpj")
+    forecast.add_argument("--days", type=int, default=7, help="local days from today (1-31)")
+    forecast.set_defaults(run=_forecast)
 
     token = commands.add_parser("token", help="mint a local API token (HS256, the stack's secret)")
     token.add_argument("--cnpj", required=True, help="the tenant the token is for")

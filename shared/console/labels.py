@@ -37,8 +37,22 @@ OPTOUT_SOURCE = {
     "inbound_keyword": "a pessoa pediu para sair (respondeu SAIR, PARAR ou parecido)",
     "whatsapp_131050": "o WhatsApp avisou que a pessoa bloqueou mensagens de marketing",
     "erasure": "os dados da pessoa foram apagados a pedido dela (LGPD)",
+    "quick_reply_stop": "a pessoa tocou no botão “parar promoções” da mensagem",
+    "user_preferences_stop": "a pessoa desativou as mensagens de marketing no WhatsApp",
+    "user_preferences_resume": "a pessoa reativou as mensagens de marketing no WhatsApp",
+    "console": "registrado por um usuário no console",
+    "api": "registrado pela API",
+    "import_opt_in": "consentimento explícito coletado pela empresa e importado",
+    "api_opt_in": "consentimento explícito coletado pela empresa, registrado pela API",
 }
-"""Why a phone is in the opt-out ledger (its ``source``)."""
+"""Why a phone is in the opt-out ledger, or a consent event's ``source``
+(:class:`shared.domain.consent.ConsentSource`)."""
+
+CONSENT_KIND = {
+    "opt_out": "Descadastro",
+    "opt_in": "Consentimento renovado",
+}
+"""A consent event's kind, as the person's page lists them."""
 
 ACTION = {
     "start": "Iniciar",

@@ -82,6 +82,9 @@ class TargetRecord:
     phone: str
     data: dict[str, Any]
     timezone: str | None = None
+    bsuid: str = ""
+    """The person's WhatsApp user id (BSUID), when known: their address when ``phone`` is
+    empty, and a second key of the opt-out check (:mod:`shared.domain.identity`)."""
     period: str = ""
     planned_at: datetime | None = None
     task_generation: int = 0
@@ -118,6 +121,7 @@ class TargetRecord:
             phone=str(doc.get("phone", "")),
             data=dict(doc.get("data") or {}),
             timezone=doc.get("timezone"),
+            bsuid=str(doc.get("bsuid") or ""),
             period=str(doc.get("period", "")),
             planned_at=doc.get("plannedAt"),
             task_generation=int(doc.get("taskGeneration", 0)),

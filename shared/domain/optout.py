@@ -49,3 +49,16 @@ def fold(text: str) -> str:
 
 def is_opt_out(text: str) -> bool:
     return fold(text) in KEYWORDS
+
+
+STOP_BUTTONS = frozenset(
+    {"stop promotions", "parar promocoes", "pare promocoes", "sair das promocoes"}
+)
+"""A marketing template's "stop promotions" quick reply (Meta's opt-out button), its payload
+or its label, folded (``STOP_PROMOTIONS`` folds to ``stop promotions``)."""
+
+
+def is_stop_button(*labels: str) -> bool:
+    """A quick-reply press that opts out: its payload or its text is an opt-out keyword or a
+    stop-promotions button. Any other press is a click (interest), never consent either way."""
+    return any(fold(label) in KEYWORDS or fold(label) in STOP_BUTTONS for label in labels)

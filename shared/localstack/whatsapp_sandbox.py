@@ -9,8 +9,15 @@ outcome. Decisions use a seeded RNG; wamids use uuid4 because a restarted sandbo
 reissue an id that a store already holds.
 
 Endpoints: ``POST /{version}/{phone_number_id}/messages`` (the Graph API); ``GET|POST|DELETE
-/_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP);
-``GET /_sandbox/messages``; ``GET /_sandbox/stats``; ``DELETE /_sandbox``; ``GET /healthz``.
+/_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP, or one of the
+identity changes Meta reports as ``system`` messages); ``GET /_sandbox/messages``;
+``GET /_sandbox/stats``; ``DELETE /_sandbox``; ``GET /healthz``.
+
+People, as Meta has shown them since 2026: each phone has a business-scoped user id (BSUID),
+the sandbox's own (set by an inbound or a number change, else derived from the phone, so a test
+can predict it with :func:`derived_bsuid`). Webhooks carry both ids, except that a person whose
+phone is hidden (a WhatsApp username: ``hide_phone`` on an inbound) or a message sent to a BSUID
+(``recipient`` instead of ``to``) comes with the BSUID alone, as Meta does.
 
 Its timestamps are the wall clock's (``time.time``), not a :data:`shared.clock.Clock`: it stands
 for Meta's servers, which stamp statuses and inbound messages with their own real time.
@@ -19,6 +26,7 @@ for Meta's servers, which stamp statuses and inbound messages with their own rea
 from __future__ import annotations
 
 import argparse
+import hashlib
 import heapq
 import json
 import logging
@@ -42,6 +50,7 @@ from werkzeug.serving import make_server, run_simple
 from werkzeug.wrappers import Request, Response
 
 from shared import logs
+from shared.domain.identity import is_bsuid, mask_bsuid
 from shared.whatsapp.signature import HEADER, sign
 
 _log = logging.getLogger(__name__)
@@ -104,7 +113,7 @@ class SandboxConfig:
 class AcceptedMessage:
     wamid: str
     to: str
-    """Digits only, the ``wa_id`` the sandbox answered."""
+    """Digits only, the ``wa_id`` the sandbox answered; empty for a message sent to a BSUID."""
     phone_number_id: str
     template: str
     language: str
@@ -114,13 +123,15 @@ class AcceptedMessage:
     """Unix seconds."""
     fault: str | None
     """The ambiguous or async fault applied to it, if any."""
+    user_id: str = ""
+    """The recipient's BSUID: the ``recipient`` it was sent to, or the phone's person's."""
 
 
 @dataclass
 class Fault:
     kind: str
     to: str | None = None
-    """Digits; None matches every recipient."""
+    """Digits or a BSUID (the recipient as sent); None matches every recipient."""
     times: int | None = None
     """Uses left; None is unlimited."""
     probability: float = 1.0
@@ -198,6 +209,8 @@ class Sandbox:
         self._refused: Counter[int] = Counter()
         self._posted = self._failed = self._retried = 0
         self._queue.clear()
+        self._people: dict[str, str] = {}
+        """Phone digits -> the BSUID the sandbox gave that person (else :func:`derived_bsuid`)."""
 
     def reset(self) -> None:
         """Forget messages, stats, faults and webhooks not yet posted; re-seed the RNG."""
@@ -238,9 +251,15 @@ class Sandbox:
 
     # ---- sending -----------------------------------------------------------------------------
 
+    def bsuid_of(self, phone: str) -> str:
+        """The BSUID the sandbox's Meta gives the person with this phone (digits, ``+`` allowed)."""
+        digits = phone.lstrip("+")
+        with self._cond:
+            return self._people.get(digits) or derived_bsuid(digits)
+
     def _send(self, request: Request, version: str, phone_number_id: str) -> Response:
         body = _json_body(request)
-        raw_to = body.get("to") if isinstance(body, dict) else None
+        raw_to = _addressee(body)
         with self._cond:
             self._requests[str(raw_to).lstrip("+") if raw_to is not None else "?"] += 1
         try:
@@ -250,9 +269,13 @@ class Sandbox:
                 raise GraphError(400, 100, f"Unknown API version {version!r}", "version")
             template, language, parameters = _validate(body)
             self._check_template(template, len(parameters))
-            to = str(body["to"]).lstrip("+")
+            by_phone = "to" in body
+            to = str(body["to"]).lstrip("+") if by_phone else ""
             with self._cond:
-                fault = self._pick_fault(to)
+                user_id = (
+                    (self._people.get(to) or derived_bsuid(to)) if by_phone else body["recipient"]
+                )
+                fault = self._pick_fault(to or user_id)
                 if fault is not None and fault.kind in REFUSALS:
                     raise GraphError(*REFUSALS[fault.kind])
                 message = AcceptedMessage(
@@ -265,13 +288,14 @@ class Sandbox:
                     biz_opaque_callback_data=body.get("biz_opaque_callback_data"),
                     received_at=time.time(),
                     fault=fault.kind if fault else None,
+                    user_id=user_id,
                 )
                 self._messages.append(message)
                 self._schedule_statuses(message, fault)
         except GraphError as error:
             with self._cond:
                 self._refused[error.code] += 1
-            to_masked = logs.mask_phone(str(raw_to or ""))
+            to_masked = _masked(str(raw_to or ""))
             logs.log(_log, logging.INFO, "message refused", code=error.code, to=to_masked)
             return error.response()
         logs.log(_log, logging.INFO, "message accepted", wamid=message.wamid, fault=message.fault)
@@ -279,9 +303,14 @@ class Sandbox:
             _drop(request)
         if message.fault == "timeout_after_accept":
             self._closing.wait(self.config.ambiguous_delay_seconds)
+        contact = (
+            {"input": str(body["to"]), "wa_id": to}
+            if by_phone
+            else {"input": message.user_id, "user_id": message.user_id}
+        )
         answer = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": str(body["to"]), "wa_id": to}],
+            "contacts": [contact],
             "messages": [{"id": message.wamid}],
         }
         return _json(answer)
@@ -329,37 +358,92 @@ class Sandbox:
         for status, delay in steps:
             offset += delay
             payload = _status(message, status, time.time() + offset, code)
-            value = {"statuses": [payload]}
+            value: dict[str, Any] = {"statuses": [payload]}
+            if status != "failed":  # Meta sends no contacts with a failure
+                value["contacts"] = [_contact(message.to, message.user_id)]
             self._enqueue(_envelope(self.config, message.phone_number_id, value), offset)
 
     def _inbound(self, request: Request) -> Response:
+        """A customer's message or an identity change, posted as Meta would post it.
+
+        ``from`` (phone) and/or ``user_id`` (BSUID) name the customer; ``hide_phone`` leaves
+        the phone out of the webhook (a username user). ``system`` is ``user_changed_number``
+        (with ``new_phone``) or ``user_changed_user_id`` (optional ``new_user_id``).
+        """
         body = _json_body(request)
-        if not isinstance(body, dict) or not _PHONE.fullmatch(str(body.get("from", ""))):
+        if not isinstance(body, dict):
+            raise _invalid("body", "must be a JSON object")
+        phone = str(body["from"]).lstrip("+") if body.get("from") is not None else None
+        if phone is not None and not _PHONE.fullmatch(phone):
             raise _invalid("from", "must be the customer's phone number, digits")
-        sender = str(body["from"]).lstrip("+")
-        message: dict[str, Any] = {
-            "from": sender,
-            "id": f"wamid.{uuid.uuid4().hex.upper()}",
-            "timestamp": str(int(time.time())),
-        }
-        if "text" in body:
-            message |= {"type": "text", "text": {"body": str(body["text"])}}
-        elif "button_payload" in body:
-            button = {
-                "payload": str(body["button_payload"]),
-                "text": str(body.get("button_text", "")),
-            }
-            message |= {"type": "button", "button": button}
-        else:
-            raise _invalid("text", "or button_payload is required")
-        value = {
-            "contacts": [{"profile": {"name": str(body.get("name", ""))}, "wa_id": sender}],
-            "messages": [message],
-        }
-        phone_number_id = str(body.get("phone_number_id") or "sandbox-phone-number-id")
+        given = body.get("user_id")
+        if given is not None and not (isinstance(given, str) and is_bsuid(given)):
+            raise _invalid("user_id", "must be a BSUID (CC. and 1 to 128 letters or digits)")
+        if phone is None and given is None:
+            raise _invalid("from", "or user_id is required")
+        message_id = f"wamid.{uuid.uuid4().hex.upper()}"
+        timestamp = str(int(time.time()))
         with self._cond:
+            if body.get("system") is not None:
+                message = self._system_message(body, phone, given)
+                value: dict[str, Any] = {"messages": [{**message, "id": message_id}]}
+            else:
+                content = _content(body)
+                user_id = given or self._people.get(phone or "") or derived_bsuid(phone or "")
+                if phone is not None:
+                    self._people[phone] = user_id
+                shown = None if body.get("hide_phone") else phone
+                message = {"from": shown} if shown else {}
+                message |= {"from_user_id": user_id, **content}
+                contact = {"profile": {"name": str(body.get("name", ""))}}
+                value = {
+                    "contacts": [contact | _contact(shown or "", user_id)],
+                    "messages": [{**message, "id": message_id}],
+                }
+            value["messages"][0]["timestamp"] = timestamp
+            phone_number_id = str(body.get("phone_number_id") or "sandbox-phone-number-id")
             self._enqueue(_envelope(self.config, phone_number_id, value), 0.0)
-        return _json({"id": message["id"], "posted": self.config.webhook_url is not None})
+        sender = value["messages"][0]
+        return _json(
+            {
+                "id": message_id,
+                "user_id": _dict(sender.get("system")).get("user_id") or sender["from_user_id"],
+                "posted": self.config.webhook_url is not None,
+            }
+        )
+
+    def _system_message(
+        self, body: dict[str, Any], phone: str | None, given: str | None
+    ) -> dict[str, Any]:
+        """Caller holds the lock. Meta sends these without a ``contacts`` array."""
+        kind = body["system"]
+        if kind == "user_changed_number":
+            new_phone = str(body.get("new_phone", "")).lstrip("+")
+            if phone is None or not _PHONE.fullmatch(new_phone):
+                raise _invalid("new_phone", "and from (the old phone) are required, digits")
+            user_id = given or self._people.pop(phone, None) or derived_bsuid(phone)
+            self._people[new_phone] = user_id
+            system = {
+                "body": f"User changed from {phone} to {new_phone}",
+                "wa_id": new_phone,
+                "type": kind,
+            }
+            return {"from": phone, "from_user_id": user_id, "type": "system", "system": system}
+        if kind == "user_changed_user_id":
+            previous = given or self._people.get(phone or "") or derived_bsuid(phone or "")
+            new = body.get("new_user_id") or derived_bsuid(previous)
+            if not (isinstance(new, str) and is_bsuid(new)) or new == previous:
+                raise _invalid("new_user_id", "must be a new BSUID")
+            if phone is not None:
+                self._people[phone] = new
+            system = {
+                "body": "User's business-scoped user id changed",
+                "user_id": new,
+                "previous_user_id": previous,
+                "type": kind,
+            }
+            return {"from_user_id": new, "type": "system", "system": system}
+        raise _invalid("system", "must be user_changed_number or user_changed_user_id")
 
     # ---- webhooks ----------------------------------------------------------------------------
 
@@ -482,8 +566,8 @@ def _parse_fault(body: Any) -> Fault:
         raise _invalid("kind", f"must be one of {sorted(FAULT_KINDS)}")
     to, times = body.get("to"), body.get("times")
     probability, code = body.get("probability", 1.0), body.get("code")
-    if to is not None and not _PHONE.fullmatch(str(to)):
-        raise _invalid("to", "must be digits, optionally with a leading +")
+    if to is not None and not (_PHONE.fullmatch(str(to)) or is_bsuid(str(to))):
+        raise _invalid("to", "must be digits, optionally with a leading +, or a BSUID")
     if times is not None and (not isinstance(times, int) or times < 1):
         raise _invalid("times", "must be a positive integer")
     if not isinstance(probability, int | float) or not 0 <= probability <= 1:
@@ -501,8 +585,11 @@ def _validate(body: Any) -> tuple[str, str, list[str]]:
         raise _invalid("messaging_product", "must be 'whatsapp'")
     if body.get("recipient_type", "individual") != "individual":
         raise _invalid("recipient_type", "must be 'individual'")
-    if not isinstance(body.get("to"), str) or not _PHONE.fullmatch(body["to"]):
-        raise _invalid("to", "must be a phone number: digits, optionally with a leading +")
+    if "to" in body or "recipient" not in body:  # both: ``to`` wins, as at Meta
+        if not isinstance(body.get("to"), str) or not _PHONE.fullmatch(body["to"]):
+            raise _invalid("to", "must be a phone number: digits, optionally with a leading +")
+    elif not isinstance(body["recipient"], str) or not is_bsuid(body["recipient"]):
+        raise _invalid("recipient", "must be a business-scoped user id (BSUID) such as BR.1502…")
     if body.get("type") != "template":
         raise _invalid("type", "must be 'template' (free text needs an open service window)")
     callback = body.get("biz_opaque_callback_data")
@@ -539,12 +626,11 @@ def _validate(body: Any) -> tuple[str, str, list[str]]:
 
 
 def _status(message: AcceptedMessage, status: str, at: float, code: int) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": message.wamid,
-        "status": status,
-        "timestamp": str(int(at)),
-        "recipient_id": message.to,
-    }
+    entry: dict[str, Any] = {"id": message.wamid, "status": status, "timestamp": str(int(at))}
+    if message.to:
+        entry["recipient_id"] = message.to
+    else:  # sent to a BSUID: Meta names the recipient by it alone
+        entry["recipient_user_id"] = message.user_id
     if message.biz_opaque_callback_data is not None:
         entry["biz_opaque_callback_data"] = message.biz_opaque_callback_data
     if status in ("sent", "delivered"):
@@ -556,6 +642,44 @@ def _status(message: AcceptedMessage, status: str, at: float, code: int) -> dict
             {"code": code, "title": title, "message": title, "error_data": {"details": details}}
         ]
     return entry
+
+
+def derived_bsuid(seed: str) -> str:
+    """A stable BSUID for a phone (digits) or for the BSUID it replaces: what the sandbox's
+    Meta calls a person it has not been told about. The country is the phone's (``BR`` for
+    +55), as Meta's prefix is, and ``US`` when the seed is not a phone."""
+    number = int(hashlib.sha256(seed.encode()).hexdigest()[:15], 16)
+    country = "BR" if seed.startswith("55") else "US"
+    return f"{country}.{number}"
+
+
+def _addressee(body: Any) -> Any:
+    """Who a send request is for, as sent: ``to`` when present (it wins), else ``recipient``."""
+    if not isinstance(body, dict):
+        return None
+    return body.get("to", body.get("recipient"))
+
+
+def _masked(addressee: str) -> str:
+    return mask_bsuid(addressee) if is_bsuid(addressee) else logs.mask_phone(addressee)
+
+
+def _contact(phone: str, user_id: str) -> dict[str, str]:
+    """An entry of a webhook's ``contacts[]``: the BSUID always, the phone when it is shown."""
+    return {"wa_id": phone, "user_id": user_id} if phone else {"user_id": user_id}
+
+
+def _content(body: dict[str, Any]) -> dict[str, Any]:
+    if "text" in body:
+        return {"type": "text", "text": {"body": str(body["text"])}}
+    if "button_payload" in body:
+        button = {"payload": str(body["button_payload"]), "text": str(body.get("button_text", ""))}
+        return {"type": "button", "button": button}
+    raise _invalid("text", "or button_payload is required")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _envelope(config: SandboxConfig, phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:

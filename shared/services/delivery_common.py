@@ -35,12 +35,14 @@ from shared.ports import (
     DeliveryStore,
     HistoryLog,
     HistoryRow,
+    IdentityLinks,
     MessageSender,
     TaskQueue,
     TaskRequest,
     TenantRepository,
     Yielding,
 )
+from shared.services.consent import ConsentLedger
 
 _log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class DeliveryPorts:
     tasks: TaskQueue
     sender: MessageSender
     history: HistoryLog
+    identities: IdentityLinks
+    """Phone <-> BSUID pairs per sending number (webhooks record them, sends and opt-outs read)."""
+    consent: ConsentLedger
+    """Opt-out and opt-in evidence, and the state the claim reads (see
+    :mod:`shared.services.consent`)."""
     clock: Clock
     send_url: str
     """Where Cloud Tasks deliver: the ``send_message`` function's URL."""
@@ -79,6 +86,9 @@ class _BatchTenants:
         if self._active is None:
             self._active = self._inner.list_active()
         return self._active
+
+    def of_number(self, phone_number_id: str, *, include_unset: bool) -> list[Tenant]:
+        return self._inner.of_number(phone_number_id, include_unset=include_unset)
 
     def save(self, tenant: Tenant) -> None:
         self._inner.save(tenant)

@@ -370,6 +370,14 @@ def find_person(cnpj: Cnpj, ports: PeoplePorts, person_id: str) -> PersonHeader:
     )
 
 
+def person_phone(cnpj: Cnpj, ports: PeoplePorts, person_id: str) -> str | None:
+    """The E.164 phone of one of the tenant's people (None: no valid one), found by their own
+    record as :func:`find_person` finds them (not found the same way): the key of their
+    consent history."""
+    row = _existing(cnpj, ports, person_id, lambda: _own_record(ports.directory, cnpj, person_id))
+    return _e164(row["phone"])
+
+
 def person_profile(cnpj: Cnpj, ports: PeoplePorts, person_id: str) -> PersonProfile:
     """:func:`get_person` without the messages."""
     return _person_profile(cnpj, ports, _profile(cnpj, ports, person_id))

@@ -19,6 +19,7 @@ from shared import logs
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.errors import FieldError
+from shared.domain.identity import is_bsuid
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.ports import Change, Claim
@@ -72,11 +73,16 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     if delivery.paused:
         return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "paused")
-    if normalize_br_mobile(record.phone).e164 is None:
+    if not _addressable(record):
         change = Change(Status.FAILED, error_reason="invalid_phone")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     claim = ports.store.claim(
-        ref, generation, now, now + LEASE, tenant.delivery.frequency_cap_hours
+        ref,
+        generation,
+        now,
+        now + LEASE,
+        tenant.delivery.frequency_cap_hours,
+        _linked_bsuid(ports, record, delivery),
     )
     if claim.outcome is Claim.NOT_CLAIMABLE or claim.record is None:
         return SendOutcome("not_claimable", claim.record.status if claim.record else None)
@@ -88,6 +94,22 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
     record = claim.record
     record_change(ports, record, delivery)
     return _call_whatsapp(ports, record, delivery)
+
+
+def _addressable(record: TargetRecord) -> bool:
+    """A Brazilian mobile, or no phone at all but the person's BSUID (sent with ``recipient``)."""
+    if record.phone:
+        return normalize_br_mobile(record.phone).e164 is not None
+    return is_bsuid(record.bsuid)
+
+
+def _linked_bsuid(ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery) -> str:
+    """The BSUID WhatsApp paired with the target's phone on its number, when the target carries
+    none: an opt-out known only by that BSUID must stop this send too."""
+    if record.bsuid or not record.phone:
+        return ""
+    number = delivery.tenant.delivery.phone_number_id or ports.default_phone_number_id
+    return ports.identities.bsuid_of(number, record.phone) or ""
 
 
 def _call_whatsapp(
@@ -103,7 +125,8 @@ def _call_whatsapp(
         return _write(
             ports, delivery, ports.store.transition(ref, _SENDING, None, change, ports.clock())
         )
-    body = template_message(record.phone, template, values, ref.callback_data(record.send_no))
+    callback = ref.callback_data(record.send_no)
+    body = template_message(record.phone, template, values, callback, bsuid=record.bsuid)
     number = delivery.tenant.delivery.phone_number_id or ports.default_phone_number_id
     result = ports.sender.send(number, body)
     return _settle(ports, record, delivery, result)
@@ -132,7 +155,9 @@ def _settle(
         )
         return _requeue(ports, record, delivery, now + delay, action.value.lower())
     if action is Action.OPT_OUT:
-        ports.store.record_opt_out(ref.cnpj, record.phone, now, "whatsapp_131050", ref.path)
+        ports.store.record_opt_out(
+            ref.cnpj, record.phone, now, "whatsapp_131050", ref.path, record.bsuid
+        )
         change = Change(Status.SKIPPED, error_code=code, error_reason="opted_out (131050)")
         return _write(ports, delivery, ports.store.transition(ref, _SENDING, None, change, now))
     if action is Action.FAIL_AND_PAUSE:

@@ -24,6 +24,7 @@ from shared.domain.cnpj import Cnpj
 from shared.domain.errors import NotFoundError
 from shared.domain.pacing import Throttle
 from shared.domain.tenant import DeliverySettings, Tenant
+from shared.services.consent import ConsentPorts, adopt_quarantined
 
 _THROTTLE = Throttle.model_fields
 _DELIVERY = DeliverySettings.model_fields
@@ -170,9 +171,16 @@ def read_settings(store: SettingsStore, cnpj: Cnpj) -> TenantSettings:
 
 
 def change_settings(
-    store: SettingsStore, cnpj: Cnpj, patch: TenantSettingsPatch
+    store: SettingsStore,
+    cnpj: Cnpj,
+    patch: TenantSettingsPatch,
+    consent: ConsentPorts | None = None,
 ) -> tuple[TenantSettings, TenantSettings]:
-    """(before, after). A field set to ``null`` is refused at its name like any bad value."""
+    """(before, after). A field set to ``null`` is refused at its name like any bad value.
+
+    With ``consent``, a tenant that moves to another WhatsApp number takes the opt-outs kept
+    for that number while no tenant sent from it (:func:`adopt_quarantined`).
+    """
     changes = patch.model_dump(exclude_unset=True)
 
     def change(tenant: Tenant) -> dict[str, Any]:
@@ -188,4 +196,6 @@ def change_settings(
         }
 
     before, after = store.edit(cnpj, change)
+    if consent is not None and before.delivery.phone_number_id != after.delivery.phone_number_id:
+        adopt_quarantined(consent, after)
     return TenantSettings.of(before), TenantSettings.of(after)

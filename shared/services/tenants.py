@@ -17,6 +17,7 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.campaigns import store_built_ins
+from shared.services.consent import ConsentPorts, adopt_quarantined
 from shared.services.templates import seed_defaults
 
 TABLE_DDL = (
@@ -39,6 +40,7 @@ def register_tenant(
     templates: TemplateCatalogue | None = None,
     campaigns: CampaignRepository | None = None,
     now: datetime | None = None,
+    consent: ConsentPorts | None = None,
 ) -> Tenant:
     """Idempotent: re-registering keeps the tenant's campaigns, settings and data.
 
@@ -47,7 +49,8 @@ def register_tenant(
     catalogue, the default approved templates the tenant lacks are stored in it. With
     ``campaigns`` (and ``now``, when they are stored), the four built-in campaigns the tenant
     lacks are stored with their kinds' defaults; without, they run with those defaults until
-    first used.
+    first used. With ``consent``, the opt-outs kept for the tenant's number while no tenant
+    sent from it are applied to it (:func:`adopt_quarantined`).
     """
     if campaigns is not None and now is None:
         raise ValueError("storing the built-in campaigns needs now: when they are stored")
@@ -66,6 +69,8 @@ def register_tenant(
     if queues is not None:  # None: a targeting-only setup (some tests) sends nothing
         queues.ensure_queue(send_queue(cnpj.value))
     tenants.save(tenant)
+    if consent is not None:
+        adopt_quarantined(consent, tenant)
     if templates is not None:
         seed_defaults(templates, cnpj)
     if campaigns is not None and now is not None:

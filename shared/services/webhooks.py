@@ -4,7 +4,14 @@ The signature has been checked by the HTTP layer. From here on nothing may make 
 forever: every status or message that cannot be used (unknown wamid, foreign callback data,
 malformed entry) is logged and acknowledged. Receipts find their target through
 ``biz_opaque_callback_data`` (the target's path and send number), which also works when the
-receipt overtakes our own record of the send.
+receipt overtakes our own record of the send, and never by ``recipient_id`` (absent when the
+message went to a BSUID).
+
+A person is named by ``from``/``wa_id`` and/or ``from_user_id``/``user_id`` (BSUID): either
+may be missing. Every pair a webhook shows is linked (:mod:`shared.services.identities`).
+Consent events — an opt-out keyword, the stop-promotions quick reply, ``user_preferences``
+stop/resume, 131050 — go to the consent ledger of every tenant of the number, or to the
+quarantine when none sends from it (:mod:`shared.services.consent`).
 """
 
 from __future__ import annotations
@@ -15,14 +22,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import logs
+from shared.domain.consent import ConsentEvent, ConsentSource
 from shared.domain.delivery import TargetRef
 from shared.domain.delivery_status import RECEIPTS, Status
 from shared.domain.errors import FieldError
-from shared.domain.optout import is_opt_out
-from shared.domain.phones import normalize_br_mobile
+from shared.domain.identity import contact_identity, sender_of
+from shared.domain.optout import is_opt_out, is_stop_button
 from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
-from shared.domain.tenant import Tenant
 from shared.ports import HistoryRow
+from shared.services import consent, identities
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
@@ -52,8 +60,11 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
             for status in _list(value.get("statuses")):
                 report[_apply_status(status, ports)] += 1
             number = str(_dict(value.get("metadata")).get("phone_number_id", ""))
+            identities.record_pairs(value, number, ports)  # before messages read them
             for message in _list(value.get("messages")):
                 report[_apply_inbound(message, number, ports)] += 1
+            for preference in _list(value.get("user_preferences")):
+                report[_apply_preference(preference, number, ports)] += 1
     return report
 
 
@@ -95,30 +106,36 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
             if queue_send(ports, record, delivery, earliest) is Status.QUEUED:
                 return "deferred"
         if action is Action.OPT_OUT:
-            ports.store.record_opt_out(ref.cnpj, record.phone, now, "whatsapp_131050", ref.path)
+            # The same event (the target's path) as the send's own 131050: recorded once.
+            when = _instant(status.get("timestamp"), now)
+            ports.store.record_opt_out(
+                ref.cnpj, record.phone, when, "whatsapp_131050", ref.path, record.bsuid
+            )
         if action is Action.FAIL_AND_PAUSE:
             pause_campaign(ports, delivery, ref, code, reason)
     return receipt
 
 
 def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
-    if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
+    if not isinstance(message, dict) or not message.get("id"):
         return "malformed"
-    phone = normalize_br_mobile("+" + str(message["from"]).lstrip("+")).e164
-    if phone is None:
-        return "inbound_foreign"
+    if message.get("type") == "system":  # a new phone or BSUID for the person: re-link
+        return identities.apply_identity_change(message, number, ports)
+    sender = sender_of(message)  # ``from`` and/or ``from_user_id`` (a username hides the phone)
+    if not sender.known:
+        return "malformed"
     now = _instant(message.get("timestamp"), ports.clock())
-    tenants = _tenants_of_number(number, ports)
-    kind = message.get("type")
-    if kind == "text" and is_opt_out(str(_dict(message.get("text")).get("body", ""))):
-        for tenant in tenants:
-            ports.store.record_opt_out(tenant.id, phone, now, "inbound_keyword", str(message["id"]))
-        logs.log(_log, logging.INFO, "opt-out recorded", phone=phone, tenants=len(tenants))
-        return "opt_out"
+    source = _opt_out_source(message)
+    if source is not None:
+        event = ConsentEvent(sender, source, now, str(message["id"]), number)
+        return _consent(event, message, ports)
     payload = _button_payload(message)
     if payload is not None:
+        # A username hides the phone: the one the number's links pair with the BSUID, if any
+        # (the click still counts for its campaign by the quoted wamid without one).
+        phone = sender.phone or _linked_phone(ports, number, sender.bsuid)
         wamid = str(_dict(message.get("context")).get("id", ""))
-        for tenant in tenants:
+        for tenant in consent.tenants_of_number(_consent_ports(ports), number):
             ports.store.record_click(tenant.id, str(message["id"]), phone, payload, now, wamid)
             if wamid:
                 # For analytics (sql/analytics/campaign_metrics.sql): the click belongs to the
@@ -141,13 +158,62 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
     return "inbound_other"
 
 
-def _tenants_of_number(number: str, ports: DeliveryPorts) -> list[Tenant]:
-    """A customer writes to a WhatsApp number; every tenant sending from it hears them."""
-    return [
-        tenant
-        for tenant in ports.tenants.list_active()
-        if (tenant.delivery.phone_number_id or ports.default_phone_number_id) == number
-    ]
+def _linked_phone(ports: DeliveryPorts, number: str, bsuid: str | None) -> str:
+    return (ports.identities.phone_of(number, bsuid) if bsuid and number else None) or ""
+
+
+def _opt_out_source(message: dict[str, Any]) -> ConsentSource | None:
+    """Which opt-out an inbound message is, if any: a keyword written alone, or the template's
+    stop-promotions quick reply (:func:`~shared.domain.optout.is_stop_button`)."""
+    kind = message.get("type")
+    if kind == "text" and is_opt_out(str(_dict(message.get("text")).get("body", ""))):
+        return ConsentSource.INBOUND_KEYWORD
+    if kind == "button":
+        button = _dict(message.get("button"))
+        labels = (str(button.get("payload") or ""), str(button.get("text") or ""))
+    elif kind == "interactive":
+        reply = _dict(_dict(message.get("interactive")).get("button_reply"))
+        labels = (str(reply.get("id") or ""), str(reply.get("title") or ""))
+    else:
+        return None
+    return ConsentSource.QUICK_REPLY_STOP if is_stop_button(*labels) else None
+
+
+_PREFERENCES = {
+    "stop": ConsentSource.USER_PREFERENCES_STOP,
+    "resume": ConsentSource.USER_PREFERENCES_RESUME,
+}
+"""``user_preferences[].value`` for ``category: marketing_messages`` (``signup`` is ignored:
+it names a sign-up flow, not consent to this business's campaigns)."""
+
+
+def _apply_preference(preference: Any, number: str, ports: DeliveryPorts) -> str:
+    """WhatsApp's ``user_preferences`` field: the person stopped or resumed marketing messages
+    in the app. Keyed by (person, time, value): a redelivery is the same event."""
+    if not isinstance(preference, dict) or preference.get("category") != "marketing_messages":
+        return "preference_ignored"
+    source = _PREFERENCES.get(str(preference.get("value")))
+    if source is None:
+        return "preference_ignored"
+    person = contact_identity(preference)
+    at = _instant(preference.get("timestamp"), _NO_TIME)
+    if not person.known or at is _NO_TIME:  # no time: neither ordered nor deduplicated
+        logs.log(_log, logging.WARNING, "malformed user preference acknowledged")
+        return "malformed"
+    key = f"user_preferences:{person.bsuid or person.phone}:{int(at.timestamp())}"
+    return _consent(ConsentEvent(person, source, at, key, number), preference, ports)
+
+
+def _consent(event: ConsentEvent, payload: Any, ports: DeliveryPorts) -> str:
+    """Record a consent event for every tenant of its number, or quarantine it."""
+    tenants = consent.record_for_number(_consent_ports(ports), event, payload)
+    return event.kind.value if tenants else f"{event.kind.value}_quarantined"
+
+
+def _consent_ports(ports: DeliveryPorts) -> consent.ConsentPorts:
+    return consent.ConsentPorts(
+        ports.consent, ports.tenants, ports.identities, ports.default_phone_number_id
+    )
 
 
 def _button_payload(message: dict[str, Any]) -> str | None:
@@ -158,6 +224,9 @@ def _button_payload(message: dict[str, Any]) -> str | None:
         reply = _dict(_dict(message.get("interactive")).get("button_reply"))
         return str(reply.get("id") or "")
     return None
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def _instant(timestamp: Any, fallback: datetime) -> datetime:

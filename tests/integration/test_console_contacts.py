@@ -34,7 +34,8 @@ console_url = console_fixtures.console_url
 Client = Callable[..., ApiClient]
 _LOADER = re.compile(r'<div id="resultados"[^>]*hx-get="([^"]+)" hx-trigger="load"')
 _PERSON_PARTS = re.compile(
-    r'<(?:div|section) id="(perfil|mensagens)"[^>]* hx-get="([^"]+)" hx-trigger="load"'
+    r'<(?:div|section) id="(perfil|mensagens|consentimento)"[^>]* '
+    r'hx-get="([^"]+)" hx-trigger="load"'
 )
 _FAILED = "Não foi possível carregar agora."
 
@@ -192,7 +193,7 @@ def test_a_persons_page_answers_with_who_they_are_and_loads_the_rest_right_after
     assert 'data-figure="visits"' not in page.text and 'class="message"' not in page.text
     assert "Carregando os dados…" in page.text and "Carregando as mensagens…" in page.text
     parts = _parts(page)
-    assert sorted(parts) == ["mensagens", "perfil"], page.text[:3000]
+    assert sorted(parts) == ["consentimento", "mensagens", "perfil"], page.text[:3000]
     assert parts["perfil"].endswith(f"/contatos/{person_id}/perfil")
     assert parts["mensagens"].endswith(f"/contatos/{person_id}/mensagens")
 
@@ -210,7 +211,14 @@ def test_a_persons_page_answers_with_who_they_are_and_loads_the_rest_right_after
     assert messages.text.lstrip().startswith('<section id="mensagens"')
     assert messages.text.count('<tr class="message">') == len(expected["messages"]) == 1
     assert "falhou" in messages.text and "undeliverable (131026)" in messages.text
-    for answer in (page, profile, messages):
+
+    consent = browser.get(urljoin(url, parts["consentimento"]), timeout=60)
+    assert consent.status_code == 200
+    assert consent.text.lstrip().startswith('<section id="consentimento"')
+    assert consent.text.count('<tr class="consent-event">') == 1
+    assert "Descadastro" in consent.text and "pediu para sair" in consent.text
+    assert "wamid.TESTE" in consent.text and "Agora: não recebe" in consent.text
+    for answer in (page, profile, messages, consent):
         assert full not in answer.text
 
 
@@ -228,7 +236,7 @@ def test_another_tenants_an_erased_or_an_unknown_person_is_not_found_nor_any_par
     assert api_as(mine, Role.EDITOR).delete(f"/api/v1/contacts/{erased}").status_code == 200
     browser = sign_in(console_url, mine, Role.ADMIN)
     for person_id in (their_id, erased, "C999999"):
-        for part in ("", "/perfil", "/mensagens"):
+        for part in ("", "/perfil", "/mensagens", "/consentimento"):
             answer = browser.get(f"{console_url}/contatos/{person_id}{part}", timeout=60)
             assert answer.status_code == 404, (person_id, part)
             assert "Zélia" not in answer.text
@@ -245,8 +253,10 @@ def test_a_persons_parts_that_cannot_be_read_say_so_in_place(
     browser = sign_in(console_url, cnpj, Role.ADMIN)
     url = f"{console_url}/contatos/{customer['id']}"
     page = browser.get(url, timeout=60)
-    assert page.status_code == 200 and len(_parts(page)) == 2
-    for part, address in _parts(page).items():
+    parts = _parts(page)
+    assert page.status_code == 200 and len(parts) == 3
+    del parts["consentimento"]  # in Firestore: it still loads
+    for part, address in parts.items():
         fragment = browser.get(urljoin(url, address), timeout=60)
         assert fragment.status_code == 200
         assert re.match(rf'\s*<(div|section) id="{part}"', fragment.text)  # the part alone

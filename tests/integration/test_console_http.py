@@ -195,3 +195,19 @@ def test_a_pace_above_the_numbers_ceiling_is_refused_beside_its_field(
     )
     assert answer.status_code == 422
     assert re.search(r'id="messages_per_minute-erro"[^>]*>Acima do que o número', answer.text)
+
+
+def test_a_campaigns_forecast_loads_after_its_page(
+    console_url: str, sample_tenant: Callable[..., Cnpj]
+) -> None:
+    cnpj = sample_tenant(customers=5)
+    viewer = sign_in(console_url, cnpj, Role.VIEWER)
+    page = viewer.get(f"{console_url}/campanhas/BIRTHDAY", timeout=60)
+    assert 'hx-get="/api/app/campanhas/BIRTHDAY/previsao"' in page.text
+
+    fragment = viewer.get(f"{console_url}/campanhas/BIRTHDAY/previsao", timeout=60)
+
+    assert fragment.status_code == 200
+    assert "Previsão de envio" in fragment.text
+    assert "Nenhuma mensagem aguardando envio." in fragment.text
+    assert "data-failed" not in fragment.text

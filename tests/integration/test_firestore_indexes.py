@@ -83,16 +83,22 @@ EXERCISED = {
     "firestore_campaigns.FirestoreCampaignRepository.page",
     "firestore_campaigns.FirestoreCampaignRepository.has_open_targets",
     "firestore_campaigns.FirestoreCampaignRepository.live",
+    "firestore_campaigns.FirestoreCampaignRepository.opted_out_phones",
+    "firestore_consent.FirestoreConsentLedger.history",
+    "firestore_consent.FirestoreConsentLedger.quarantined",
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
     "firestore_delivery.FirestoreDeliveryStore._swept_targets",  # the group overdue queries
     "firestore_delivery.FirestoreDeliveryStore._yield_candidates",  # slots given to the urgent
+    "firestore_outlook.FirestoreDeliveryOutlook.waiting",
     "firestore_people.FirestorePeopleLedger.opt_out_page",
     "firestore_people.FirestorePeopleLedger.clicks",
+    "firestore_people.FirestorePeopleLedger.opt_out_count",
     "firestore_recipients.FirestoreRecipientList.page",
     "firestore_runs.FirestoreRunLedger.page",
     "firestore_targets.FirestoreTargetStore.customers_with_targets_since",
     "firestore_tenants.FirestoreTenantRepository.list_active",
+    "firestore_tenants.FirestoreTenantRepository.of_number",
 }
 """The adapter methods that filter or sort, each run below with every combination it allows."""
 _QUERYING = re.compile(r"\.(where|order_by|collection_group)\(")
@@ -147,6 +153,7 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
     for status in (Status.PENDING, Status.QUEUED, Status.SENDING, Status.UNKNOWN):
         deps.delivery_store.overdue(status, now, 5)
     deps.delivery_store._yield_candidates(None, cnpj, "LOYALTY", 0, now, now + timedelta(days=1))
+    deps.outlook.waiting(cnpj, "BIRTHDAY")
     campaigns.has_open_targets(cnpj, "BIRTHDAY")
     campaigns.live(cnpj)
     for status, after in product((None, "SENT"), (None, "c1_2026")):
@@ -157,9 +164,15 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
         deps.runs.page(cnpj, local_date=local_date, after=None, limit=5)
     deps.targets.customers_with_targets_since(cnpj, "BIRTHDAY", "2026-11")
     deps.tenants.list_active()
+    for include_unset in (False, True):
+        deps.tenants.of_number("a-number", include_unset=include_unset)
+    campaigns.opted_out_phones(cnpj)
+    deps.consent.history(cnpj, ["+5511987654321", "BR.1502576394655843"])
+    deps.consent.quarantined("a-number")
     people = FirestorePeopleLedger(deps.firestore_client)
     people.opt_out_page(cnpj, 0, 5)
     people.clicks(cnpj, "+5511987654321")
+    people.opt_out_count(cnpj)
 
 
 def test_every_query_has_its_index_and_every_index_a_query(
@@ -167,7 +180,7 @@ def test_every_query_has_its_index_and_every_index_a_query(
 ) -> None:
     run_every_adapter_query(deps, new_cnpj)
 
-    assert len(sent) >= 128 + 32 + 4 + 1 + 3, "the spy saw every query the adapters sent"
+    assert len(sent) >= 128 + 32 + 4 + 2 + 3, "the spy saw every query the adapters sent"
     # Production refuses "order by a field with an equality filter"; the emulator does not.
     assert [s for s in sent if {name for name, _ in s.orders} & set(s.equalities)] == []
     declared = set(composite_indexes())

@@ -359,3 +359,138 @@ def test_inbound_posts_a_signed_customer_message(
     assert inbound["from"] == CUSTOMER and inbound["id"] == answer.json()["id"]
     assert inbound["timestamp"].isdigit()
     assert {k: inbound[k] for k in expected} == expected
+
+
+# -- business-scoped user ids (BSUID): both shapes, as Meta sends them since 2026 -------------
+
+PERSON = "BR.1502576394655843"
+
+
+def _values(receiver: Receiver) -> list[dict[str, Any]]:
+    return [post["entry"][0]["changes"][0]["value"] for post in receiver.accepted()]
+
+
+def _to_bsuid(recipient: str = PERSON) -> dict[str, Any]:
+    body = message()
+    del body["to"]
+    return body | {"recipient": recipient}
+
+
+def test_a_message_sent_to_a_bsuid_is_answered_and_reported_by_the_bsuid_alone(
+    box: Box, receiver: Receiver
+) -> None:
+    answer = box.send(_to_bsuid())
+    assert answer.status_code == 200
+    assert answer.json()["contacts"] == [{"input": PERSON, "user_id": PERSON}]
+    [recorded] = box.sandbox.messages()
+    assert (recorded.to, recorded.user_id) == ("", PERSON)
+    assert box.sandbox.wait_idle(5)
+    statuses = receiver.statuses()
+    assert [s["status"] for s in statuses] == ["sent", "delivered", "read"]
+    for status in statuses:
+        assert status["recipient_user_id"] == PERSON and "recipient_id" not in status
+    assert all(value["contacts"] == [{"user_id": PERSON}] for value in _values(receiver))
+    assert box.sandbox.stats()["requests_per_recipient"] == {PERSON: 1}
+
+
+def test_to_wins_over_recipient_as_at_meta(box: Box) -> None:
+    answer = box.send(message() | {"recipient": PERSON})
+    assert answer.json()["contacts"] == [{"input": CUSTOMER, "wa_id": CUSTOMER}]
+    assert box.sandbox.messages()[0].to == CUSTOMER
+
+
+@pytest.mark.parametrize("recipient", ["US.ENT.13491208655302741918", "1502576394655843", ""])
+def test_a_recipient_that_is_not_a_persons_bsuid_is_refused(box: Box, recipient: str) -> None:
+    answer = box.send(_to_bsuid(recipient))
+    assert answer.status_code == 400
+    assert "recipient" in answer.json()["error"]["message"]
+    assert box.sandbox.messages() == []
+
+
+def test_statuses_of_a_phone_send_carry_both_ids_and_a_failure_none(
+    box: Box, receiver: Receiver
+) -> None:
+    box.send(message(OTHER))
+    box.fault(kind="async_failed", to=PERSON, code=131026)
+    box.send(_to_bsuid())
+    assert box.sandbox.wait_idle(5)
+    by_status = {
+        (value["statuses"][0]["status"], value["statuses"][0].get("recipient_id")): value
+        for value in _values(receiver)
+    }
+    contact = {"wa_id": OTHER, "user_id": box.sandbox.bsuid_of(OTHER)}
+    assert by_status[("delivered", OTHER)]["contacts"] == [contact]
+    assert "contacts" not in by_status[("failed", None)]
+    assert by_status[("failed", None)]["statuses"][0]["recipient_user_id"] == PERSON
+
+
+def test_an_inbound_names_the_person_by_phone_and_bsuid_or_bsuid_alone(
+    box: Box, receiver: Receiver
+) -> None:
+    both = {"from": CUSTOMER, "phone_number_id": PHONE_ID, "text": "oi"}
+    answers = [
+        requests.post(f"{box.url}/_sandbox/inbound", json=body, timeout=5).json()
+        for body in (both, both | {"hide_phone": True}, {"user_id": PERSON, "text": "PARAR"})
+    ]
+    assert box.sandbox.wait_idle(5)
+    values = _values(receiver)
+    bsuid = box.sandbox.bsuid_of(CUSTOMER)
+    assert [answer["user_id"] for answer in answers] == [bsuid, bsuid, PERSON]
+    [first], [hidden], [alone] = (value["messages"] for value in values)
+    assert (first["from"], first["from_user_id"]) == (CUSTOMER, bsuid)
+    assert values[0]["contacts"] == [{"profile": {"name": ""}, "wa_id": CUSTOMER, "user_id": bsuid}]
+    assert "from" not in hidden and hidden["from_user_id"] == bsuid
+    assert values[1]["contacts"] == [{"profile": {"name": ""}, "user_id": bsuid}]
+    assert "from" not in alone and alone["from_user_id"] == PERSON
+    assert alone["text"] == {"body": "PARAR"}
+
+
+def test_identity_changes_are_system_messages_without_contacts(
+    box: Box, receiver: Receiver
+) -> None:
+    inbound = f"{box.url}/_sandbox/inbound"
+    before = box.sandbox.bsuid_of(CUSTOMER)
+    requests.post(
+        inbound,
+        json={"from": CUSTOMER, "system": "user_changed_number", "new_phone": OTHER},
+        timeout=5,
+    ).raise_for_status()
+    assert box.sandbox.bsuid_of(OTHER) == before, "a new number keeps the person's BSUID"
+    changed = requests.post(
+        inbound, json={"from": OTHER, "system": "user_changed_user_id"}, timeout=5
+    ).json()
+    assert changed["user_id"] != before and box.sandbox.bsuid_of(OTHER) == changed["user_id"]
+    assert box.sandbox.wait_idle(5)
+    values = _values(receiver)
+    assert all("contacts" not in value for value in values)
+    [number], [user_id] = (value["messages"] for value in values)
+    assert (number["type"], number["from"], number["from_user_id"]) == ("system", CUSTOMER, before)
+    assert number["system"]["type"] == "user_changed_number"
+    assert number["system"]["wa_id"] == OTHER
+    assert "from" not in user_id and user_id["type"] == "system"
+    assert user_id["system"] | {"body": ""} == {
+        "body": "",
+        "type": "user_changed_user_id",
+        "user_id": changed["user_id"],
+        "previous_user_id": before,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field_name"),
+    [
+        ({"text": "oi"}, "from"),
+        ({"from": "5561abc", "text": "oi"}, "from"),
+        ({"user_id": "US.ENT.1", "text": "oi"}, "user_id"),
+        ({"from": CUSTOMER}, "text"),
+        ({"from": CUSTOMER, "system": "user_changed_number"}, "new_phone"),
+        ({"from": CUSTOMER, "system": "user_left"}, "system"),
+    ],
+)
+def test_a_malformed_inbound_is_refused_naming_the_field(
+    box: Box, receiver: Receiver, body: dict[str, Any], field_name: str
+) -> None:
+    answer = requests.post(f"{box.url}/_sandbox/inbound", json=body, timeout=5)
+    assert answer.status_code == 400
+    assert field_name in answer.json()["error"]["message"]
+    assert box.sandbox.wait_idle(5) and receiver.calls == []

@@ -136,3 +136,21 @@ def test_signature_round_trip() -> None:
 )
 def test_bad_signature_is_refused(body: bytes, header: str | None, secret: str) -> None:
     assert is_valid(body, header, secret) is False
+
+
+def test_a_person_known_only_by_bsuid_is_addressed_with_recipient() -> None:
+    body = template_message("", BIRTHDAY, ["Ana", "X"], "ref#1", bsuid="BR.1502576394655843")
+    assert body["recipient"] == "BR.1502576394655843" and "to" not in body
+    assert body["recipient_type"] == "individual" and body["biz_opaque_callback_data"] == "ref#1"
+
+
+def test_the_phone_wins_over_the_bsuid() -> None:
+    body = template_message("+5561999999999", BIRTHDAY, [], "ref#1", bsuid="BR.1502576394655843")
+    assert body["to"] == "5561999999999" and "recipient" not in body
+
+
+@pytest.mark.parametrize("bsuid", ["", "US.ENT.1502576394655843", "5561999999999"])
+def test_no_phone_and_no_persons_bsuid_is_a_field_error(bsuid: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        template_message("  ", BIRTHDAY, [], "ref#1", bsuid=bsuid)
+    assert caught.value.field == "phone"

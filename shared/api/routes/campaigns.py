@@ -26,6 +26,7 @@ from shared.domain.delivery_status import Status
 from shared.domain.runs import CampaignOutcome
 from shared.services import campaigns as service
 from shared.services.analytics import CampaignAnalytics
+from shared.services.forecast import MAX_DAYS, CampaignForecast, forecast_campaign
 from shared.services.recipients import RecipientPage, recipients_page
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
@@ -164,6 +165,22 @@ def campaign_analytics(
 ) -> CampaignAnalytics:
     """Delivery, engagement, conversions, ROI, vouchers and the A/B test, from BigQuery."""
     return service.analytics(services.campaign_ports(), principal.cnpj, campaign_id, period)
+
+
+@router.get("/{campaign_id}/forecast", response_model=CampaignForecast)
+def campaign_forecast(
+    campaign_id: CampaignId,
+    principal: Reader,
+    services: Services,
+    now: Now,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="local days, from today")] = 7,
+) -> CampaignForecast:
+    """Messages per local day, when the last one goes and how many will expire: the delivery
+    planner run on a copy of the tenant's pace, nothing planned (the tenant's other campaigns
+    count, as they share the pace)."""
+    return forecast_campaign(
+        services.campaign_ports(), services.outlook, principal.cnpj, campaign_id, days=days, now=now
+    )
 
 
 @router.get(

@@ -29,7 +29,7 @@ from shared.domain.contacts import (
     TagUpdateRequest,
 )
 from shared.domain.errors import FieldError
-from shared.services import people
+from shared.services import consent, people
 from shared.services.contacts import ImportReport, TagReport, import_file, import_json, update_tags
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
@@ -177,6 +177,56 @@ def export_person(
         services, principal, "contacts.export", f"contacts/{export.id}", None, export.counts()
     )
     return export
+
+
+@router.get(
+    "/contacts/{person_id}/consent",
+    response_model=consent.ConsentHistory,
+    summary="LGPD: the evidence of one person's marketing consent, newest first",
+)
+def consent_history(
+    person_id: PersonId, principal: Reader, services: Services
+) -> consent.ConsentHistory:
+    """Every opt-out and opt-in recorded for them (by their phone, and by the WhatsApp user id
+    paired with it): how it reached us (`source`), when it happened by WhatsApp's own clock,
+    the message that carried it and the number it reached; phones and user ids masked.
+    Whether they may receive marketing now follows from the latest event (`opted_out`): only a
+    resume in WhatsApp or a new explicit opt-in lifts an opt-out, and an erasure never."""
+    return consent.person_consent(
+        services.consent_ports(), services.tenants, services.people_ports(), principal.cnpj,
+        person_id,
+    )  # fmt: skip
+
+
+@router.post(
+    "/contacts/{person_id}/consent",
+    response_model=consent.ConsentHistory,
+    summary="Record an opt-out the person asked for, or a new explicit opt-in they gave",
+)
+def record_consent(
+    person_id: PersonId,
+    body: consent.ConsentChange,
+    principal: Writer,
+    services: Services,
+    now: Now,
+) -> consent.ConsentHistory:
+    """The consent a person gave the business itself (at the counter, on a signed form), kept
+    as evidence beside the ones WhatsApp brought. An `opt_in` is the only way, besides the
+    person's resume in WhatsApp, to lift an opt-out, and only if it is the latest event by its
+    `at`; an erasure is never lifted. Answers the person's consent history afterwards."""
+    history = consent.record_consent(
+        services.consent_ports(), services.tenants, services.people_ports(), principal.cnpj,
+        person_id, body, principal.subject, now,
+    )  # fmt: skip
+    record_write(
+        services,
+        principal,
+        "contacts.consent",
+        f"contacts/{person_id}",
+        None,
+        {"kind": body.kind, "opted_out": history.opted_out},
+    )
+    return history
 
 
 @router.delete(

@@ -32,7 +32,9 @@ def patch_settings(
     body: TenantSettingsPatch, principal: Admin, services: Services
 ) -> TenantSettings:
     """Only the fields sent change; a bad value is a 422 naming it, and then nothing changes."""
-    before, after = service.change_settings(services.tenants, principal.cnpj, body)
+    before, after = service.change_settings(
+        services.tenants, principal.cnpj, body, services.consent_ports()
+    )
     if after != before:
         record_write(
             services,

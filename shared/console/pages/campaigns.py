@@ -42,6 +42,7 @@ from shared.services import activity
 from shared.services import campaigns as service
 from shared.services.analytics import CampaignAnalytics
 from shared.services.campaigns import Action
+from shared.services.forecast import forecast_campaign
 from shared.services.recipients import Recipient, targets_page
 from shared.services.runs import (
     DONE_FOR_THE_DAY,
@@ -60,6 +61,8 @@ ACTIONS: tuple[str, ...] = get_args(Action)
 LIVE_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
 PAGE_SIZE = 20
 RECIPIENTS_PAGE_SIZE = 25
+FORECAST_DAYS = 7
+"""Days a campaign page's forecast shows, today first (the rest are summed as "Depois")."""
 
 
 _DATE_HINTS = {"created_from": "Data inválida.", "created_until": "Data inválida."}
@@ -242,6 +245,28 @@ def campaign_numbers(visit: SignedIn, campaign_id: CampaignId) -> Response:
         state=state_of(figures),
         live=campaign.status in LIVE_STATUSES,
         **(_numbers(visit, figures) if figures else {}),
+    )
+
+
+@router.get("/{campaign_id}/previsao")
+def campaign_forecast(visit: SignedIn, campaign_id: CampaignId) -> Response:
+    """When its waiting messages go and how many will not fit (``/forecast``), after the page."""
+    cnpj = visit.principal.cnpj
+    ports = visit.services.campaign_ports()
+    campaign = service.get_campaign(ports, cnpj, campaign_id)
+    forecast = loaded(
+        "campaign forecast",
+        lambda: forecast_campaign(
+            ports, visit.services.outlook, cnpj, campaign.id, days=FORECAST_DAYS, now=visit.now
+        ),
+    )
+    return render(
+        visit.request,
+        "_campaign_forecast.html",
+        visit,
+        campaign=campaign,
+        state=state_of(forecast),
+        forecast=forecast,
     )
 
 

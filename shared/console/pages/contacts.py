@@ -32,7 +32,7 @@ from shared.domain.contacts import (
     MergeStrategy,
 )
 from shared.domain.errors import ConflictError, FieldError
-from shared.services import people
+from shared.services import consent, people
 from shared.services.contacts import ImportReport, import_file, import_json
 
 router = APIRouter(prefix="/contatos")
@@ -225,6 +225,7 @@ def _person(visit: Visit, person_id: str, errors: dict[str, str], status: int = 
         profile=profile,
         profile_state=state_of(profile) if errors else "loading",
         messages_state="loading",
+        consent_state="loading",
         errors={field: visit.gettext(message) for field, message in errors.items()},
     )
 
@@ -259,6 +260,27 @@ def messages_fragment(visit: SignedIn, person_id: PersonId) -> Response:
         person_id=person_id,
         received=received,
         messages_state=state_of(received),
+    )
+
+
+@router.get("/{person_id}/consentimento")
+def consent_fragment(visit: SignedIn, person_id: PersonId) -> Response:
+    """The person's consent history (LGPD), as ``GET /api/v1/contacts/{id}/consent`` has it,
+    loaded by the person's page."""
+    cnpj, services = visit.principal.cnpj, visit.services
+    history = loaded(
+        "consent history",
+        lambda: consent.person_consent(
+            services.consent_ports(), services.tenants, services.people_ports(), cnpj, person_id
+        ),
+    )
+    return render(
+        visit.request,
+        "_contact_consent.html",
+        visit,
+        person_id=person_id,
+        history=history,
+        consent_state=state_of(history),
     )
 
 

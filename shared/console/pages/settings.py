@@ -74,7 +74,11 @@ async def settings_save(visit: SignedIn) -> Response:
     try:
         patch = TenantSettingsPatch.model_validate(values)
         before, after = await run_in_threadpool(
-            service.change_settings, visit.services.tenants, visit.principal.cnpj, patch
+            service.change_settings,
+            visit.services.tenants,
+            visit.principal.cnpj,
+            patch,
+            visit.services.consent_ports(),
         )
     except pydantic.ValidationError as error:
         current = await run_in_threadpool(

@@ -1,0 +1,61 @@
+"""The forecast's simulation: the delivery planner on copies of the pacing states."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.domain.forecast import Unplanned, per_local_day, simulate
+from shared.domain.pacing import Planner, SendWindow, Throttle
+from shared.domain.send_by import Priority
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+MORNING = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)  # 08:00 in São Paulo
+END_OF_DAY = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # midnight in São Paulo
+
+PLANNER = Planner(
+    Throttle(messages_per_minute=1, messages_per_day=3, shards=1),
+    SendWindow(),
+    SAO_PAULO,
+    SAO_PAULO,
+)
+
+
+def _message(n: int, priority: Priority, send_by: datetime | None = None) -> Unplanned:
+    return Unplanned(
+        "C", f"users/x/campaigns/C/targets/{n}", MORNING, send_by, priority.rank, PLANNER
+    )
+
+
+def test_what_fits_before_its_send_by_goes_and_the_rest_would_expire() -> None:
+    messages = [_message(n, Priority.TIME_CRITICAL, END_OF_DAY) for n in range(5)]
+
+    results = simulate(messages, {})
+
+    sends = [at for _, at in results]
+    assert sends[3:] == [None, None]  # a cap of 3 a day leaves no slot for the last two
+    planned = [at for at in sends if at is not None]
+    assert per_local_day(planned, SAO_PAULO) == {date(2026, 11, 21): 3}
+    assert planned == sorted(planned) and len(set(planned)) == 3
+
+
+def test_time_critical_messages_are_planned_before_bulk_ones() -> None:
+    bulk = [_message(n, Priority.BULK) for n in range(3)]
+    urgent = [_message(10 + n, Priority.TIME_CRITICAL, END_OF_DAY) for n in range(3)]
+
+    results = simulate([*bulk, *urgent], {})
+
+    day = {message.key: at for message, at in results}
+    assert all((at := day[m.key]) is not None and at < END_OF_DAY for m in urgent)
+    assert all((at := day[m.key]) is not None and at >= END_OF_DAY for m in bulk)
+
+
+def test_the_states_it_is_given_are_left_as_they_were() -> None:
+    state = PLANNER.plan(MORNING, 0, {}).state
+    before = dict(state)
+
+    results = simulate([_message(1, Priority.NORMAL)], {0: state})
+
+    assert state == before
+    assert results[0][1] is not None and results[0][1] > MORNING  # after the taken slot
+    assert results[0][1] - MORNING >= timedelta(minutes=1)
