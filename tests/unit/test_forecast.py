@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.campaign_settings import CampaignThrottle
 from shared.domain.forecast import Unplanned, per_local_day, simulate
-from shared.domain.pacing import Planner, SendWindow, Throttle
+from shared.domain.pacing import Planner, SendWindow, ShardState, Throttle
 from shared.domain.send_by import Priority
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -79,7 +79,7 @@ def test_a_campaign_s_own_pace_is_forecast_on_its_own_pacing_states() -> None:
     assert all(b - a >= timedelta(minutes=1) for a, b in zip(sends, sends[5:], strict=False))
 
     daily = CampaignPlanner(tenant, CampaignThrottle(messages_per_day=2))
-    used = {"SEG": {0: {"d:2026-11-21": 1}}}
+    used: dict[str, dict[int, ShardState]] = {"SEG": {0: {"d:2026-11-21": 1}}}
     results = simulate(
         [
             Unplanned("SEG", f"users/x/campaigns/SEG/targets/{n}", MORNING, None, 1, daily)
