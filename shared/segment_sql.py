@@ -54,6 +54,8 @@ _COLUMNS: Mapping[str, str] = {
     "last_purchase": "p.last_purchase",
     "visit_count": "p.visit_count",
     "total_spent": "p.total_spent",
+    "tags": "p.tags",
+    "groups": "p.groups",
     "days_since_last_purchase": (
         f"DATE_DIFF({_local_date('@as_of')}, {_local_date('p.last_purchase')}, DAY)"
     ),
@@ -114,6 +116,11 @@ class _Compiler:
         return _NEGATION.format(condition=positive) if negated else positive
 
     def _positive(self, condition: Condition, operator: Operator) -> str:
+        if condition.field.type is FieldType.LABELS:
+            labels = _COLUMNS[condition.field.name]
+            if operator is Operator.IS_SET:
+                return f"ARRAY_LENGTH({labels}) > 0"
+            return self.has_any(labels, [str(value) for value in condition.values])
         operand = self._operand(condition)
         if operator is Operator.IS_SET and condition.field.type is FieldType.STRING:
             operand = f"NULLIF(TRIM({operand}), '')"

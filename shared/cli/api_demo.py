@@ -70,6 +70,7 @@ def run_try_api(api: Api, seed: int) -> list[str]:
     )
     lines.append(
         f"contacts import: {imported['created']} created, {imported['updated']} updated, "
+        f"{imported['replaced']} replaced, "
         f"{imported['skipped']} unchanged, {imported['rejected']} rejected"
         + "".join(
             f"\n  data[{r['line']}] {r['field']}: {r['reason']}" for r in imported["rejections"]

@@ -60,6 +60,10 @@ class StoredContact:
 class RowOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
+    """The ``update`` strategy changed a stored contact (merged into it)."""
+    REPLACED = "replaced"
+    """The ``replace`` strategy overwrote a stored contact: reported apart, because what it
+    clears (a name, tags) the owner should see was cleared on purpose."""
     UNCHANGED = "unchanged"
     """The merge changed no value: nothing written, ``updated_at`` kept."""
     EXISTS = "exists"
@@ -118,7 +122,8 @@ def merge_row(
         )
     if merged.content() == existing.content():
         return RowOutcome.UNCHANGED, None
-    return RowOutcome.UPDATED, replaced(merged, updated_at=now)
+    outcome = RowOutcome.REPLACED if strategy is MergeStrategy.REPLACE else RowOutcome.UPDATED
+    return outcome, replaced(merged, updated_at=now)
 
 
 @dataclass(frozen=True, slots=True)

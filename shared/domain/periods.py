@@ -12,7 +12,7 @@ targets whose key is at or after :attr:`Period.rolling_since`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.domain.calendar import EPOCH, add_months, start_of_day
@@ -41,9 +41,11 @@ def once() -> Period:
 
 
 def rolling_months(today: date, tz: ZoneInfo, months: int) -> Period:
-    """Once per rolling window: a target or message dated after (today - months) blocks.
+    """Once per rolling window, inclusive at both ends like the visits it counts: a target or
+    message dated on or after (today - months) blocks.
 
-    Reached on 23 Aug, a customer may be reached again from 23 Nov on.
+    Reached on 23 Aug, a customer is not reached on 23 Nov (the window [23 Aug, 23 Nov] holds
+    that message) and may be again from 24 Nov on.
     """
-    since = add_months(today, -months) + timedelta(days=1)
+    since = add_months(today, -months)
     return Period(today.isoformat(), start_of_day(since, tz), rolling_since=since.isoformat())

@@ -67,6 +67,8 @@ class FieldType(StrEnum):
     NUMBER = "number"
     DATE = "date"
     TIMESTAMP = "timestamp"
+    LABELS = "labels"
+    """A contact's tags or groups: a member matches ``contains`` when one of them is the value."""
 
 
 FIELDS: Mapping[str, FieldType] = {
@@ -81,8 +83,13 @@ FIELDS: Mapping[str, FieldType] = {
     "visit_count": FieldType.NUMBER,
     "total_spent": FieldType.NUMBER,
     "days_since_last_purchase": FieldType.NUMBER,
+    "tags": FieldType.LABELS,
+    "groups": FieldType.LABELS,
 }
 """Every profile field a filter may name, besides ``custom_fields.<key>`` (text)."""
+
+ALIASES: Mapping[str, str] = {"phone_number": "phone"}
+"""The seeds' names for profile fields (the PyTake seed's contacts have ``phone_number``)."""
 
 
 class Operator(StrEnum):
@@ -121,6 +128,7 @@ _OPERATORS: Mapping[FieldType, frozenset[Operator]] = {
     FieldType.NUMBER: _EQUALITY | _ORDERING | _PRESENCE,
     FieldType.DATE: (_EQUALITY - _LISTS) | _ORDERING | _PRESENCE,
     FieldType.TIMESTAMP: (_EQUALITY - _LISTS) | _ORDERING | _PRESENCE,
+    FieldType.LABELS: frozenset({Operator.CONTAINS, Operator.NOT_CONTAINS}) | _PRESENCE,
 }
 _CUSTOM_OPERATORS = frozenset(Operator)
 
@@ -167,6 +175,7 @@ class FilterProblem(Exception):
 
 
 def field_ref(name: str) -> FieldRef:
+    name = ALIASES.get(name, name)
     if name in FIELDS:
         return FieldRef(name, FIELDS[name])
     if name.startswith(CUSTOM_PREFIX):
@@ -237,7 +246,7 @@ def _scalar(ref: FieldRef, operator: Operator, raw: Any) -> tuple[ValueKind, Sca
         raise FilterProblem(f"{op} needs single values for {name}, got {raw!r}")
     if ref.custom_key is not None:
         return _custom_scalar(ref, operator, raw)
-    if ref.type is FieldType.STRING:
+    if ref.type in (FieldType.STRING, FieldType.LABELS):
         text = _text(raw)
         if text is None:
             raise FilterProblem(f"{op} needs non-empty text for {name}, got {raw!r}")
@@ -344,18 +353,21 @@ def _invalid(reason: str) -> PydanticCustomError:
 
 
 _FIELD_DOC = (
-    "The profile field to test. Text: name, phone (E.164, e.g. +5511987654321), email, "
+    "The profile field to test. Text: name, phone or phone_number (E.164, e.g. "
+    "+5511987654321), email, "
     "timezone, cpf, custom_fields.<key> (the contact's custom field <key> as imports store it: "
     "1-64 lower-case letters, digits or '_'). Date: birth_date. Timestamps: signed_up_at, "
     "last_purchase (the last COMPLETED sale). Numbers: visit_count and total_spent (COMPLETED "
     "sales), days_since_last_purchase (local calendar days until the campaign runs; members who "
-    "never bought have none)."
+    "never bought have none). Labels: tags, groups (the contact's own)."
 )
 _OPERATOR_DOC = (
     "Text fields: equals, not_equals, contains, not_contains, starts_with, in, not_in, is_set, "
     "is_not_set (case-insensitive). Numbers: equals, not_equals, greater_than, "
     "greater_or_equal, less_than, less_or_equal, between, in, not_in, is_set, is_not_set. "
-    "Dates and timestamps: the same without in/not_in. Custom fields: every operator (ordering "
+    "Dates and timestamps: the same without in/not_in. Labels (tags, groups): contains (has "
+    "that tag or group, case-insensitive), not_contains, is_set (has any), is_not_set (has "
+    "none). Custom fields: every operator (ordering "
     "ones compare numerically or as dates). not_* operators also select members without a "
     "value."
 )

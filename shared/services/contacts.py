@@ -109,7 +109,11 @@ class ImportReport(BaseModel):
     group_name: str | None
     received: int = Field(description="data rows read (blank CSV/Excel rows not counted)")
     created: int
-    updated: int
+    updated: int = Field(description="stored contacts the update strategy changed")
+    replaced: int = Field(
+        default=0,
+        description="stored contacts the replace strategy overwrote (fields it left out cleared)",
+    )
     skipped: int = Field(description="valid rows that wrote nothing (see skipped_by_reason)")
     skipped_by_reason: dict[str, int] = Field(
         description="unchanged: the contact already holds these values; "
@@ -199,6 +203,7 @@ def import_contacts(
         received=parsed.received,
         created=outcomes.get(RowOutcome.CREATED, 0),
         updated=outcomes.get(RowOutcome.UPDATED, 0),
+        replaced=outcomes.get(RowOutcome.REPLACED, 0),
         skipped=sum(skipped.values()),
         skipped_by_reason=skipped,
         rejected=len(parsed.rejections),
@@ -214,7 +219,9 @@ def import_contacts(
         logging.INFO,
         "contacts imported",
         tenant=cnpj.value,
-        **report.model_dump(include={"format", "received", "created", "updated", "skipped"}),
+        **report.model_dump(
+            include={"format", "received", "created", "updated", "replaced", "skipped"}
+        ),
         rejected=report.rejected,
         duration_ms=report.duration_ms,
     )

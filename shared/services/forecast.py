@@ -133,15 +133,17 @@ def forecast_campaign(
     days: int,
     now: datetime,
 ) -> CampaignForecast:
-    """One campaign's part of :func:`forecast_tenant` (all zeros when nothing waits)."""
-    if campaign_id not in BUILT_IN_KINDS and ports.campaigns.get(cnpj, campaign_id) is None:
+    """One campaign's part of :func:`forecast_tenant` (all zeros when nothing waits: a draft,
+    a paused or finished campaign, a built-in kind between its runs)."""
+    campaign = ports.campaigns.get(cnpj, campaign_id)
+    if campaign_id not in BUILT_IN_KINDS and campaign is None:
         raise NotFoundError(f"campaign {campaign_id} not found")
     for forecast in forecast_tenant(ports, outlook, cnpj, days=days, now=now):
         if forecast.campaign_id == campaign_id:
             return forecast
     tenant = ports.tenants.get(cnpj)
     assert tenant is not None  # forecast_tenant found it
-    empty = _Campaign(campaign_id, _delivery(tenant, campaign_id, None), [], [], None, None)
+    empty = _Campaign(campaign_id, _delivery(tenant, campaign_id, campaign), [], [], None, None)
     return _forecast(tenant, empty, [], days=days, now=now, complete=True)
 
 

@@ -7,7 +7,8 @@
 --   customer_id  clientes.id when a customer is part of the row, else contacts.contact_id
 --   phone        E.164 when the number is a valid Brazilian mobile, else the raw text as stored
 --                (the processor still reports why it cannot be used)
---   name, email  the customer record first (the system of record), the contact's to fill gaps
+--   name, email  the imported contact's first (what the business set there, an import's update
+--                must show), the customer record's to fill gaps
 --   signed_up_at clientes.dataCadastro, else the contact's created_at
 --   birth_date   the UTC calendar date of dataNascimento, as the BIRTHDAY campaign reads it
 --   last_purchase, visit_count, total_spent  COMPLETED sales only (0 and NULL without any)
@@ -19,12 +20,23 @@ WITH raw_phones AS (
   UNION DISTINCT
   SELECT phone AS raw FROM `{campaign_dataset}.contacts` WHERE phone IS NOT NULL
 ),
+typed_phones AS (
+  -- The 0xx long-distance placeholder becomes its 0; then only ASCII digits and the
+  -- punctuation people type between them may remain: a letter anywhere (a typo) or another
+  -- script's digits make the number unusable, never keypad digits of a stranger's number.
+  SELECT
+    raw,
+    REGEXP_REPLACE(REGEXP_REPLACE(raw, r'^\s+|\s+$', ''), r'^([\s(]*0)[xX]{2}', r'\1') AS typed
+  FROM raw_phones
+),
 phone_digits AS (
   SELECT
     raw,
-    REGEXP_REPLACE(raw, r'[^0-9]', '') AS digits,
+    IF(
+      REGEXP_CONTAINS(typed, r'^[0-9+()./ \t\x{00a0}-]+$'), REGEXP_REPLACE(typed, r'[^0-9]', ''), ''
+    ) AS digits,
     REGEXP_CONTAINS(raw, r'^\s*\+') AS international
-  FROM raw_phones
+  FROM typed_phones
 ),
 phone_national AS (
   SELECT
@@ -92,9 +104,9 @@ SELECT
   COALESCE(c.id, k.contact_id) AS customer_id,
   k.contact_id,
   NULLIF(c.cpf, '') AS cpf,
-  COALESCE(NULLIF(TRIM(c.nome), ''), NULLIF(TRIM(k.name), '')) AS name,
+  COALESCE(NULLIF(TRIM(k.name), ''), NULLIF(TRIM(c.nome), '')) AS name,
   COALESCE(c.e164, k.e164, NULLIF(TRIM(c.telefone), ''), NULLIF(TRIM(k.phone), '')) AS phone,
-  COALESCE(NULLIF(TRIM(c.email), ''), NULLIF(TRIM(k.email), '')) AS email,
+  COALESCE(NULLIF(TRIM(k.email), ''), NULLIF(TRIM(c.email), '')) AS email,
   NULLIF(TRIM(k.timezone), '') AS timezone,
   IFNULL(k.groups, ARRAY<STRING>[]) AS groups,
   IFNULL(k.tags, ARRAY<STRING>[]) AS tags,

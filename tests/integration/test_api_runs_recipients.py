@@ -250,13 +250,15 @@ def figures(deps: Container, new_cnpj: Cnpj) -> tuple[Cnpj, date]:
     history = _History()
     # Campaign A: a1 sent and delivered yesterday; a2 five days ago; a3 sent today, never
     # delivered; a4 planned today and waiting; a5 planned three days ago, still waiting; a6
-    # failed today; a7 sent 40 days ago (out of every range).
+    # failed today; a8 expired today (no slot before its send-by); a7 sent 40 days ago (out of
+    # every range).
     history.journey(CAMPAIGN, "a1", "c1", at(1, 10), "SENT", "DELIVERED")
     history.journey(CAMPAIGN, "a2", "c2", at(5, 10), "SENT", "DELIVERED")
     history.journey(CAMPAIGN, "a3", "c3", at(0, 0, 5), "SENT")
     history.journey(CAMPAIGN, "a4", "c4", at(0, 0, 1))
     history.journey(CAMPAIGN, "a5", "c5", at(3, 9))
     history.journey(CAMPAIGN, "a6", "c6", at(0, 0, 1), "FAILED")
+    history.journey(CAMPAIGN, "a8", "c8", at(0, 0, 1), "EXPIRED")
     history.journey(CAMPAIGN, "a7", "c7", at(40, 10), "SENT", "DELIVERED", "READ")
     # BIRTHDAY: b1 to c1 sent, delivered and read today: the latest message before c1's sale.
     history.journey("BIRTHDAY", "b1", "c1", at(0, 0, 2), "SENT", "DELIVERED", "READ")
@@ -319,7 +321,7 @@ def test_progress_counts_recipients_and_sent_per_campaign(
     assert answer.status_code == 200, answer.text
     # A: seven targets, of which a1, a2, a3 and a7 were sent.
     assert answer.json()["items"] == [
-        {"campaign_id": CAMPAIGN, "recipients": 7, "sent": 4},
+        {"campaign_id": CAMPAIGN, "recipients": 8, "sent": 4},
         {"campaign_id": "BIRTHDAY", "recipients": 1, "sent": 1},
         {"campaign_id": "WELCOME", "recipients": 0, "sent": 0},
     ]
@@ -346,14 +348,22 @@ def test_the_dashboard_has_todays_messages_and_the_alerts(
     assert answer.status_code == 200, answer.text
     board = answer.json()
     assert board["local_date"] == today.isoformat()
-    # a3 and b1 sent today, b1 delivered and read; a6 failed; a4 and a5 wait.
-    assert board["messages"] == {"sent": 2, "delivered": 1, "read": 1, "failed": 1, "waiting": 2}
+    # a3 and b1 sent today, b1 delivered and read; a6 failed; a8 expired; a4 and a5 wait.
+    assert board["messages"] == {
+        "sent": 2,
+        "delivered": 1,
+        "read": 1,
+        "failed": 1,
+        "expired": 1,
+        "waiting": 2,
+    }
     shown = {c["campaign_id"]: c for c in board["campaigns"]}
     assert shown["BIRTHDAY"]["messages"] == {
         "sent": 1,
         "delivered": 1,
         "read": 1,
         "failed": 0,
+        "expired": 0,
         "waiting": 0,
     }
     assert shown["BIRTHDAY"]["status"] == "paused" and shown["BIRTHDAY"]["next_run_at"] is None

@@ -256,5 +256,8 @@ def test_without_bigquery_the_pages_still_show_and_each_part_says_it_could_not_l
             assert part.status_code == 200, (address, part.text)
             if "/destinatarios" in address:  # Firestore's targets: whole without BigQuery
                 assert 'class="recipient"' in part.text, address
+            elif "/previsao" in address:  # a built-in's forecast reads Firestore alone
+                assert "Previsão de envio" in part.text, address
+                assert "data-failed" not in part.text, address
             else:
                 assert "Não foi possível carregar agora." in part.text, address

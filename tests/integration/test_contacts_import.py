@@ -343,7 +343,8 @@ def test_replace_replaces_but_keeps_opt_out_and_created_at(
     seed(deps, tenant, ports)
     options = ImportOptions(merge_strategy="replace")
     report = import_file(tenant, csv_bytes(INCOMING), "c.csv", options, ports, now=T2)
-    assert counts(report) == (1, 1, 0, 0)
+    assert counts(report) == (1, 0, 0, 0)
+    assert report.replaced == 1  # counted apart from updated: the replace strategy's
     row = table(deps, tenant)["+5511987654321"]
     assert row == {
         "contact_id": contact_id_for("+5511987654321"),

@@ -18,6 +18,7 @@ from shared.services.forecast import forecast_campaign
 from shared.services.tenants import register_tenant
 from tests.integration import api_fixtures, test_send_by_priority
 from tests.integration.api_fixtures import ApiClient
+from tests.integration.campaign_payloads import SIMPLE, approved
 from tests.integration.test_send_by_priority import DAY_CAP, SAO_PAULO, Scenario
 
 api_url = api_fixtures.api_url
@@ -96,4 +97,9 @@ def test_the_api_serves_a_campaigns_forecast(
     assert [day["messages"] for day in body["days"]] == [0, 0]
     assert (body["will_expire"], body["planned"], body["last_send_at"]) == (0, 0, None)
     assert reader.get("/api/v1/campaigns/SEG_0000000000000000/forecast").status_code == 404
+    draft = api_as(new_cnpj, Role.EDITOR).post("/api/v1/campaigns", json=approved(SIMPLE))
+    assert draft.status_code == 201, draft.text
+    answer = reader.get(f"/api/v1/campaigns/{draft.json()['id']}/forecast")
+    assert answer.status_code == 200, answer.text  # a draft: nothing waits yet
+    assert answer.json()["planned"] == answer.json()["to_plan"] == 0
     assert reader.get("/api/v1/campaigns/WELCOME/forecast?days=0").status_code == 422

@@ -115,7 +115,7 @@ class History:
         queued = sent - timedelta(minutes=1)
         self.change(target, user, period, "QUEUED", queued, data=data, voucher=voucher)
         for offset, status in enumerate(statuses):
-            sent_yet = status not in ("QUEUED", "SENDING", "SKIPPED")
+            sent_yet = status not in ("QUEUED", "SENDING", "SKIPPED", "EXPIRED")
             self.change(
                 target,
                 user,
@@ -267,6 +267,8 @@ def weekly(deps: Container, new_cnpj: Cnpj) -> Cnpj:
     h.journey("A2", "c1", P2, SEND_2, "SENT", "DELIVERED")
     # B2: c2 again, sent, no receipt yet.
     h.journey("B2", "c2", P2, SEND_2, "SENT")
+    # C2: c3 again, never sent: its send-by passed first (a recipient only, counted expired).
+    h.journey("C2", "c3", P2, SEND_2, "EXPIRED")
     # Another campaign messaged c1 too; its rows and its click are not ours.
     other = History("BIRTHDAY")
     other.journey("X1", "c1", "2026", SEND_1, "SENT", "DELIVERED", "READ", wamid="wamid.X1")
@@ -319,9 +321,10 @@ def test_totals_rates_money_and_funnel(deps: Container, weekly: Cnpj) -> None:
     result = analytics(deps, weekly, attribution_window_days=7, cost_per_message=0.35)
 
     m = result.metrics
-    # recipients A1 B1 C1 D1 E1 F1 G1 A2 B2; sent: all but D1; delivered A1 B1 E1 F1 G1 A2;
-    # read A1 E1 F1; clicked A1 F1; converted A1 E1 A2.
-    assert counts(m) == (9, 8, 6, 3, 2, 3)
+    # recipients A1 B1 C1 D1 E1 F1 G1 A2 B2 C2; sent: all but D1 and C2; delivered A1 B1 E1
+    # F1 G1 A2; read A1 E1 F1; clicked A1 F1; converted A1 E1 A2; expired C2.
+    assert counts(m) == (10, 8, 6, 3, 2, 3)
+    assert m.messages_expired == 1
     assert (m.delivery_rate, m.open_rate, m.click_through_rate, m.conversion_rate) == (
         75.0,  # 6 / 8
         50.0,  # 3 / 6
@@ -361,7 +364,8 @@ def test_occurrences_of_a_recurrent_campaign(deps: Container, weekly: Cnpj) -> N
     assert first.revenue.attributed_revenue == 95.0
     assert first.revenue.message_cost == 1.75
     assert first.revenue.roi == 5328.57  # (95 - 1.75) / 1.75 x 100
-    assert counts(second.metrics) == (2, 2, 1, 0, 0, 1)
+    assert counts(second.metrics) == (3, 2, 1, 0, 0, 1)
+    assert (first.metrics.messages_expired, second.metrics.messages_expired) == (0, 1)
     assert second.metrics.delivery_rate == 50.0 and second.metrics.conversion_rate == 100.0
     assert second.revenue.attributed_revenue == 30.0
     assert second.conversion_funnel.converted == 1
@@ -369,7 +373,7 @@ def test_occurrences_of_a_recurrent_campaign(deps: Container, weekly: Cnpj) -> N
     only_second = analytics(deps, weekly, period=P2)
 
     assert only_second.period == P2
-    assert counts(only_second.metrics) == (2, 2, 1, 0, 0, 1)
+    assert counts(only_second.metrics) == (3, 2, 1, 0, 0, 1)
     assert only_second.revenue.attributed_revenue == 30.0
     assert [o.period for o in only_second.occurrences] == [P2]
     assert all(h.reads == h.clicks == 0 for h in only_second.engagement_by_hour)

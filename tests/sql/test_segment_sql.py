@@ -288,7 +288,8 @@ def test_customers_and_contacts_match_by_normalised_phone(audience: Audience) ->
     assert set(rows) == EVERYONE
     ana = rows["ana"]
     assert ana["contact_id"] == "k-ana"
-    assert ana["name"] == "Ana Souza"  # the customer record first
+    assert ana["name"] == "Ana S"  # the contact's own, what the business set there
+    assert rows["gabi"]["name"] == "Gabriela Souza"  # no contact: the customer record
     assert ana["phone"] == "+5511987654321"  # legacy mobile, ninth digit added
     assert ana["timezone"] == "America/Manaus"
     assert ana["tags"] == ["vip"]
@@ -397,10 +398,10 @@ TAG_CASES = [
 
 OPERATOR_CASES = [
     # text: case-insensitive; not_* also select members without a value
-    ("name", "equals", "ana souza", {"ana"}),
-    ("name", "not_equals", "Ana Souza", EVERYONE - {"ana"}),
-    ("name", "contains", "SOUZA", {"ana", "gabi"}),
-    ("name", "not_contains", "souza", EVERYONE - {"ana", "gabi"}),
+    ("name", "equals", "ana s", {"ana"}),  # the contact's name over the customer record's
+    ("name", "not_equals", "Ana S", EVERYONE - {"ana"}),
+    ("name", "contains", "SOUZA", {"gabi"}),
+    ("name", "not_contains", "souza", EVERYONE - {"gabi"}),
     ("name", "starts_with", "iv", {"ivo"}),
     ("name", "in", ["bruno lima", "DAVI"], {"bruno", "k-davi"}),
     ("name", "not_in", ["bruno lima", "DAVI"], EVERYONE - {"bruno", "k-davi"}),
@@ -412,6 +413,7 @@ OPERATOR_CASES = [
     ("phone", "in", ["11 98888-7777", "+5521977776666"], {"bruno", "carla"}),
     ("phone", "starts_with", "+5521", {"carla"}),
     ("phone", "is_not_set", None, {"k-hugo"}),
+    ("phone_number", "equals", "(11) 8765-4321", {"ana"}),  # the seed's name for phone
     ("cpf", "equals", "cpf-bruno", {"bruno"}),
     ("timezone", "equals", "america/manaus", {"ana"}),
     # numbers
@@ -480,6 +482,15 @@ OPERATOR_CASES = [
     ("custom_fields.pontos", "not_in", [80], EVERYONE - {"k-davi"}),
     ("custom_fields.aniversario_loja", "greater_than", "2021-01-01", {"k-davi"}),
     ("custom_fields.aniversario_loja", "less_or_equal", "2020-05-01", {"ana"}),
+    # labels: the contact's own tags and groups, case-insensitive
+    ("tags", "contains", "VIP", {"ana", "k-davi"}),
+    ("tags", "not_contains", "vip", EVERYONE - {"ana", "k-davi"}),
+    ("tags", "is_set", None, {"ana", "carla", "k-davi"}),
+    ("tags", "is_not_set", None, EVERYONE - {"ana", "carla", "k-davi"}),
+    ("groups", "contains", "Zona-Sul", {"carla"}),
+    ("groups", "not_contains", "centro", EVERYONE - {"ana", "k-davi"}),
+    ("groups", "is_set", None, {"ana", "carla", "k-davi"}),
+    ("tags", "contains", INJECTION, set()),
     # values that look like SQL are just values
     ("name", "equals", "' OR ''='", set()),
     ("custom_fields.bairro", "in", [INJECTION, "centro"], {"ana"}),
@@ -638,6 +649,10 @@ EDGE_PHONES = [
     "999999",
     "0000-0000",
     "sem telefone",
+    "(61) 9abc-1234",  # a letter typed for a digit: never keypad digits
+    "11 9876S-4321",
+    "0xx11 98765-4321",  # the long-distance placeholder is the one letter pair allowed
+    "１１ ９８７６５-４３２１",  # another script's digits
     "11 9",
     "abc",
     "",

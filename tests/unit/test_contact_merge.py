@@ -96,7 +96,7 @@ def test_update_merges_fields_tags_groups_and_custom_fields() -> None:
 
 def test_replace_replaces_but_keeps_flags_and_dates() -> None:
     outcome, contact = merge_row(stored(), ROW, MergeStrategy.REPLACE, OPTIONS, LATER)
-    assert outcome is RowOutcome.UPDATED
+    assert outcome is RowOutcome.REPLACED
     assert contact == stored(
         name="Ana Souza",
         email=None,
@@ -124,7 +124,7 @@ def test_update_with_less_information_is_unchanged() -> None:
         None,
     )
     outcome, contact = merge_row(stored(), bare, MergeStrategy.REPLACE, ImportOptions(), LATER)
-    assert outcome is RowOutcome.UPDATED
+    assert outcome is RowOutcome.REPLACED
     assert contact is not None
     assert (contact.name, contact.tags, contact.custom_fields) == (None, (), ())
 
@@ -135,13 +135,12 @@ def test_plan_counts_each_outcome() -> None:
     for strategy, expected in [
         (MergeStrategy.SKIP, {RowOutcome.CREATED: 1, RowOutcome.EXISTS: 1}),
         (MergeStrategy.UPDATE, {RowOutcome.CREATED: 1, RowOutcome.UPDATED: 1}),
+        (MergeStrategy.REPLACE, {RowOutcome.CREATED: 1, RowOutcome.REPLACED: 1}),
     ]:
         options = ImportOptions(merge_strategy=strategy)
         plan = plan_import(rows, existing, options, LATER)
         assert dict(plan.outcomes) == expected
-        assert len(plan.writes) == sum(
-            n for o, n in expected.items() if o in (RowOutcome.CREATED, RowOutcome.UPDATED)
-        )
+        assert len(plan.writes) == sum(n for o, n in expected.items() if o is not RowOutcome.EXISTS)
 
 
 def test_retagged_is_sorted_distinct() -> None:

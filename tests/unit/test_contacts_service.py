@@ -113,6 +113,7 @@ def test_import_report_and_idempotent_second_import(ports: ContactPorts) -> None
         "received": 3,
         "created": 2,
         "updated": 0,
+        "replaced": 0,
         "skipped": 0,
         "skipped_by_reason": {"unchanged": 0, "exists": 0},
         "rejected": 1,

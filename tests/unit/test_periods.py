@@ -66,15 +66,15 @@ def test_fixed_periods_have_no_rolling_since() -> None:
 @pytest.mark.parametrize(
     ("today", "tz", "months", "rolling_since", "history_since"),
     [
-        (date(2026, 11, 23), SAO_PAULO, 3, "2026-08-24", utc(2026, 8, 24, 3)),
-        (date(2026, 11, 20), SAO_PAULO, 3, "2026-08-21", utc(2026, 8, 21, 3)),
-        (date(2026, 11, 23), SAO_PAULO, 1, "2026-10-24", utc(2026, 10, 24, 3)),
-        (date(2026, 1, 10), SAO_PAULO, 12, "2025-01-11", utc(2025, 1, 11, 3)),
-        # 31 May - 3 months clamps to 28 Feb; the window starts the day after.
-        (date(2026, 5, 31), SAO_PAULO, 3, "2026-03-01", utc(2026, 3, 1, 3)),
-        (date(2026, 3, 31), SAO_PAULO, 1, "2026-03-01", utc(2026, 3, 1, 3)),
-        (date(2026, 11, 23), MANAUS, 3, "2026-08-24", utc(2026, 8, 24, 4)),
-        (date(2026, 11, 23), TOKYO, 3, "2026-08-24", utc(2026, 8, 23, 15)),
+        (date(2026, 11, 23), SAO_PAULO, 3, "2026-08-23", utc(2026, 8, 23, 3)),
+        (date(2026, 11, 20), SAO_PAULO, 3, "2026-08-20", utc(2026, 8, 20, 3)),
+        (date(2026, 11, 23), SAO_PAULO, 1, "2026-10-23", utc(2026, 10, 23, 3)),
+        (date(2026, 1, 10), SAO_PAULO, 12, "2025-01-10", utc(2025, 1, 10, 3)),
+        # 31 May - 3 months clamps to 28 Feb, where the window starts (inclusive).
+        (date(2026, 5, 31), SAO_PAULO, 3, "2026-02-28", utc(2026, 2, 28, 3)),
+        (date(2026, 3, 31), SAO_PAULO, 1, "2026-02-28", utc(2026, 2, 28, 3)),
+        (date(2026, 11, 23), MANAUS, 3, "2026-08-23", utc(2026, 8, 23, 4)),
+        (date(2026, 11, 23), TOKYO, 3, "2026-08-23", utc(2026, 8, 22, 15)),
     ],
 )
 def test_rolling_months(
@@ -86,16 +86,17 @@ def test_rolling_months(
     assert period.history_since == history_since
 
 
-def test_rolling_window_blocks_exactly_the_last_three_months() -> None:
-    # Reached on 23 Aug, a customer may be reached again from 23 Nov on (period keys compare
-    # as ISO dates, i.e. as strings).
+def test_rolling_window_is_inclusive_at_both_ends() -> None:
+    # Reached on 23 Aug, a customer is still blocked on 23 Nov (the window [23 Aug, 23 Nov]
+    # holds that message, as it holds a visit of 23 Aug) and may be reached again from 24 Nov
+    # on (period keys compare as ISO dates, i.e. as strings).
     reached = "2026-08-23"
-    on_22_nov = rolling_months(date(2026, 11, 22), SAO_PAULO, 3).rolling_since
     on_23_nov = rolling_months(date(2026, 11, 23), SAO_PAULO, 3).rolling_since
-    assert on_22_nov is not None
+    on_24_nov = rolling_months(date(2026, 11, 24), SAO_PAULO, 3).rolling_since
     assert on_23_nov is not None
-    assert reached >= on_22_nov
-    assert not reached >= on_23_nov
+    assert on_24_nov is not None
+    assert reached >= on_23_nov
+    assert not reached >= on_24_nov
 
 
 def test_period_is_immutable() -> None:

@@ -215,8 +215,8 @@ def test_loyalty() -> None:
     processor = LoyaltyProcessor(None, None)  # type: ignore[arg-type]
     settings = processor.settings(None)
     assert processor.period(ctx, settings) == Period(
-        "2026-11-20", utc(2026, 8, 21, 3), rolling_since="2026-08-21"
-    )
+        "2026-11-20", utc(2026, 8, 20, 3), rolling_since="2026-08-20"
+    )  # the same window as the visits': both ends inclusive
     assert processor.parameters(ctx, settings) == {
         "window_start": utc(2026, 8, 20, 3),
         "min_visits": 10,
@@ -229,7 +229,7 @@ def test_loyalty_overrides() -> None:
     settings = processor.settings(record("LOYALTY", window_months=6, min_visits=4))
     assert isinstance(settings, LoyaltySettings)
     assert processor.period(ctx, settings) == Period(
-        "2026-11-20", utc(2026, 5, 21, 3), rolling_since="2026-05-21"
+        "2026-11-20", utc(2026, 5, 20, 3), rolling_since="2026-05-20"
     )
     assert processor.parameters(ctx, settings) == {
         "window_start": utc(2026, 5, 20, 3),
@@ -243,7 +243,7 @@ def test_loyalty_window_clamps_to_month_end() -> None:
     settings = processor.settings(None)
     # 31 May - 3 months = 28 Feb.
     assert processor.parameters(ctx, settings)["window_start"] == utc(2026, 2, 28, 3)
-    assert processor.period(ctx, settings).rolling_since == "2026-03-01"
+    assert processor.period(ctx, settings).rolling_since == "2026-02-28"
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,12 @@ def test_instants_keep_their_offset() -> None:
             "greater_than needs a number or date for custom_fields.pontos, got 'abc'",
         ),
         (
+            one_filter("tags", "equals", "vip"),
+            "segmentation.custom_filters[0].operator",
+            "equals is not available for tags (a labels field); use one of contains,"
+            " not_contains, is_set, is_not_set",
+        ),
+        (
             one_filter("nome", "equals", "x"),
             "segmentation.custom_filters[0].field",
             "unknown field 'nome'",
