@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.campaign import Campaign
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -87,6 +88,11 @@ class DeliveryOutlook(Protocol):
 
     def pacing(self, cnpj: Cnpj, shards: int) -> dict[int, ShardState]:
         """The tenant's pacing shard states now (a shard with none is left out)."""
+        ...
+
+    def campaign_pacing(self, cnpj: Cnpj, campaign_id: str, shards: int) -> dict[int, ShardState]:
+        """A campaign's own pacing shard states now, as :meth:`pacing` (a campaign that sets
+        a pace of its own counts its hours and days there)."""
         ...
 
 
@@ -333,7 +339,7 @@ class DeliveryStore(Protocol):
     def queue(
         self,
         ref: TargetRef,
-        planner: Planner,
+        planner: Planner | CampaignPlanner,
         earliest: datetime,
         allowed: frozenset[Status],
         now: datetime,

@@ -20,6 +20,7 @@ from shared.adapters.errors import translated
 from shared.adapters.firestore_consent import FirestoreConsentLedger
 from shared.adapters.firestore_schema import OVERDUE_CLOCK, TTL_FIELD
 from shared.adapters.firestore_transactions import HOT_DOCUMENT_ATTEMPTS, run_transaction
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
 from shared.domain.consent import ConsentEvent, blocks_sending
 from shared.domain.delivery import TargetRecord, TargetRef
@@ -82,7 +83,7 @@ class FirestoreDeliveryStore:
     def queue(
         self,
         ref: TargetRef,
-        planner: Planner,
+        planner: Planner | CampaignPlanner,
         earliest: datetime,
         allowed: frozenset[Status],
         now: datetime,
@@ -95,6 +96,10 @@ class FirestoreDeliveryStore:
                 return Queued(record)
             if generation is not None and record.task_generation != generation:
                 return Queued(record)
+            if isinstance(planner, CampaignPlanner):
+                return self._queue_at_campaign_pace(
+                    transaction, target, record, planner, max(earliest, now), now
+                )
             shard = planner.throttle.shard_of(ref.path)
             shard_doc = self._shard(ref.cnpj, shard)
             state = (shard_doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
@@ -122,6 +127,45 @@ class FirestoreDeliveryStore:
             return Queued(target.write(transaction, fields), displaced)
 
         return self._transact(ref, body)
+
+    def _queue_at_campaign_pace(
+        self,
+        transaction: firestore.Transaction,
+        target: _Target,
+        record: TargetRecord,
+        planner: CampaignPlanner,
+        start: datetime,
+        now: datetime,
+    ) -> Queued:
+        """Plan on the campaign's shard and the tenant shard owning the slot (and those the
+        send's hour and day are counted in, when not the slot's), in one transaction: every
+        document is read before any is written. Such a target never
+        takes a slot from another campaign's (see ``yielding_to``): no slot before its send-by
+        leaves it EXPIRED."""
+        ref = record.ref
+        campaign_shard = planner.shard_of(ref.path)
+        campaign_doc = self._campaign_shard(ref, campaign_shard)
+        state = _slots(campaign_doc, transaction)
+
+        def tenant_state(shard: int) -> ShardState:
+            return _slots(self._shard(ref.cnpj, shard), transaction)
+
+        try:
+            slot = planner.plan(start, campaign_shard, state, tenant_state, before=record.send_by)
+        except SendByMissed:
+            change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
+            return Queued(target.write(transaction, _change_fields(record, change, now)))
+        transaction.set(campaign_doc, {"slots": slot.campaign_state, "updatedAt": now})
+        for shard, slots in slot.tenant_states.items():
+            transaction.set(self._shard(ref.cnpj, shard), {"slots": slots, "updatedAt": now})
+        fields = {
+            **_stamp(record, Status.QUEUED, now),
+            "plannedAt": slot.send_at,
+            "shard": slot.tenant_shard,
+            "campaignShard": campaign_shard,
+            "taskGeneration": record.task_generation + 1,
+        }
+        return Queued(target.write(transaction, fields))
 
     def _take_yielded_slot(
         self,
@@ -343,6 +387,11 @@ class FirestoreDeliveryStore:
     def _shard(self, cnpj: Cnpj, shard: int) -> firestore.DocumentReference:
         return self._client.document("users", cnpj.value, "pacing", f"shard-{shard}")
 
+    def _campaign_shard(self, ref: TargetRef, shard: int) -> firestore.DocumentReference:
+        return self._client.document(
+            "users", ref.cnpj.value, "campaigns", ref.campaign_id, "pacing", f"shard-{shard}"
+        )
+
     def _opted_out(
         self, transaction: firestore.Transaction, cnpj: Cnpj, keys: tuple[str | None, ...]
     ) -> bool:
@@ -358,6 +407,12 @@ class FirestoreDeliveryStore:
 
     def _recent(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
         return self._client.document("users", cnpj.value, "recentSends", phone)
+
+
+def _slots(doc: firestore.DocumentReference, transaction: firestore.Transaction) -> ShardState:
+    """A pacing document's state as read in the transaction (empty when it does not exist)."""
+    slots: ShardState = (doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
+    return slots
 
 
 def _record(ref: TargetRef, snapshot: Any) -> TargetRecord | None:

@@ -1,8 +1,9 @@
 """Firestore as the DeliveryOutlook: what a forecast reads, and nothing it could change.
 
 A campaign's targets still waiting (``status in [PENDING, QUEUED]``, served by Firestore's
-automatic single-field index) and the tenant's pacing shard documents, read outside any
-transaction: a forecast is a picture of now, and must never hold the locks planning needs.
+automatic single-field index), the tenant's pacing shard documents and a campaign's own (when
+it sets a pace of its own), read outside any transaction: a forecast is a picture of now, and
+must never hold the locks planning needs.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ class FirestoreDeliveryOutlook:
         ]
 
     def pacing(self, cnpj: Cnpj, shards: int) -> dict[int, ShardState]:
-        refs = [
-            self._client.document("users", cnpj.value, "pacing", f"shard-{shard}")
-            for shard in range(shards)
-        ]
+        return self._states(["users", cnpj.value, "pacing"], shards)
+
+    def campaign_pacing(self, cnpj: Cnpj, campaign_id: str, shards: int) -> dict[int, ShardState]:
+        return self._states(["users", cnpj.value, "campaigns", campaign_id, "pacing"], shards)
+
+    def _states(self, collection: list[str], shards: int) -> dict[int, ShardState]:
+        refs = [self._client.document(*collection, f"shard-{shard}") for shard in range(shards)]
         with translated("Firestore"):
             snapshots = list(self._client.get_all(refs))
         states: dict[int, ShardState] = {}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.domain.campaign_ids import SEGMENT
 from shared.domain.errors import NotFoundError
-from shared.domain.pacing import SendWindow, Throttle
+from shared.domain.pacing import SendWindow
 from shared.domain.send_by import Priority
 from shared.domain.vouchers import VoucherConfig
 
@@ -37,7 +37,8 @@ class TemplateRef(BaseModel):
 
 
 class CampaignThrottle(BaseModel):
-    """A campaign's own pace (PyTake's throttle_config); the tenant's throttle still caps it."""
+    """A campaign's own pace (PyTake's throttle_config); the tenant's throttle still caps it
+    (:mod:`shared.domain.campaign_pace` plans it, exactly)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -45,27 +46,6 @@ class CampaignThrottle(BaseModel):
     messages_per_hour: int = Field(default=252_000, ge=1)
     messages_per_day: int = Field(default=1_000_000, ge=1)
     delay_between_messages_seconds: float = Field(default=0.0, ge=0, le=3600)
-
-    def within(self, tenant: Throttle) -> Throttle:
-        """The tenant's throttle, slowed to the campaign's. Never below the tenant's shard
-        count: the pacing shards are shared by the tenant's campaigns, and a different count
-        would split the tenant's minute, hour and day between them differently."""
-        floor = tenant.effective_shards
-        return tenant.model_copy(
-            update={
-                "messages_per_minute": max(
-                    floor, min(tenant.messages_per_minute, self.messages_per_minute)
-                ),
-                "messages_per_hour": max(
-                    floor, min(tenant.messages_per_hour, self.messages_per_hour)
-                ),
-                "messages_per_day": max(floor, min(tenant.messages_per_day, self.messages_per_day)),
-                "delay_between_messages_seconds": min(
-                    max(tenant.delay_between_messages_seconds, self.delay_between_messages_seconds),
-                    max(tenant.delay_between_messages_seconds, 60 / floor),
-                ),
-            }
-        )
 
 
 class CampaignSettings(BaseModel):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.pacing import Planner, PlanningError, SendByMissed, ShardState
 
 
@@ -29,27 +30,51 @@ class Unplanned:
     earliest: datetime
     send_by: datetime | None
     priority: int
-    planner: Planner
+    planner: Planner | CampaignPlanner
 
 
 def simulate(
-    messages: Sequence[Unplanned], states: Mapping[int, ShardState]
+    messages: Sequence[Unplanned],
+    states: Mapping[int, ShardState],
+    campaign_states: Mapping[str, Mapping[int, ShardState]] | None = None,
 ) -> list[tuple[Unplanned, datetime | None]]:
-    """Plan ``messages`` on copies of ``states`` (pacing shard -> its state): each message
-    with its send time, or None when no slot comes before its send-by (it would expire)."""
+    """Plan ``messages`` on copies of ``states`` (pacing shard -> its state) and of
+    ``campaign_states`` (campaign id -> its own pacing shards, for campaigns with a pace of
+    their own): each message with its send time, or None when no slot comes before its
+    send-by (it would expire)."""
     shards = {shard: dict(state) for shard, state in states.items()}
+    campaigns = {
+        campaign_id: {shard: dict(state) for shard, state in own.items()}
+        for campaign_id, own in (campaign_states or {}).items()
+    }
     results: list[tuple[Unplanned, datetime | None]] = []
     for message in sorted(messages, key=lambda m: (m.priority, m.earliest)):
-        shard = message.planner.throttle.shard_of(message.key)
+        planner = message.planner
         try:
-            slot = message.planner.plan(
-                message.earliest, shard, shards.get(shard, {}), before=message.send_by
-            )
+            if isinstance(planner, CampaignPlanner):
+                own = campaigns.setdefault(message.campaign_id, {})
+                shard = planner.shard_of(message.key)
+                paced = planner.plan(
+                    message.earliest,
+                    shard,
+                    own.get(shard, {}),
+                    lambda index: shards.get(index, {}),
+                    before=message.send_by,
+                )
+                own[shard] = paced.campaign_state
+                shards.update(paced.tenant_states)
+                send_at = paced.send_at
+            else:
+                shard = planner.throttle.shard_of(message.key)
+                slot = planner.plan(
+                    message.earliest, shard, shards.get(shard, {}), before=message.send_by
+                )
+                shards[shard] = slot.state
+                send_at = slot.send_at
         except (SendByMissed, PlanningError):
             results.append((message, None))
             continue
-        shards[shard] = slot.state
-        results.append((message, slot.send_at))
+        results.append((message, send_at))
     return results
 
 

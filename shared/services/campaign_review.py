@@ -11,11 +11,13 @@ from the campaign's own pipeline settings and the tenant's throttle.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared.domain.campaign import Campaign, CampaignFields
 from shared.domain.campaign_ids import SEGMENT, new_segment_id
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -108,35 +110,52 @@ def forecast(ports: CampaignPorts, cnpj: Cnpj, fields: CampaignFields, now: date
         estimated_cost=round(recipients * price, 2),
         first_send_at=span[0] if span else None,
         last_send_at=span[1] if span else None,
-        messages_per_minute=planner.throttle.per_minute,
+        messages_per_minute=(
+            max(1, math.floor(planner.rate_per_minute))
+            if isinstance(planner, CampaignPlanner)
+            else planner.throttle.per_minute
+        ),
     )
 
 
-def send_span(planner: Planner, earliest: datetime, count: int) -> tuple[datetime, datetime] | None:
+def send_span(
+    planner: Planner | CampaignPlanner, earliest: datetime, count: int
+) -> tuple[datetime, datetime] | None:
     """When the first and the last of ``count`` messages go, planned one after another.
 
-    One shard owns every slot of the planner's throttle, so planning the messages in order on
-    it gives the slots all shards together would fill. None when there is nothing to send, too
-    much to plan, or no slot within the planner's horizon (absurd settings, a far future).
+    One shard owns every slot of the planner's throttle (and of the campaign's own pace), so
+    planning the messages in order on it gives the slots all shards together would fill. None
+    when there is nothing to send, too much to plan, or no slot within the planner's horizon
+    (absurd settings, a far future).
     """
     if count <= 0 or count > MAX_PLANNED:
         return None
-    planner = dataclasses.replace(
-        planner, throttle=planner.throttle.model_copy(update={"shards": 1})
-    )
+    if isinstance(planner, CampaignPlanner):
+        planner = dataclasses.replace(planner, tenant=_one_shard(planner.tenant))
+    else:
+        planner = _one_shard(planner)
     state: ShardState = {}
+    tenant_states: dict[int, ShardState] = {0: {}}
     moment = earliest
     first: datetime | None = None
     try:
         for _ in range(count):
-            slot = planner.plan(moment, 0, state)
-            first = first or slot.send_at
-            moment = slot.send_at
-            state = _current(slot.state)
+            if isinstance(planner, CampaignPlanner):
+                paced = planner.plan(moment, 0, state, tenant_states.__getitem__)
+                moment, state = paced.send_at, _current(paced.campaign_state)
+                tenant_states[0] = _current(paced.tenant_states[0])
+            else:
+                slot = planner.plan(moment, 0, state)
+                moment, state = slot.send_at, _current(slot.state)
+            first = first or moment
     except (PlanningError, OverflowError, ValueError):  # no slot, or past the year 9999
         return None
     assert first is not None
     return first, moment
+
+
+def _one_shard(planner: Planner) -> Planner:
+    return dataclasses.replace(planner, throttle=planner.throttle.model_copy(update={"shards": 1}))
 
 
 def _current(state: ShardState) -> ShardState:
@@ -153,7 +172,7 @@ def _current(state: ShardState) -> ShardState:
     return {key: state[key] for key in latest.values()}
 
 
-def _planner(tenant: Tenant, campaign: Campaign) -> Planner:
+def _planner(tenant: Tenant, campaign: Campaign) -> Planner | CampaignPlanner:
     """The planner delivery would use for this campaign's targets (tenant's zone)."""
     ref = TargetRef(tenant.id, campaign.id, "forecast")
     record = TargetRecord(ref, Status.PENDING, "", "", "", {})

@@ -19,6 +19,7 @@ from shared.clock import Clock
 from shared.domain.calendar import zone
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_ids import BUILT_IN_KINDS, kind_of
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.campaign_settings import CampaignSettings, TemplateRef, settings_model
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
@@ -167,7 +168,15 @@ class CampaignDelivery:
         variant = str(record.data.get("variant", ""))
         return self.settings.variant_templates.get(variant, self.template)
 
-    def planner(self, record: TargetRecord) -> Planner:
+    def planner(self, record: TargetRecord) -> Planner | CampaignPlanner:
+        """The campaign's own pace on the tenant's slots when it sets one, else the tenant's."""
+        tenant_planner = self.tenant_planner(record)
+        if self.settings.campaign_throttle is None:
+            return tenant_planner
+        return CampaignPlanner(tenant_planner, self.settings.campaign_throttle)
+
+    def tenant_planner(self, record: TargetRecord) -> Planner:
+        """The tenant's pace in the contact's window (the campaign's own pace aside)."""
         tenant_zone = zone(self.tenant.timezone)
         contact_zone = tenant_zone
         if record.timezone and self.settings.timezone_per_contact:
@@ -177,10 +186,9 @@ class CampaignDelivery:
                 logs.log(
                     _log, logging.WARNING, "bad contact time zone ignored", target=record.ref.path
                 )
-        throttle = self.tenant.delivery.throttle
-        if self.settings.campaign_throttle is not None:
-            throttle = self.settings.campaign_throttle.within(throttle)
-        return Planner(throttle, self.settings.send_window, contact_zone, tenant_zone)
+        return Planner(
+            self.tenant.delivery.throttle, self.settings.send_window, contact_zone, tenant_zone
+        )
 
 
 def campaign_delivery(ports: DeliveryPorts, tenant: Tenant, campaign_id: str) -> CampaignDelivery:
@@ -248,8 +256,8 @@ def yielding_to(
     may yield to it.
 
     Only a target that has a send-by takes a slot, and only one whose campaign sets no pace
-    of its own: a slot taken over keeps its place in the tenant's counters, which a campaign's
-    own pace does not share.
+    of its own; a campaign with its own pace never gives one away either: its slots are
+    counted in its own pacing documents too, which a handover would not move.
     """
     if record.send_by is None or delivery.settings.campaign_throttle is not None:
         return None
@@ -265,13 +273,15 @@ def yielding_to(
             other = _delivery_or_none(ports, tenant, campaign_id)
             if campaign_id == record.ref.campaign_id or other is None:
                 continue
+            if other.settings.campaign_throttle is not None:
+                continue  # its slots are in its own pacing documents too: never given away
             rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
             if rank in lower:
                 ranked.append((rank, campaign_id))
         return tuple(campaign_id for _, campaign_id in sorted(ranked, reverse=True))
 
     def planner_for(target: TargetRecord) -> Planner:
-        return campaign_delivery(ports, tenant, target.ref.campaign_id).planner(target)
+        return campaign_delivery(ports, tenant, target.ref.campaign_id).tenant_planner(target)
 
     return Yielding(campaign_ids, planner_for)
 

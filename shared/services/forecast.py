@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_ids import BUILT_IN_KINDS, SEGMENT
+from shared.domain.campaign_pace import CampaignPlanner
 from shared.domain.campaign_settings import settings_model
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
@@ -100,7 +101,19 @@ def forecast_tenant(
     ]
     unplanned = [message for campaign in campaigns for message in campaign.unplanned]
     shards = tenant.delivery.throttle.effective_shards
-    results = simulate(unplanned[:MAX_SIMULATED], outlook.pacing(cnpj, shards))
+    own_paces = {
+        message.campaign_id: message.planner.shards
+        for message in unplanned
+        if isinstance(message.planner, CampaignPlanner)
+    }
+    results = simulate(
+        unplanned[:MAX_SIMULATED],
+        outlook.pacing(cnpj, shards),
+        {
+            campaign_id: outlook.campaign_pacing(cnpj, campaign_id, count)
+            for campaign_id, count in own_paces.items()
+        },
+    )
     complete = len(unplanned) <= MAX_SIMULATED
     forecasts = []
     for campaign in campaigns:

@@ -182,7 +182,7 @@ def test_the_forecast_prices_the_audience_and_paces_it(
 def test_the_forecast_keeps_the_send_window_and_the_daily_cap(
     api_as: Client, sample_tenant: Callable[..., Cnpj]
 ) -> None:
-    """A campaign's pace is never below the tenant's pacing shards (8): 8 a minute, 8 a day."""
+    """A campaign's pace is exactly its own, however low: 1 a minute, 8 a day."""
     cnpj = sample_tenant(customers=20)
     client = api_as(cnpj)
     windowed = _draft(
@@ -192,10 +192,10 @@ def test_the_forecast_keeps_the_send_window_and_the_daily_cap(
     )
     figures = client.post("/api/v1/segments/forecast", json=windowed).json()
     recipients = figures["estimated_recipients"]
-    assert figures["messages_per_minute"] == 8 and recipients > 9
+    assert figures["messages_per_minute"] == 1 and recipients > 2
     last = datetime.fromisoformat(figures["last_send_at"]).astimezone(ZONE)
-    next_opening = _tomorrow_at(9, 0) + timedelta(days=1)  # 8 slots at 17:59, then 09:00
-    assert last == next_opening + timedelta(seconds=7.5) * (recipients - 9)
+    next_opening = _tomorrow_at(9, 0) + timedelta(days=1)  # 1 slot at 17:59, then 09:00
+    assert last == next_opening + timedelta(minutes=1) * (recipients - 2)
     capped = _draft(
         scheduled_at=_tomorrow_at(10, 0).isoformat(),
         throttle_config={"messages_per_day": 8, "respect_business_hours": False},

@@ -26,7 +26,7 @@ from shared.domain.campaign_settings import (
     settings_model,
 )
 from shared.domain.errors import ConflictError, FieldError
-from shared.domain.pacing import SendWindow, Throttle
+from shared.domain.pacing import SendWindow
 from shared.domain.periods import Period
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import Tenant
@@ -192,24 +192,6 @@ def test_campaign_ids() -> None:
     assert is_campaign_id("BIRTHDAY") and kind_of("BIRTHDAY") == "BIRTHDAY"
     for bad in ("SEG_short", "seg_0123456789ABCDEF", "USERS", "../x", ""):
         assert not is_campaign_id(bad)
-
-
-@pytest.mark.parametrize(
-    "campaign_pace",
-    [
-        {"messages_per_minute": 5},
-        {"messages_per_minute": 1, "messages_per_hour": 1, "messages_per_day": 1},
-        {"delay_between_messages_seconds": 3600},
-    ],
-)
-def test_a_campaign_pace_keeps_the_tenant_s_shards(campaign_pace: dict[str, Any]) -> None:
-    """The shards are shared by the tenant's campaigns: a campaign's slower pace must not
-    change how many there are, or the tenant's daily cap would be split differently."""
-    tenant = Throttle()
-    slowed = CampaignThrottle(**campaign_pace).within(tenant)
-    assert slowed.effective_shards == tenant.effective_shards
-    assert slowed.per_minute <= tenant.per_minute
-    assert slowed.messages_per_day <= tenant.messages_per_day
 
 
 def test_start_needs_a_value_for_every_variable() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from shared.domain.campaign_pace import CampaignPlanner
+from shared.domain.campaign_settings import CampaignThrottle
 from shared.domain.forecast import Unplanned, per_local_day, simulate
-from shared.domain.pacing import Planner, SendWindow, Throttle
+from shared.domain.pacing import Planner, SendWindow, ShardState, Throttle
 from shared.domain.send_by import Priority
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -59,3 +62,32 @@ def test_the_states_it_is_given_are_left_as_they_were() -> None:
     assert state == before
     assert results[0][1] is not None and results[0][1] > MORNING  # after the taken slot
     assert results[0][1] - MORNING >= timedelta(minutes=1)
+
+
+def test_a_campaign_s_own_pace_is_forecast_on_its_own_pacing_states() -> None:
+    """5 a minute on the tenant's 60: 12 s apart at least, 5 in any minute. The campaign's
+    day (1 used of 2) is read from its own states, left as they were: the second message
+    of the day would go the next day."""
+    tenant = Planner(Throttle(), SendWindow(start=time(0), end=time(23, 59)), SAO_PAULO, SAO_PAULO)
+    paced = CampaignPlanner(tenant, CampaignThrottle(messages_per_minute=5))
+    messages = [
+        Unplanned("SEG", f"users/x/campaigns/SEG/targets/{n}", MORNING, None, 1, paced)
+        for n in range(10)
+    ]
+    sends = sorted(at for _, at in simulate(messages, {}) if at is not None)
+    assert len(sends) == 10 and min(b - a for a, b in pairwise(sends)) == timedelta(seconds=12)
+    assert all(b - a >= timedelta(minutes=1) for a, b in zip(sends, sends[5:], strict=False))
+
+    daily = CampaignPlanner(tenant, CampaignThrottle(messages_per_day=2))
+    used: dict[str, dict[int, ShardState]] = {"SEG": {0: {"d:2026-11-21": 1}}}
+    results = simulate(
+        [
+            Unplanned("SEG", f"users/x/campaigns/SEG/targets/{n}", MORNING, None, 1, daily)
+            for n in range(2)
+        ],
+        {},
+        used,
+    )
+    days = [at.astimezone(SAO_PAULO).date() for _, at in results if at is not None]
+    assert days == [date(2026, 11, 21), date(2026, 11, 22)]
+    assert used == {"SEG": {0: {"d:2026-11-21": 1}}}
