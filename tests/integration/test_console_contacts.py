@@ -301,4 +301,4 @@ def test_a_consent_given_at_the_counter_is_recorded_and_a_bad_one_named_beside_i
     assert history["opted_out"] is True
     assert [e["message_id"] for e in history["events"]] == ["formulario-0042"]
     viewer = sign_in(console_url, cnpj, Role.VIEWER)
-    assert "/consentimento\" class=\"consent-form\"" not in viewer.get(url, timeout=60).text
+    assert '/consentimento" class="consent-form"' not in viewer.get(url, timeout=60).text
