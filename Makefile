@@ -79,6 +79,7 @@ bench: setup
 	$(BIN)/python bench/campaign_record.py
 	$(BIN)/python bench/optout.py
 	$(BIN)/python bench/priority.py
+	$(BIN)/python bench/pace.py
 
 # Each function's deployable source in build/functions/<name> (main.py and requirements.txt
 # at its root, shared/, sql/); Terraform zips each one under its content hash.
