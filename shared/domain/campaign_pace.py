@@ -49,6 +49,7 @@ from shared.domain.pacing import (
     _slot_offset,
     _start_of_day,
     _take,
+    shard_of_lane,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -178,7 +179,8 @@ class CampaignPlanner:
             if _count(state, _day_key(day)) >= day_share:
                 moment, slot = _start_of_day(day + timedelta(days=1), self.tenant.tenant_zone), None
                 continue
-            tenant_shard, tenant_position = index % tenant_shards, index // tenant_shards
+            tenant_shard = shard_of_lane(index % tenant_shards, minute, tenant_shards)
+            tenant_position = index // tenant_shards
             tenant_high, tenant_reserved = _minute_usage(tenant_shard_state(tenant_shard), minute)
             if tenant_position < tenant_high or tenant_position in tenant_reserved:
                 slot += shards  # the tenant's slot is taken: the campaign's next one

@@ -4,9 +4,10 @@ Planning is pure: given a pacing shard's state (how many slots each minute, hour
 has handed out) it returns the next free slot and the new state. The caller keeps the state
 in a Firestore document per shard and updates it in a transaction. Shards exist because
 production Firestore sustains about one write per second per document: with N shards each
-document sees 1/N of the planning writes, and shard ``s`` owns the global slots ``s, s+N,
-s+2N, ...`` of every minute, so the shards together never exceed any limit and, while all
-have work, fill every slot (the configured rate, evenly spaced).
+document sees 1/N of the planning writes, and in minute ``m`` shard ``s`` owns the global
+slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every minute, see
+:func:`lane_of`), so the shards together never exceed any limit and, while all have work,
+fill every slot (the configured rate, evenly spaced).
 """
 
 from __future__ import annotations
@@ -113,7 +114,6 @@ class Planner:
         if not 0 <= shard < shards:
             raise ValueError(f"shard {shard} outside 0..{shards - 1}")
         per_minute = self.throttle.per_minute
-        minute_share = _share(per_minute, shard, shards)
         hour_share = _share(self.throttle.messages_per_hour, shard, shards)
         day_share = _share(self.throttle.messages_per_day, shard, shards)
         state = _pruned(state, earliest)
@@ -124,16 +124,16 @@ class Planner:
                 raise SendByMissed(f"no slot before {before.isoformat()}")
             minute = moment.replace(second=0, microsecond=0)
             offset = (moment - minute) // timedelta(microseconds=1)
+            lane = lane_of(shard, minute, shards)
             high, reserved = _minute_usage(state, minute)
-            index = max(high, _first_at_or_after(offset, shard, shards, per_minute))
+            index = max(high, _first_at_or_after(offset, lane, shards, per_minute))
             while index in reserved:
                 index += 1
-            if index >= minute_share:
+            if index >= _share(per_minute, lane, shards):
                 moment = minute + timedelta(minutes=1)
                 continue
-            send_at = minute + timedelta(
-                microseconds=_slot_offset(shard + index * shards, per_minute)
-            )
+            global_slot = lane + index * shards
+            send_at = minute + timedelta(microseconds=_slot_offset(global_slot, per_minute))
             if not self.in_window(send_at):
                 moment = send_at  # next_opening moves it to the next window
                 continue
@@ -164,6 +164,25 @@ class Planner:
     def in_window(self, moment: datetime) -> bool:
         local_time = moment.astimezone(self.contact_zone).time()
         return self.window.start <= local_time < self.window.end
+
+
+def lane_of(shard: int, minute: datetime, shards: int) -> int:
+    """Which of a minute's slot sequences (``lane, lane+N, ...``) ``shard`` owns that minute.
+
+    Ownership turns by one every minute, so a campaign whose own pace falls on a fixed pattern
+    of the minute's slots (every other slot: lanes 0, 2, 4, 6) takes each shard's slots only
+    part of the time, and no shard's targets wait behind it for long.
+    """
+    return (shard + minute_number(minute)) % shards
+
+
+def shard_of_lane(lane: int, minute: datetime, shards: int) -> int:
+    """The shard that owns ``lane`` in ``minute`` (the inverse of :func:`lane_of`)."""
+    return (lane - minute_number(minute)) % shards
+
+
+def minute_number(minute: datetime) -> int:
+    return int(minute.astimezone(UTC).timestamp()) // 60
 
 
 def _count(state: ShardState, key: str) -> int:
@@ -197,12 +216,12 @@ def _slot_offset(slot: int, per_minute: int) -> int:
     return round(slot * 60_000_000 / per_minute)
 
 
-def _first_at_or_after(offset: int, shard: int, shards: int, per_minute: int) -> int:
-    """The first index ``j`` of the shard whose slot starts at or after ``offset`` µs."""
-    index = max(0, math.ceil((offset * per_minute / 60_000_000 - shard) / shards))
-    while index > 0 and _slot_offset(shard + (index - 1) * shards, per_minute) >= offset:
+def _first_at_or_after(offset: int, lane: int, shards: int, per_minute: int) -> int:
+    """The first index ``j`` of the lane whose slot starts at or after ``offset`` µs."""
+    index = max(0, math.ceil((offset * per_minute / 60_000_000 - lane) / shards))
+    while index > 0 and _slot_offset(lane + (index - 1) * shards, per_minute) >= offset:
         index -= 1
-    while _slot_offset(shard + index * shards, per_minute) < offset:
+    while _slot_offset(lane + index * shards, per_minute) < offset:
         index += 1
     return index
 

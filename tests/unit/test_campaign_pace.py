@@ -278,3 +278,22 @@ def test_the_tenant_s_limits_hold_whatever_the_paces(
     assert max(Counter(at.date() for at in union).values()) <= per_day
     assert most_in_any_window(campaign, MINUTE) <= min(campaign_pace, throttle.per_minute)
     assert max(Counter(at.date() for at in campaign).values()) <= campaign_day
+
+
+def test_a_half_rate_campaign_leaves_every_shard_its_turn() -> None:
+    """30 a minute on the tenant's 60 takes every other slot of the minute. Slot ownership
+    turns every minute, so no tenant shard loses all its slots to the campaign: a built-in
+    target in any shard goes within two minutes, not after the campaign's backlog."""
+    pace = CampaignThrottle(messages_per_minute=30, messages_per_hour=LOTS, messages_per_day=LOTS)
+    place = tenant(tenant_throttle(60))
+    for n in range(900):  # half an hour of campaign sends, planned first
+        place.campaign(pace, f"users/x/campaigns/SEG_A/targets/c{n}", START)
+    shards = place.planner.throttle.effective_shards
+    waits = {}
+    for n in range(400):
+        key = f"users/x/campaigns/BIRTHDAY/targets/b{n}"
+        shard = place.planner.throttle.shard_of(key)
+        if shard not in waits:
+            waits[shard] = place.built_in(key, START) - START
+    assert set(waits) == set(range(shards))
+    assert max(waits.values()) <= 2 * MINUTE, waits

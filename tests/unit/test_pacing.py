@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 import pytest
 
-from shared.domain.pacing import Planner, SendWindow, ShardState, Slot, Throttle
+from shared.domain.pacing import Planner, SendWindow, ShardState, Slot, Throttle, lane_of
 
 UTC_ZONE = ZoneInfo("UTC")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # UTC-3
@@ -218,15 +218,26 @@ def test_one_shards_slots_are_evenly_spaced(pace: Throttle) -> None:
     shard_gap = timedelta(seconds=60 / pace.per_minute * pace.effective_shards)
     for shard in range(pace.effective_shards):
         times = shard_minute(plan, shard, minute)
-        assert times[0] == minute + timedelta(seconds=60 / pace.per_minute * shard)
+        lane = lane_of(shard, minute, pace.effective_shards)
+        assert times[0] == minute + timedelta(seconds=60 / pace.per_minute * lane)
         assert all(abs(gap - shard_gap) <= MICROSECOND for gap in gaps(times)), shard
 
 
-def test_one_shard_stays_evenly_spaced_across_minutes_when_shards_divide_the_rate() -> None:
-    plan = planner(throttle(60, shards=6))
-    times = [slot.send_at for slot in plan_many(plan, 2, utc(10, 12), 30)]
-    assert times[0] == utc(10, 12, 0, 2)
-    assert set(gaps(times)) == {timedelta(seconds=6)}
+def test_a_shards_slots_turn_every_minute_so_each_owns_every_lane_in_turn() -> None:
+    """A campaign whose pace takes a fixed pattern of the minute's slots (every other one)
+    takes each shard's slots only some minutes: no shard's targets wait behind it for long."""
+    pace = throttle(60, shards=6)
+    plan = planner(pace)
+    start = utc(10, 12)
+    for shard in range(6):
+        firsts = []
+        for minutes in range(6):
+            minute = start + timedelta(minutes=minutes)
+            times = shard_minute(plan, shard, minute)
+            assert set(gaps(times)) == {timedelta(seconds=6)}  # evenly spaced within a minute
+            firsts.append(int((times[0] - minute).total_seconds()))
+        assert sorted(firsts) == list(range(6)), shard  # every lane once in six minutes
+        assert all((b - a) % 6 == 1 for a, b in pairwise(firsts))
 
 
 @pytest.mark.parametrize("pace", SPACING_CASES)
@@ -262,7 +273,7 @@ def test_mid_minute_earliest_gets_the_shards_next_slot(pace: Throttle, seed: int
         grid = [
             start + timedelta(seconds=slot * spacing)
             for start in (minute, minute + timedelta(minutes=1))
-            for slot in range(shard, pace.per_minute, shards)
+            for slot in range(lane_of(shard, start, shards), pace.per_minute, shards)
         ]
         send_at = plan.plan(earliest, shard, {}).send_at
         assert send_at >= earliest
