@@ -26,13 +26,15 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from delivery import CountingHistory
 from reporting import machine, private_stack, table
 
 from shared.bootstrap import Container
+from shared.clock import SettableClock
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRef
@@ -41,7 +43,6 @@ from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
 from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.manifest import send_queue
-from shared.ports import HistoryRow
 from shared.sample_data import tenant_cnpjs
 from shared.services.campaigns import store_built_ins
 from shared.services.enqueue import enqueue_target
@@ -51,22 +52,6 @@ BACKLOG_DAY = date(2026, 11, 20)
 BIRTHDAY = date(2026, 11, 21)
 EIGHT_AM = {BACKLOG_DAY: datetime(2026, 11, 20, 11, 0, tzinfo=UTC)}
 EIGHT_AM[BIRTHDAY] = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
-
-
-class MovableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class KeptHistory:
-    rows: list[HistoryRow] = field(default_factory=list)
-
-    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
-        self.rows.extend(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +68,9 @@ class Round:
         return self.targets / self.seconds
 
 
-def _targets(kind: str, day: date, count: int, clock: MovableClock, *, dated: bool) -> list[Target]:
+def _targets(
+    kind: str, day: date, count: int, clock: SettableClock, *, dated: bool
+) -> list[Target]:
     instant = clock()
     deadline = send_by(
         kind, instant=instant, today=day, tenant_zone=SAO_PAULO, contact_zone=SAO_PAULO
@@ -106,14 +93,14 @@ def _targets(kind: str, day: date, count: int, clock: MovableClock, *, dated: bo
 
 
 def run_round(planner: str, cnpj: Cnpj, backlog: int, birthdays: int) -> Round:
-    clock = MovableClock(EIGHT_AM[BACKLOG_DAY])
+    clock = SettableClock(EIGHT_AM[BACKLOG_DAY])
     deps = Container(Settings(), clock)
     tenant = Tenant(cnpj=cnpj.value, name=f"bench {planner}")
     deps.tenants.save(tenant)
     store_built_ins(deps.campaigns, cnpj, now=clock())
     tasks = FaithfulCloudTasks()
     tasks.ensure_queue(send_queue(cnpj.value))
-    ports = replace(deps.delivery_ports(), tasks=tasks, history=KeptHistory())
+    ports = replace(deps.delivery_ports(), tasks=tasks, history=CountingHistory())
     dated = planner == "priority"
     elapsed = 0.0
     refs: dict[str, list[TargetRef]] = {}

@@ -19,3 +19,14 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The wall clock, in UTC: production's :data:`Clock`."""
     return datetime.now(UTC)
+
+
+class SettableClock:
+    """A :data:`Clock` that stays where it was set: simulations (tests, benchmarks) move it
+    to replay days of delivery in seconds, with every rule reading the same instant."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

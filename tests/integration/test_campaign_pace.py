@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.bootstrap import Container
+from shared.clock import SettableClock
 from shared.domain.campaign import Campaign, CampaignStatus, LocalWindow
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRef
@@ -53,20 +54,12 @@ class NoHistory:
         pass
 
 
-class MovableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Scenario:
     ports: DeliveryPorts
     deps: Container
     cnpj: Cnpj
-    clock: MovableClock
+    clock: SettableClock
     campaign_id: str
 
     def backlog(
@@ -118,7 +111,7 @@ def last_of_each_shard(plans: Sequence[tuple[datetime, int]]) -> datetime:
 
 @pytest.fixture
 def scenario(deps: Container) -> Scenario:
-    clock = MovableClock(START)
+    clock = SettableClock(START)
     project = f"demo-pace-{secrets.token_hex(4)}"
     private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
     cnpj = TENANT

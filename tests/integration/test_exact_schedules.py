@@ -25,6 +25,7 @@ from google.cloud import tasks_v2
 from werkzeug.test import EnvironBuilder
 
 from shared.bootstrap import Container
+from shared.clock import SettableClock
 from shared.domain.campaign import Campaign, CampaignCreate, CampaignPatch, CampaignStatus
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import TransientError
@@ -45,23 +46,13 @@ AT = datetime(2026, 11, 20, 14, 37, tzinfo=UTC)
 RESCHEDULED = datetime(2026, 11, 20, 15, 5, tzinfo=UTC)
 
 
-class SimulatedClock:
-    """The handler's and the services' "now": wherever the test sets it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Tenant:
     """A sample tenant whose queue holds its tasks, and its services on the simulated clock."""
 
     def __init__(self, deps: Container, cnpj: Cnpj) -> None:
         self.deps = deps
         self.cnpj = cnpj
-        self.clock = SimulatedClock(BEFORE)
+        self.clock = SettableClock(BEFORE)
         self.ports: TenantPorts = Container(deps.settings, self.clock).tenant_ports()
         settings = deps.settings
         self.queue = deps.tasks_client.queue_path(

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.bootstrap import Container
+from shared.clock import SettableClock
 from shared.domain.campaign import LocalWindow
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
@@ -42,14 +43,6 @@ from tests.conftest import new_tenant_id
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 DAY_CAP = 5
 """The tenant's daily cap, small so that a backlog of a dozen fills days."""
-
-
-class MovableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -82,7 +75,7 @@ class Scenario:
     ports: DeliveryPorts
     deps: Container
     cnpj: Cnpj
-    clock: MovableClock
+    clock: SettableClock
     tasks: RecordedTasks
     history: KeptHistory
 
@@ -120,7 +113,7 @@ class Scenario:
 
 @pytest.fixture
 def scenario(deps: Container) -> Scenario:
-    clock = MovableClock(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))  # 08:00 on the 20th
+    clock = SettableClock(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))  # 08:00 on the 20th
     project = f"demo-send-by-{secrets.token_hex(4)}"
     private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
     cnpj = new_tenant_id()
