@@ -279,6 +279,26 @@ class Run:
 # -- helpers ------------------------------------------------------------------------------
 
 
+def in_process(
+    scope: ExitStack,
+    sandbox_url: str,
+    functions_url: str,
+    tasks: FaithfulCloudTasks,
+    history: CountingHistory,
+) -> BenchContainer:
+    """The container the benchmark's in-process functions use: WhatsApp is the sandbox at
+    ``sandbox_url``, tasks go to ``functions_url``, ``tasks`` and ``history`` are this
+    process's instruments. ``send_message`` and ``api`` call the process-wide ``container()``,
+    so it is made this one until ``scope`` closes."""
+    os.environ["WHATSAPP_API_BASE_URL"] = sandbox_url
+    os.environ["SEND_MESSAGE_URL"] = f"{functions_url}/send_message"
+    deps = BenchContainer(Settings())
+    deps.ports = replace(deps.delivery_ports(), tasks=tasks, history=history)
+    scope.enter_context(mock.patch.object(http_entrypoints, "container", return_value=deps))
+    scope.callback(tasks.close)
+    return deps
+
+
 def _pct(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0
@@ -400,15 +420,8 @@ def _bench(args: argparse.Namespace, stack: Stack) -> Run:
         scope.callback(sandbox.close)
         attempt_log = AttemptLog(sandbox)
         sandbox_url = scope.enter_context(serving(attempt_log))
-        os.environ["WHATSAPP_API_BASE_URL"] = sandbox_url
-        os.environ["SEND_MESSAGE_URL"] = f"{functions_url}/send_message"
-
-        deps = BenchContainer(Settings())
-        ports = replace(deps.delivery_ports(), tasks=tasks, history=history)
-        deps.ports = ports
-        # send_message and api call the process-wide container(): make it this one.
-        scope.enter_context(mock.patch.object(http_entrypoints, "container", return_value=deps))
-        scope.callback(tasks.close)
+        deps = in_process(scope, sandbox_url, functions_url, tasks, history)
+        ports = deps.delivery_ports()
 
         cnpj = tenant_cnpjs(1, args.seed)[0]
         started = time.perf_counter()

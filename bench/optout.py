@@ -39,7 +39,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import random
 import shlex
 import sys
@@ -49,19 +48,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import requests
-from delivery import BenchContainer, CountingHistory, LogCounter
+from delivery import CountingHistory, LogCounter, in_process
 from reporting import machine, private_stack, table
 
 from shared.bootstrap import Container
-from shared.config import Settings
 from shared.domain.calendar import local_date, zone
 from shared.domain.campaign import Campaign, LocalWindow
 from shared.domain.cnpj import Cnpj
@@ -69,7 +66,6 @@ from shared.domain.delivery import TargetRef
 from shared.domain.delivery_status import FINAL, Status
 from shared.domain.errors import PermanentError
 from shared.domain.targets import Target
-from shared.entrypoints import http as http_entrypoints
 from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.localstack.functions_host import build_app
 from shared.localstack.stack import LOCAL_WHATSAPP, Stack
@@ -485,15 +481,8 @@ def run_on(stack: Stack, options: BenchOptions) -> Result:
         scope.callback(http.close)
         scope.callback(sandbox.close)
         sandbox_url = scope.enter_context(serving(sandbox))
-        os.environ["WHATSAPP_API_BASE_URL"] = sandbox_url
-        os.environ["SEND_MESSAGE_URL"] = f"{functions_url}/send_message"
-
-        deps = BenchContainer(Settings())
-        ports = replace(deps.delivery_ports(), tasks=tasks, history=history)
-        deps.ports = ports
-        # send_message and api call the process-wide container(): make it this one.
-        scope.enter_context(mock.patch.object(http_entrypoints, "container", return_value=deps))
-        scope.callback(tasks.close)
+        deps = in_process(scope, sandbox_url, functions_url, tasks, history)
+        ports = deps.delivery_ports()
 
         started = time.perf_counter()
         cnpj = options.cnpj or tenant_cnpjs(1, options.seed)[0]
