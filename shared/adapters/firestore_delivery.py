@@ -45,6 +45,7 @@ receipt it outranks no longer describes the target, so reaching one of these cle
 class FirestoreDeliveryStore:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
+        self._consent = FirestoreConsentLedger(client)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ class FirestoreDeliveryStore:
         return _record(ref, snapshot)
 
     def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool:
-        return FirestoreConsentLedger(self._client).opted_out(cnpj, [phone])
+        return self._consent.opted_out(cnpj, [phone])
 
     def overdue(self, status: Status, before: datetime, limit: int) -> list[TargetRecord]:
         records: list[TargetRecord] = []
@@ -361,7 +362,7 @@ class FirestoreDeliveryStore:
         if not phone and not bsuid:
             return False
         event = ConsentEvent(Identity(phone or None, bsuid or None), source, at, message_id)
-        return FirestoreConsentLedger(self._client).record(cnpj, event)
+        return self._consent.record(cnpj, event)
 
     def record_click(
         self, cnpj: Cnpj, message_id: str, phone: str, payload: str, at: datetime, wamid: str
