@@ -27,6 +27,7 @@ from shared.adapters.firestore_consent import FirestoreConsentLedger
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_identities import FirestoreIdentityLinks
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_numbers import FirestoreSendingNumbers
 from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
 from shared.adapters.firestore_people import FirestorePeopleLedger
 from shared.adapters.firestore_recipients import FirestoreRecipientList
@@ -44,6 +45,7 @@ from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
@@ -176,6 +178,7 @@ class Container:
             occurrence_tasks=OccurrenceTasks(
                 self.task_queue, self.settings.run_occurrence_endpoint
             ),
+            numbers=self.number_shares,
         )
 
     @cached_property
@@ -227,7 +230,22 @@ class Container:
             consent=self.consent,
             clock=self.clock,
             send_url=self.settings.send_message_endpoint,
+            numbers=self.number_shares,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
+        )
+
+    @cached_property
+    def sending_numbers(self) -> FirestoreSendingNumbers:
+        return FirestoreSendingNumbers(self.firestore_client)
+
+    @cached_property
+    def number_shares(self) -> NumberShares:
+        """One per process: it keeps each number's split for a minute."""
+        return NumberShares(
+            self.sending_numbers,
+            self.tenants,
+            self.settings.whatsapp_phone_number_id,
+            self.clock,
         )
 
     def tenant_ports(self) -> TenantPorts:

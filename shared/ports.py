@@ -22,6 +22,7 @@ from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.pacing import Planner, ShardState
 from shared.domain.runs import CampaignOutcome, RunStatus
+from shared.domain.sending_number import NumberLimits
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
 from shared.domain.vouchers import Voucher, VoucherConfig
@@ -176,6 +177,14 @@ class TenantRepository(Protocol):
         ...
 
     def save(self, tenant: Tenant) -> None: ...
+
+
+class SendingNumberBook(Protocol):
+    """The limits an operator set per WhatsApp number (Meta's defaults for any other)."""
+
+    def limits(self, phone_number_id: str) -> NumberLimits: ...
+
+    def set_limits(self, phone_number_id: str, limits: NumberLimits) -> None: ...
 
 
 class TemplateCatalogue(Protocol):

@@ -216,6 +216,16 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(args: argparse.Namespace) -> int:
+    from shared.cli.number import number_table, set_limits
+
+    shares = _deps(args).number_shares
+    if args.ceiling is not None or args.daily_limit is not None:
+        set_limits(shares, args.number, args.ceiling, args.daily_limit)
+    print(number_table(shares.view(args.number)))
+    return 0
+
+
 def _sample_delivery(deps: Container, tenant: Tenant, args: argparse.Namespace) -> None:
     """Sample tenants' send window and pace (a demo at night still sends, and quickly), and
     reactivation from the 1st of the month: a demo on any day shows every built-in kind."""
@@ -472,6 +482,16 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("cnpj")
     forecast.add_argument("--days", type=int, default=7, help="local days from today (1-31)")
     forecast.set_defaults(run=_forecast)
+
+    number = commands.add_parser(
+        "number", help="a WhatsApp number's limits and each tenant's share of them"
+    )
+    number.add_argument("number", nargs="?", default="", help="phone_number_id (default number)")
+    number.add_argument("--ceiling", type=int, help="messages a second Meta allows it")
+    number.add_argument(
+        "--daily-limit", help="the portfolio's daily messaging tier, or 'none' to remove it"
+    )
+    number.set_defaults(run=_number)
 
     token = commands.add_parser("token", help="mint a local API token (HS256, the stack's secret)")
     token.add_argument("--cnpj", required=True, help="the tenant the token is for")

@@ -180,7 +180,8 @@ def _planner(tenant: Tenant, campaign: Campaign) -> Planner | CampaignPlanner:
 
 
 def _tenant(ports: CampaignPorts, cnpj: Cnpj) -> Tenant:
+    """The tenant as delivery plans for it: within its share of its sending number."""
     tenant = ports.tenants.get(cnpj)
     if tenant is None:
         raise NotFoundError("this tenant is not registered")
-    return tenant
+    return ports.numbers.applied(tenant)

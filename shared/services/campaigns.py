@@ -45,6 +45,7 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
+from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
 from shared.services.segments import estimate
 
@@ -62,6 +63,8 @@ class CampaignPorts:
     vouchers: VoucherIssuer | None
     clock: Clock
     """When a built-in campaign a tenant lacks is stored on first use."""
+    numbers: NumberShares
+    """Each tenant's share of its sending number (a forecast plans within it)."""
     occurrence_tasks: OccurrenceTasks | None = None
     """Where an API campaign's next occurrence gets its task (None: only ticks run them)."""
 

@@ -43,6 +43,7 @@ from shared.ports import (
     Yielding,
 )
 from shared.services.consent import ConsentLedger
+from shared.services.number_shares import NumberShares
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class DeliveryPorts:
     clock: Clock
     send_url: str
     """Where Cloud Tasks deliver: the ``send_message`` function's URL."""
+    numbers: NumberShares
+    """Each tenant's share of its sending number: every plan is made within it."""
     default_phone_number_id: str = ""
 
 
@@ -194,7 +197,9 @@ class CampaignDelivery:
 def campaign_delivery(ports: DeliveryPorts, tenant: Tenant, campaign_id: str) -> CampaignDelivery:
     """Built-in kinds and API campaigns alike: the pipeline settings of the campaign's record.
     A built-in kind the tenant has no record of (registered before campaigns were records)
-    sends with its kind's defaults, as its processor targets with them."""
+    sends with its kind's defaults, as its processor targets with them. The tenant's pace is
+    its share of its sending number's (:mod:`shared.services.number_shares`)."""
+    tenant = ports.numbers.applied(tenant)
     campaign = ports.campaigns.get(tenant.id, campaign_id)
     if campaign is not None:
         return CampaignDelivery(tenant, campaign.pipeline)

@@ -93,6 +93,7 @@ def forecast_tenant(
     tenant = ports.tenants.get(cnpj)
     if tenant is None:
         raise NotFoundError("this tenant is not registered")
+    tenant = ports.numbers.applied(tenant)  # it plans within its share of its number
     horizon_end = now + timedelta(days=days)
     stored = ports.campaigns.get_many(cnpj, [*BUILT_IN_KINDS, *ports.campaigns.live(cnpj)])
     campaigns = [

@@ -23,8 +23,10 @@ from shared.domain.calendar import zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import NotFoundError
 from shared.domain.pacing import Throttle
+from shared.domain.sending_number import NumberLimits
 from shared.domain.tenant import DeliverySettings, Tenant
 from shared.services.consent import ConsentPorts, adopt_quarantined
+from shared.services.number_shares import NumberShares
 
 _THROTTLE = Throttle.model_fields
 _DELIVERY = DeliverySettings.model_fields
@@ -36,8 +38,9 @@ MEANINGS = {
     "phone_number_id": "Identificador do número de WhatsApp que envia as mensagens (o “Phone "
     "number ID” do painel da Meta). Vazio: o número padrão desta instalação.",
     "messages_per_day": "Limite diário: no máximo estas mensagens por dia, somando todas as "
-    "campanhas. Mantenha igual ou abaixo do nível de mensagens do seu número no WhatsApp "
-    "(250, 1.000, 10.000 ou 100.000 por dia).",
+    "campanhas. Não pode passar do limite diário do seu número de WhatsApp (250, 2.000, 10.000 "
+    "ou 100.000 por dia); se o número é dividido com outras empresas, cada uma usa uma parte "
+    "justa dele.",
     "messages_per_minute": "Ritmo: no máximo estas mensagens por minuto, espaçadas por igual.",
     "messages_per_hour": "Ritmo: no máximo estas mensagens por hora.",
     "delay_between_messages_seconds": "Intervalo mínimo, em segundos, entre duas mensagens "
@@ -67,14 +70,28 @@ def _known_zone(value: str | None) -> str | None:
 
 def _within_number_ceiling(value: int, info: ValidationInfo) -> int:
     """A pace the sending number cannot carry would be planned and then refused by WhatsApp
-    (130429): refuse it here, saying why. Checked on a change, where the tenant's number
-    ceiling is known (``context["ceiling_per_second"]``)."""
-    ceiling = (info.context or {}).get("ceiling_per_second")
-    if ceiling is not None and value > 60 * ceiling:
+    (130429): refuse it here, saying why. Checked on a change, where the number's limits are
+    known (``context["number"]``, :class:`NumberLimits`)."""
+    limits = (info.context or {}).get("number")
+    if isinstance(limits, NumberLimits) and value > 60 * limits.ceiling_per_second:
         raise PydanticCustomError(
             "above_number_ceiling",
             "above the WhatsApp number's ceiling of {ceiling} messages/s ({per_minute} a minute)",
-            {"ceiling": ceiling, "per_minute": 60 * ceiling},
+            {"ceiling": limits.ceiling_per_second, "per_minute": 60 * limits.ceiling_per_second},
+        )
+    return value
+
+
+def _within_number_tier(value: int, info: ValidationInfo) -> int:
+    """A daily cap above the number's messaging tier would plan messages WhatsApp refuses (and
+    lower the number's quality rating): refuse it here, saying why."""
+    limits = (info.context or {}).get("number")
+    tier = limits.daily_limit if isinstance(limits, NumberLimits) else None
+    if tier is not None and value > tier:
+        raise PydanticCustomError(
+            "above_number_tier",
+            "above the WhatsApp number's daily messaging limit of {limit} messages",
+            {"limit": tier},
         )
     return value
 
@@ -108,6 +125,7 @@ class TenantSettings(BaseModel):
 
     _zone = field_validator("timezone")(_known_zone)
     _ceiling = field_validator("messages_per_minute")(_within_number_ceiling)
+    _tier = field_validator("messages_per_day")(_within_number_tier)
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantSettings:
@@ -174,9 +192,12 @@ def change_settings(
     store: SettingsStore,
     cnpj: Cnpj,
     patch: TenantSettingsPatch,
+    numbers: NumberShares,
     consent: ConsentPorts | None = None,
 ) -> tuple[TenantSettings, TenantSettings]:
-    """(before, after). A field set to ``null`` is refused at its name like any bad value.
+    """(before, after). A field set to ``null`` is refused at its name like any bad value; a
+    pace above the sending number's ceiling or a daily cap above its messaging limit too (the
+    limits of the number the change leaves the tenant on).
 
     With ``consent``, a tenant that moves to another WhatsApp number takes the opt-outs kept
     for that number while no tenant sent from it (:func:`adopt_quarantined`).
@@ -185,9 +206,10 @@ def change_settings(
 
     def change(tenant: Tenant) -> dict[str, Any]:
         current = TenantSettings.of(tenant)
-        ceiling = tenant.delivery.throttle.number_ceiling_per_second
+        number = changes.get("phone_number_id", current.phone_number_id)
+        limits = numbers.limits(number if isinstance(number, str) else "")
         wanted = TenantSettings.model_validate(
-            {**current.model_dump(), **changes}, context={"ceiling_per_second": ceiling}
+            {**current.model_dump(), **changes}, context={"number": limits}
         )
         return {
             STORED_AT[name]: value

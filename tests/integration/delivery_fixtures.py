@@ -147,6 +147,12 @@ class DeliveryTenant:
     cnpj: Cnpj
 
     @property
+    def number(self) -> str:
+        """The WhatsApp number it sends from (``phone_number_id``): its own, see
+        :func:`new_delivery_tenant`."""
+        return own_number(self.cnpj)
+
+    @property
     def ports(self) -> DeliveryPorts:
         return self.deps.delivery_ports()
 
@@ -284,10 +290,17 @@ def closed_window(now: datetime, timezone: str = "America/Sao_Paulo") -> tuple[s
     return f"{hour:02d}:00:00", f"{hour:02d}:30:00"
 
 
+def own_number(cnpj: Cnpj) -> str:
+    return f"9{cnpj.value}"
+
+
 def new_delivery_tenant(
     deps: Container, *, frequency_cap_hours: int = 0, open: bool = True
 ) -> DeliveryTenant:
-    """A fresh tenant that may send at any hour, fast (or, ``open=False``, not for hours)."""
+    """A fresh tenant that may send at any hour, fast (or, ``open=False``, not for hours).
+
+    It sends from a WhatsApp number of its own, as a business does: on the default number it
+    would share the number's 70 messages a second with every other tenant of the session."""
     cnpj = new_tenant_id()
     tenant = register_tenant(
         cnpj,
@@ -312,7 +325,11 @@ def new_delivery_tenant(
         }
     )
     delivery = tenant.delivery.model_copy(
-        update={"frequency_cap_hours": frequency_cap_hours, "throttle": throttle}
+        update={
+            "frequency_cap_hours": frequency_cap_hours,
+            "throttle": throttle,
+            "phone_number_id": own_number(cnpj),
+        }
     )
     deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
     return delivery_tenant

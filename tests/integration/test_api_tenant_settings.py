@@ -15,6 +15,7 @@ import pytest
 from shared.api.auth import Role
 from shared.bootstrap import Container
 from shared.domain.cnpj import Cnpj
+from shared.domain.sending_number import NumberLimits
 from tests.integration import api_fixtures
 from tests.integration.api_fixtures import ApiClient
 
@@ -134,3 +135,23 @@ def test_each_change_is_audited_with_before_and_after(api_as: Client, tenant: Cn
     by_subject = admin.get("/api/v1/audit", params={"subject": "dona.maria"}).json()["items"]
     assert [e["id"] for e in by_subject] == [entry["id"]]
     assert admin.get("/api/v1/audit", params={"subject": "someone"}).json()["items"] == []
+
+
+def test_a_cap_above_the_numbers_daily_limit_is_422_and_the_limit_is_the_new_numbers(
+    api_as: Client, tenant: Cnpj, deps: Container
+) -> None:
+    number = f"6{tenant.value}"
+    deps.number_shares.set_limits(number, NumberLimits(ceiling_per_second=20, daily_limit=2000))
+    admin = api_as(tenant, Role.ADMIN)
+
+    moving = admin.patch(PATH, json={"phone_number_id": number, "messages_per_day": 2001})
+    assert moving.status_code == 422, moving.text
+    [error] = moving.json()["errors"]
+    assert error["field"] == "messages_per_day" and "2000" in error["reason"]
+    too_fast = admin.patch(PATH, json={"phone_number_id": number, "messages_per_minute": 1201})
+    assert [error["field"] for error in too_fast.json()["errors"]] == ["messages_per_minute"]
+    assert admin.get(PATH).json() == DEFAULTS
+
+    moved = admin.patch(PATH, json={"phone_number_id": number, "messages_per_day": 2000})
+    assert moved.status_code == 200, moved.text
+    assert admin.patch(PATH, json={"messages_per_day": 2001}).status_code == 422

@@ -237,7 +237,7 @@ def test_an_opt_out_for_an_unknown_number_waits_for_its_tenant(
     [kept] = deps.consent.quarantined(number)
     assert kept.identity.phone == phone and kept.message_id == message["id"]
 
-    tenant = new_delivery_tenant(deps)  # registered on the default number, then moved
+    tenant = new_delivery_tenant(deps)  # on a number of its own, then moved
     person_id = import_person(api_as, tenant.cnpj, phone)
     assert not opted_out(tenant, phone)
     admin = api_as(tenant.cnpj, Role.ADMIN)

@@ -23,7 +23,6 @@ from shared.config import Settings
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.retry import DEFER_MARKETING_LIMIT
-from shared.localstack.stack import LOCAL_WHATSAPP
 from shared.localstack.whatsapp_sandbox import REFUSALS
 from shared.services.enqueue import enqueue_target
 from shared.services.send import LEASE, PAUSE_RECHECK, send_message
@@ -405,7 +404,7 @@ def test_inbound_stop_opts_out_before_the_next_send(
 ) -> None:
     tenant = delivery_tenant()
     phone = delivery_fixtures.new_phone()
-    message_id = sandbox.inbound(phone, LOCAL_WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"], text="PARAR")
+    message_id = sandbox.inbound(phone, tenant.number, text="PARAR")
 
     evidence = delivery_fixtures.wait_until(
         lambda: tenant.document(f"users/{tenant.cnpj.value}/optouts/{phone}") or None,

@@ -351,7 +351,7 @@ def test_signed_bodies_that_are_not_webhooks_are_acknowledged(
 
 def test_button_reply_is_recorded_as_a_click(sent: SentTargets, sandbox: SandboxClient) -> None:
     phone = delivery_fixtures.new_phone()
-    message_id = sandbox.inbound(phone, PHONE_NUMBER_ID, button_payload="QUERO_O_CUPOM")
+    message_id = sandbox.inbound(phone, sent.tenant.number, button_payload="QUERO_O_CUPOM")
     path = f"users/{sent.tenant.cnpj.value}/clicks/{message_id}"
 
     click = wait_until(lambda: sent.tenant.document(path) or None, "the click to be recorded")

@@ -33,7 +33,7 @@ def patch_settings(
 ) -> TenantSettings:
     """Only the fields sent change; a bad value is a 422 naming it, and then nothing changes."""
     before, after = service.change_settings(
-        services.tenants, principal.cnpj, body, services.consent_ports()
+        services.tenants, principal.cnpj, body, services.number_shares, services.consent_ports()
     )
     if after != before:
         record_write(

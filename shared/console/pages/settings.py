@@ -30,6 +30,8 @@ HINTS = {
     "phone_number_id": "Use só os dígitos do identificador do número (até 32), ou deixe vazio.",
     "messages_per_minute": "Acima do que o número de WhatsApp aguenta (o teto dele, em mensagens "
     "por segundo, vezes 60): o WhatsApp recusaria o excesso.",
+    "messages_per_day": "Acima do limite diário do número de WhatsApp (o nível de mensagens que "
+    "a Meta deu a ele): o WhatsApp recusaria o excesso.",
 }
 """Portuguese for the rules that have no generic wording (see ``field_errors``)."""
 
@@ -78,6 +80,7 @@ async def settings_save(visit: SignedIn) -> Response:
             visit.services.tenants,
             visit.principal.cnpj,
             patch,
+            visit.services.number_shares,
             visit.services.consent_ports(),
         )
     except pydantic.ValidationError as error:
