@@ -71,3 +71,28 @@ def test_targets_lists_what_a_tick_created(
     table = capsys.readouterr().out
     assert f"{len(listed)} targets" in table
     assert all(t["phone"] not in table for t in listed)  # masked for the screen
+
+
+def test_number_records_what_meta_granted_and_shows_each_tenants_share(
+    deps: Container, capsys: pytest.CaptureFixture[str], sample_tenant: Callable[..., Cnpj]
+) -> None:
+    first, second = sample_tenant(customers=2), sample_tenant(customers=2)
+    number = f"5{first.value}"
+    for cnpj in (first, second):
+        tenant = deps.tenants.get(cnpj)
+        assert tenant is not None
+        delivery = tenant.delivery.model_copy(update={"phone_number_id": number})
+        deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
+
+    assert cli(["number", number, "--ceiling", "1", "--daily-limit", "300"]) == 0
+    table = capsys.readouterr().out
+    assert f"number {number}: 1/s, 300/day, 2 active tenant(s)" in table
+    assert "OVERSUBSCRIBED" in table  # two tenants, one message a second
+    shares = {line.split()[0]: line.split()[1:] for line in table.splitlines()[3:]}
+    assert shares == {first.value: ["1", "1", "250", "150"], second.value: ["1", "1", "250", "150"]}
+
+    assert cli(["number", number, "--ceiling", "2", "--daily-limit", "none"]) == 0
+    table = capsys.readouterr().out
+    assert f"number {number}: 2/s, no daily limit" in table and "OVERSUBSCRIBED" not in table
+    assert cli(["number", number, "--ceiling", "0"]) == 2
+    assert "ceiling_per_second" in capsys.readouterr().err
