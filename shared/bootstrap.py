@@ -255,6 +255,7 @@ class Container:
             warehouse=self.warehouse,
             targets=self.targets,
             campaigns=self.campaign_ports(),
+            outlook=self.outlook,
         )
 
 

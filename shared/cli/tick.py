@@ -62,6 +62,11 @@ def _short(text: str, width: int = 70) -> str:
     return first_line if len(first_line) <= width else first_line[: width - 1] + "…"
 
 
+def _figure(value: object) -> str:
+    """A foreseen figure; "-" where the run did not foresee it."""
+    return str(value) if isinstance(value, int) else "-"
+
+
 def summary_table(runs: dict[str, dict[str, Any]]) -> str:
     header = (
         "tenant",
@@ -70,6 +75,8 @@ def summary_table(runs: dict[str, dict[str, Any]]) -> str:
         "candidates",
         "created",
         "already",
+        "will go",
+        "expire",
         "skipped",
         "detail",
     )
@@ -80,7 +87,13 @@ def summary_table(runs: dict[str, dict[str, Any]]) -> str:
         campaigns = run.get("campaigns") or {}
         if not campaigns:
             rows.append(
-                (label, "-", run.get("status", "NOT STARTED"), "", "", "", "", run.get("error", ""))
+                (
+                    label,
+                    "-",
+                    run.get("status", "NOT STARTED"),
+                    *([""] * 6),
+                    run.get("error", ""),
+                )
             )
         for kind, outcome in sorted(campaigns.items()):
             skipped = outcome.get("skipped") or {}
@@ -97,6 +110,8 @@ def summary_table(runs: dict[str, dict[str, Any]]) -> str:
                     str(outcome["candidates"]),
                     str(outcome["created"]),
                     str(outcome["already_present"]),
+                    _figure(outcome.get("will_send")),
+                    _figure(outcome.get("will_expire")),
                     skipped_text,
                     _short(outcome.get("detail", "")),
                 )
@@ -108,10 +123,7 @@ def summary_table(runs: dict[str, dict[str, Any]]) -> str:
                     "",
                     "(run)",
                     run.get("status", "NOT STARTED"),
-                    "",
-                    "",
-                    "",
-                    "",
+                    *([""] * 6),
                     run.get("error", ""),
                 )
             )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from shared.domain.targets import Target
 
 
 class OutcomeStatus(StrEnum):
@@ -24,6 +27,20 @@ class RunStatus(StrEnum):
     RETRYING = "RETRYING"
 
 
+@dataclass(frozen=True, slots=True)
+class Foreseen:
+    """What the planner would do with a run's new targets, foreseen as they are written."""
+
+    will_send: int
+    """Sent before their send-by."""
+    will_expire: int
+    """No slot before their send-by: they will end EXPIRED, unsent."""
+
+
+Foresee = Callable[[Sequence[Target]], Foreseen | None]
+"""Asked by a campaign's run with its targets in audience order (None: not foreseen)."""
+
+
 @dataclass(slots=True)
 class CampaignOutcome:
     campaign_id: str
@@ -34,6 +51,10 @@ class CampaignOutcome:
     skipped: Counter[str] = field(default_factory=Counter)
     detail: str = ""
     duration_ms: int = 0
+    will_send: int | None = None
+    """Of this run's targets, how many the planner would send before their send-by (None:
+    not foreseen, e.g. too many to simulate)."""
+    will_expire: int | None = None
 
     def to_document(self) -> dict[str, Any]:
         document = asdict(self)

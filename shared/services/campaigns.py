@@ -34,7 +34,7 @@ from shared.domain.campaign_ids import BUILT_IN_KINDS, SEGMENT, is_campaign_id, 
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, ConflictError, FieldError, NotFoundError
 from shared.domain.occurrences import Complete, due_occurrence, record_completion, record_occurrence
-from shared.domain.runs import CampaignOutcome
+from shared.domain.runs import CampaignOutcome, Foresee
 from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import Tenant
 from shared.ports import (
@@ -300,7 +300,13 @@ def estimate_audience(
 
 
 def run_due_occurrence(
-    ports: CampaignPorts, cnpj: Cnpj, campaign_id: str, *, now: datetime, run_id: str
+    ports: CampaignPorts,
+    cnpj: Cnpj,
+    campaign_id: str,
+    *,
+    now: datetime,
+    run_id: str,
+    foresee: Foresee | None = None,
 ) -> CampaignOutcome | None:
     """Materialise the campaign's due occurrence (see :func:`due_occurrence`), decide its A/B
     test, or complete it; None when nothing was materialised. Either way the upcoming
@@ -344,7 +350,13 @@ def run_due_occurrence(
             period=due.occurrence.period,
         )
     outcome = _materialise(
-        ports, tenant, campaign, period=due.occurrence.period, now=now, run_id=run_id
+        ports,
+        tenant,
+        campaign,
+        period=due.occurrence.period,
+        now=now,
+        run_id=run_id,
+        foresee=foresee,
     )
     _, recorded = _mutate(
         ports,
@@ -364,6 +376,7 @@ def _materialise(
     period: str,
     now: datetime,
     run_id: str,
+    foresee: Foresee | None = None,
 ) -> CampaignOutcome:
     tz = zone(tenant.timezone)
     processor = SegmentProcessor(
@@ -375,7 +388,7 @@ def _materialise(
         opted_out_phones=ports.campaigns.opted_out_phones(tenant.id),
     )
     ctx = RunContext(tenant=tenant, zone=tz, instant=now, today=local_date(now, tz), run_id=run_id)
-    return processor.run(ctx, processor.settings(campaign))
+    return processor.run(ctx, processor.settings(campaign), foresee)
 
 
 def _decide_ab_test(

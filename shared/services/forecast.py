@@ -16,6 +16,7 @@ are not forecast (their audience is only known when their query runs, at their h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,7 +33,9 @@ from shared.domain.delivery_status import Status
 from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.forecast import Unplanned, per_local_day, simulate
 from shared.domain.occurrences import upcoming
+from shared.domain.runs import Foreseen
 from shared.domain.send_by import default_priority, send_by
+from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
 from shared.ports import DeliveryOutlook
 from shared.services.campaigns import CampaignPorts, estimate_audience
@@ -80,6 +83,8 @@ class _Campaign:
     delivery: CampaignDelivery
     planned: list[datetime]
     unplanned: list[Unplanned]
+    planned_keys: frozenset[str]
+    """Which targets ``planned`` are (their paths)."""
     occurrence_at: datetime | None
     audience: int | None
 
@@ -101,20 +106,7 @@ def forecast_tenant(
         for campaign_id in dict.fromkeys([*BUILT_IN_KINDS, *stored])
     ]
     unplanned = [message for campaign in campaigns for message in campaign.unplanned]
-    shards = tenant.delivery.throttle.effective_shards
-    own_paces = {
-        message.campaign_id: message.planner.shards
-        for message in unplanned
-        if isinstance(message.planner, CampaignPlanner)
-    }
-    results = simulate(
-        unplanned[:MAX_SIMULATED],
-        outlook.pacing(cnpj, shards),
-        {
-            campaign_id: outlook.campaign_pacing(cnpj, campaign_id, count)
-            for campaign_id, count in own_paces.items()
-        },
-    )
+    results = _simulated(outlook, tenant, unplanned[:MAX_SIMULATED])
     complete = len(unplanned) <= MAX_SIMULATED
     forecasts = []
     for campaign in campaigns:
@@ -123,6 +115,91 @@ def forecast_tenant(
             continue
         forecasts.append(_forecast(tenant, campaign, mine, days=days, now=now, complete=complete))
     return forecasts
+
+
+def foresee_targets(
+    ports: CampaignPorts,
+    outlook: DeliveryOutlook,
+    cnpj: Cnpj,
+    targets: Sequence[Target],
+    *,
+    now: datetime,
+) -> Foreseen | None:
+    """How many of ``targets`` (about to be created, in the order they are written) would be
+    sent before their send-by and how many would expire, planned after every message already
+    waiting for the tenant: the simulation of :func:`forecast_tenant`, nothing planned. Among
+    messages of one priority delivery plans the first found first, so the audience's order
+    (the targeting query's) decides who gets the scarce slots. None when there are more
+    messages than a forecast simulates."""
+    tenant = ports.tenants.get(cnpj)
+    if tenant is None or not targets or len(targets) > MAX_SIMULATED:
+        return None
+    tenant = ports.numbers.applied(tenant)
+    stored = ports.campaigns.get_many(cnpj, [*BUILT_IN_KINDS, *ports.campaigns.live(cnpj)])
+    fresh = {TargetRef(cnpj, target.campaign_id, target.id).path: target for target in targets}
+    campaigns = [
+        _gather(ports, outlook, tenant, campaign_id, stored.get(campaign_id), None, now)
+        for campaign_id in dict.fromkeys([*BUILT_IN_KINDS, *stored])
+    ]
+    # A repeated run finds some of its targets created already: a planned one keeps its
+    # slot; a waiting one is planned once, in its audience's place.
+    planned = {key for campaign in campaigns for key in campaign.planned_keys}
+    waiting = [
+        message
+        for campaign in campaigns
+        for message in campaign.unplanned
+        if message.key not in fresh
+    ]
+    new = [
+        _unplanned(
+            _delivery(tenant, target.campaign_id, stored.get(target.campaign_id)),
+            _record_of(TargetRef(cnpj, target.campaign_id, target.id), target),
+            now,
+        )
+        for key, target in fresh.items()
+        if key not in planned
+    ]
+    if len(waiting) + len(new) > MAX_SIMULATED:
+        return None
+    expire = sum(
+        1
+        for message, at in _simulated(outlook, tenant, [*waiting, *new])
+        if at is None and message.key in fresh
+    )
+    return Foreseen(will_send=len(fresh) - expire, will_expire=expire)
+
+
+def _record_of(ref: TargetRef, target: Target) -> TargetRecord:
+    return TargetRecord(
+        ref,
+        Status.PENDING,
+        target.customer_id,
+        target.name,
+        target.phone,
+        target.data,
+        timezone=target.timezone,
+        send_by=target.send_by,
+        priority=target.priority,
+    )
+
+
+def _simulated(
+    outlook: DeliveryOutlook, tenant: Tenant, unplanned: list[Unplanned]
+) -> list[tuple[Unplanned, datetime | None]]:
+    """Plan ``unplanned`` on copies of the tenant's pacing states (and of the campaigns' own)."""
+    own_paces = {
+        message.campaign_id: message.planner.shards
+        for message in unplanned
+        if isinstance(message.planner, CampaignPlanner)
+    }
+    return simulate(
+        unplanned,
+        outlook.pacing(tenant.id, tenant.delivery.throttle.effective_shards),
+        {
+            campaign_id: outlook.campaign_pacing(tenant.id, campaign_id, count)
+            for campaign_id, count in own_paces.items()
+        },
+    )
 
 
 def forecast_campaign(
@@ -144,7 +221,8 @@ def forecast_campaign(
             return forecast
     tenant = ports.tenants.get(cnpj)
     assert tenant is not None  # forecast_tenant found it
-    empty = _Campaign(campaign_id, _delivery(tenant, campaign_id, campaign), [], [], None, None)
+    delivery = _delivery(tenant, campaign_id, campaign)
+    empty = _Campaign(campaign_id, delivery, [], [], frozenset(), None, None)
     return _forecast(tenant, empty, [], days=days, now=now, complete=True)
 
 
@@ -154,19 +232,28 @@ def _gather(
     tenant: Tenant,
     campaign_id: str,
     campaign: Campaign | None,
-    horizon_end: datetime,
+    horizon_end: datetime | None,
     now: datetime,
 ) -> _Campaign:
+    """The campaign's waiting messages and, with ``horizon_end``, its next occurrence's
+    audience when it starts before then."""
     delivery = _delivery(tenant, campaign_id, campaign)
     planned: list[datetime] = []
+    planned_keys: set[str] = set()
     unplanned: list[Unplanned] = []
     for record in outlook.waiting(tenant.id, campaign_id):
         if record.status is Status.QUEUED and record.planned_at is not None:
             planned.append(record.planned_at)
+            planned_keys.add(record.ref.path)
         else:
             unplanned.append(_unplanned(delivery, record, now))
     occurrence_at, audience = None, None
-    if campaign is not None and campaign.kind == SEGMENT and campaign.segmentation is not None:
+    if (
+        horizon_end is not None
+        and campaign is not None
+        and campaign.kind == SEGMENT
+        and campaign.segmentation is not None
+    ):
         tenant_zone = zone(tenant.timezone)
         occurrence = upcoming(campaign, now=now, zone=tenant_zone)
         if occurrence is not None and occurrence.at < horizon_end:
@@ -188,7 +275,15 @@ def _gather(
                     ref, Status.PENDING, "", "", "", {}, send_by=deadline, priority=rank
                 )
                 unplanned.append(_unplanned(delivery, record, start))
-    return _Campaign(campaign_id, delivery, planned, unplanned, occurrence_at, audience)
+    return _Campaign(
+        campaign_id,
+        delivery,
+        planned,
+        unplanned,
+        frozenset(planned_keys),
+        occurrence_at,
+        audience,
+    )
 
 
 def _delivery(tenant: Tenant, campaign_id: str, campaign: Campaign | None) -> CampaignDelivery:

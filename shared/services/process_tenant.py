@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pydantic
@@ -26,10 +27,19 @@ from shared.campaigns import CampaignProcessor, RunContext, registered_processor
 from shared.domain.calendar import local_date, zone
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import CampaignError, TransientError
-from shared.domain.runs import CampaignOutcome, OutcomeStatus, RunStatus
+from shared.domain.runs import CampaignOutcome, Foresee, Foreseen, OutcomeStatus, RunStatus
+from shared.domain.targets import Target
 from shared.messages import TenantJob
-from shared.ports import CampaignMarker, RunLedger, TargetStore, TenantRepository, Warehouse
+from shared.ports import (
+    CampaignMarker,
+    DeliveryOutlook,
+    RunLedger,
+    TargetStore,
+    TenantRepository,
+    Warehouse,
+)
 from shared.services.campaigns import CampaignPorts, run_due_occurrence
+from shared.services.forecast import foresee_targets
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +52,31 @@ class TenantPorts:
     targets: TargetStore
     """Where the built-in kinds write their targets (API campaigns: ``campaigns.targets``)."""
     campaigns: CampaignPorts
+    outlook: DeliveryOutlook | None = None
+    """What a run's figures of messages that will go or expire are foreseen from (None: not
+    foreseen)."""
+
+    def foresee(self, cnpj: Cnpj, now: datetime) -> Foresee | None:
+        """The run's foresight of its targets; its failure is logged and leaves the figures
+        out, never the campaign."""
+        outlook = self.outlook
+        if outlook is None:
+            return None
+
+        def foresee(targets: Sequence[Target]) -> Foreseen | None:
+            try:
+                return foresee_targets(self.campaigns, outlook, cnpj, targets, now=now)
+            except Exception as error:  # the figures are a courtesy: never fail a run for them
+                logs.log(
+                    _log,
+                    logging.WARNING,
+                    "run figures not foreseen",
+                    tenant=cnpj.value,
+                    error=repr(error),
+                )
+                return None
+
+        return foresee
 
 
 def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
@@ -74,7 +109,7 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
     # Listing them failing is the tenant's job failing: Pub/Sub redelivers it, and the
     # redelivery skips what this run completed.
     for campaign_id in ports.campaigns.campaigns.live(cnpj):
-        segment_outcome = _run_segment(ports.campaigns, ctx, campaign_id)
+        segment_outcome = _run_segment(ports, ctx, campaign_id)
         if segment_outcome is not None:
             ports.runs.record(cnpj, job.tick_id, segment_outcome)
             outcomes.append(segment_outcome)
@@ -88,13 +123,18 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
     return outcomes
 
 
-def _run_segment(ports: CampaignPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
+def _run_segment(ports: TenantPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
     """An API campaign's due occurrence; its failure is its own, like any campaign's."""
     return _contained(
         ctx,
         campaign_id,
         lambda: run_due_occurrence(
-            ports, ctx.tenant.id, campaign_id, now=ctx.instant, run_id=ctx.run_id
+            ports.campaigns,
+            ctx.tenant.id,
+            campaign_id,
+            now=ctx.instant,
+            run_id=ctx.run_id,
+            foresee=ports.foresee(ctx.tenant.id, ctx.instant),
         ),
     )
 
@@ -127,7 +167,7 @@ def _run_if_due(
     reason = processor.not_due_reason(ctx, settings)
     if reason is not None:
         return CampaignOutcome(kind, OutcomeStatus.NOT_DUE, detail=reason)
-    outcome = processor.run(ctx, settings)
+    outcome = processor.run(ctx, settings, ports.foresee(cnpj, ctx.instant))
     runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
     logs.log(
         _log,

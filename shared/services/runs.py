@@ -46,6 +46,13 @@ class CampaignRun(BaseModel):
         description="why it did not run (not_due, already_done), or its error (failed, retry)"
     )
     duration_ms: int
+    will_send: int | None = Field(
+        description="of the targets this run found, how many the planner foresaw sent before "
+        "their send-by (the audience's first, in its campaign's order); null: not foreseen"
+    )
+    will_expire: int | None = Field(
+        description="how many it foresaw with no slot before their send-by: they end EXPIRED"
+    )
 
 
 class Run(BaseModel):
@@ -93,6 +100,8 @@ def _campaign_run(outcome: CampaignOutcome) -> CampaignRun:
         skipped=dict(outcome.skipped),
         detail=outcome.detail,
         duration_ms=outcome.duration_ms,
+        will_send=outcome.will_send,
+        will_expire=outcome.will_expire,
     )
 
 

@@ -17,3 +17,5 @@ FROM `{raw_dataset}.clientes` AS c
 LEFT JOIN reached AS r ON r.user_id = c.id
 WHERE FORMAT_DATE('%m-%d', DATE(c.dataNascimento)) IN UNNEST(@birthday_keys)
   AND r.user_id IS NULL
+-- Everyone has the same send-by (their birthday): the order only makes runs repeatable.
+ORDER BY c.id

@@ -32,3 +32,5 @@ FROM `{raw_dataset}.clientes` AS c
 JOIN visits AS v ON v.cpfCliente = c.cpf
 LEFT JOIN reached AS r ON r.user_id = c.id
 WHERE r.user_id IS NULL
+-- When the days left cannot send them all, the most loyal go first.
+ORDER BY v.visit_count DESC, v.total_spent DESC, c.id

@@ -32,3 +32,6 @@ JOIN last_purchase AS lp ON lp.cpfCliente = c.cpf
 LEFT JOIN reached AS r ON r.user_id = c.id
 WHERE lp.last_purchase_at < @inactive_before
   AND r.user_id IS NULL
+-- When the month left cannot send them all, the most recently lapsed go first: the likeliest
+-- to come back.
+ORDER BY lp.last_purchase_at DESC, c.id

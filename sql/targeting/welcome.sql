@@ -18,3 +18,5 @@ LEFT JOIN reached AS r ON r.user_id = c.id
 WHERE c.dataCadastro >= @signup_from
   AND c.dataCadastro < @signup_until
   AND r.user_id IS NULL
+-- When the days left cannot send them all, the longest waiting go first.
+ORDER BY c.dataCadastro, c.id

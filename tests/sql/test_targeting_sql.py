@@ -362,6 +362,14 @@ def test_reactivation_targets_last_completed_sale_before_local_cutoff(
     assert rows["lapsed"]["last_purchase_at"] == lapsed_at
     assert rows["cancelled-recent"]["last_purchase_at"] == old
     assert rows["sale-after-tick"]["last_purchase_at"] == old
+    assert list(rows) == [  # the most recently lapsed first: they get the scarce slots
+        "lapsed",
+        "cancelled-recent",
+        "other-campaign",
+        "reached-last-month",
+        "sale-after-tick",
+        "oldest-in-window",
+    ]
 
 
 # -- LOYALTY ----------------------------------------------------------------------------------
