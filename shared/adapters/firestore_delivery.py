@@ -26,7 +26,7 @@ from shared.domain.consent import ConsentEvent, blocks_sending
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
 from shared.domain.identity import Identity
-from shared.domain.pacing import Planner, SendByMissed, ShardState, Slot
+from shared.domain.pacing import Planner, SendByMissed, ShardState, Slot, pruned
 from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult, Queued, Yielding
 
@@ -103,7 +103,7 @@ class FirestoreDeliveryStore:
                 )
             shard = planner.throttle.shard_of(ref.path)
             shard_doc = self._shard(ref.cnpj, shard)
-            state = (shard_doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
+            state = _slots(shard_doc, transaction, now)
             start = max(earliest, now)
             displaced: TargetRecord | None = None
             try:
@@ -146,10 +146,10 @@ class FirestoreDeliveryStore:
         ref = record.ref
         campaign_shard = planner.shard_of(ref.path)
         campaign_doc = self._campaign_shard(ref, campaign_shard)
-        state = _slots(campaign_doc, transaction)
+        state = _slots(campaign_doc, transaction, now)
 
         def tenant_state(shard: int) -> ShardState:
-            return _slots(self._shard(ref.cnpj, shard), transaction)
+            return _slots(self._shard(ref.cnpj, shard), transaction, now)
 
         try:
             slot = planner.plan(start, campaign_shard, state, tenant_state, before=record.send_by)
@@ -410,10 +410,14 @@ class FirestoreDeliveryStore:
         return self._client.document("users", cnpj.value, "recentSends", phone)
 
 
-def _slots(doc: firestore.DocumentReference, transaction: firestore.Transaction) -> ShardState:
-    """A pacing document's state as read in the transaction (empty when it does not exist)."""
+def _slots(
+    doc: firestore.DocumentReference, transaction: firestore.Transaction, now: datetime
+) -> ShardState:
+    """A pacing document's state as read in the transaction (empty when it does not exist),
+    without the counters too old to matter now (:func:`pruned`: relative to the clock, never
+    to the instant planned, so planning far ahead keeps today's caps)."""
     slots: ShardState = (doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
-    return slots
+    return pruned(slots, now)
 
 
 def _record(ref: TargetRef, snapshot: Any) -> TargetRecord | None:

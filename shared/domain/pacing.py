@@ -116,7 +116,6 @@ class Planner:
         per_minute = self.throttle.per_minute
         hour_share = _share(self.throttle.messages_per_hour, shard, shards)
         day_share = _share(self.throttle.messages_per_day, shard, shards)
-        state = _pruned(state, earliest)
         moment = earliest.astimezone(UTC)
         for _ in range(_MAX_STEPS):
             moment = self.next_opening(moment)
@@ -251,8 +250,14 @@ def _start_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _pruned(state: ShardState, now: datetime) -> ShardState:
-    """Drop counters older than two days so a shard document never grows without bound."""
+def pruned(state: ShardState, now: datetime) -> ShardState:
+    """``state`` without the counters older than two days before ``now``, so a pacing document
+    never grows without bound.
+
+    Relative to the clock, never to the instant being planned: the planner keeps every counter
+    it is given, because a target planned a week ahead writes its shard back, and pruning
+    relative to that week would drop today's minute, hour and day counters and reset today's
+    caps. The store, which reads and writes the documents and knows now, prunes on read."""
     horizon = now.astimezone(UTC) - _STATE_RETENTION
     cutoff = {
         "m": _minute_key(horizon),
