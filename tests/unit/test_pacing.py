@@ -451,8 +451,13 @@ def test_state_counters_accumulate() -> None:
 
 
 def test_counters_older_than_two_days_before_now_are_dropped() -> None:
-    old = {"m:202603071159": 5, "r:202603071159": [7], "h:2026030711": 5, "d:2026-03-07": 5}
-    recent = {"m:202603081201": 4, "h:2026030813": 4, "d:2026-03-09": 4}
+    old: ShardState = {
+        "m:202603071159": 5,
+        "r:202603071159": [7],
+        "h:2026030711": 5,
+        "d:2026-03-07": 5,
+    }
+    recent: ShardState = {"m:202603081201": 4, "h:2026030813": 4, "d:2026-03-09": 4}
     state: ShardState = {**old, **recent}
     assert pruned(state, utc(10, 12)) == recent
     assert state == {**old, **recent}, "the caller's state must not be mutated"
