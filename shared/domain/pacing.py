@@ -230,6 +230,12 @@ def _share(total: int, shard: int, shards: int) -> int:
     return len(range(shard, total, shards))
 
 
+def counted_under(send_at: datetime, tenant_zone: ZoneInfo) -> tuple[str, str]:
+    """The hour and day counters a send at ``send_at`` is counted under (UTC hour, local day):
+    what a slot handed back must release."""
+    return _hour_key(send_at), _day_key(send_at.astimezone(tenant_zone).date())
+
+
 def _minute_key(moment: datetime) -> str:
     return "m:" + moment.strftime("%Y%m%d%H%M")
 

@@ -541,4 +541,3 @@ def test_planning_far_ahead_keeps_todays_counters() -> None:
     week_ahead = plan.plan(utc(17, 12), 0, today.state)
     assert week_ahead.state["d:2026-03-10"] == 1
     assert plan.plan(utc(10, 13), 0, week_ahead.state).send_at == utc(11, 0)
-
