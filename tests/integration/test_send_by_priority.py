@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,47 +29,20 @@ from shared.domain.delivery_status import FINAL, Status
 from shared.domain.send_by import Priority, send_by
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
-from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.manifest import send_queue
-from shared.ports import HistoryRow, MessageSender, TaskRequest
 from shared.services.campaigns import store_built_ins
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.enqueue import enqueue_target
 from shared.services.send import send_message
 from shared.services.sweeper import sweep
-from shared.whatsapp.outcomes import SendResult
 from tests.campaign_records import edit_built_in
 from tests.conftest import new_tenant_id
 from tests.integration.campaign_payloads import SIMPLE
+from tests.integration.moving_clock import CountingSender, KeptHistory, RecordedTasks
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 DAY_CAP = 5
 """The tenant's daily cap, small so that a backlog of a dozen fills days."""
-
-
-@dataclass
-class RecordedTasks:
-    """The faithful fake, remembering which tasks were asked for."""
-
-    inner: FaithfulCloudTasks = field(default_factory=FaithfulCloudTasks)
-    created: list[TaskRequest] = field(default_factory=list)
-
-    def ensure_queue(self, queue: str) -> None:
-        self.inner.ensure_queue(queue)
-
-    def create(self, task: TaskRequest) -> bool:
-        made = self.inner.create(task)
-        if made:
-            self.created.append(task)
-        return made
-
-
-@dataclass
-class KeptHistory:
-    rows: list[HistoryRow] = field(default_factory=list)
-
-    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
-        self.rows.extend(rows)
 
 
 @dataclass
@@ -280,18 +251,6 @@ def store_api_campaign(scenario: Scenario) -> None:
     scenario.deps.campaigns.mutate(scenario.cnpj, API_CAMPAIGN, lambda _: campaign)
 
 
-@dataclass
-class CountingSender:
-    """The stack's WhatsApp client, counting the messages that reach it per phone."""
-
-    inner: MessageSender
-    sent: Counter[str] = field(default_factory=Counter)
-
-    def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult:
-        self.sent[str(body.get("to", ""))] += 1
-        return self.inner.send(phone_number_id, body)
-
-
 def test_a_birthday_takes_a_slot_from_an_api_campaign_s_backlog(scenario: Scenario) -> None:
     store_api_campaign(scenario)
     validity = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
@@ -331,7 +290,7 @@ def test_a_birthday_takes_a_slot_from_an_api_campaign_s_backlog(scenario: Scenar
 
     # Every task run at its time: nothing twice (the displaced target's first task is stale),
     # the birthday on its day, and the displaced message a day later.
-    counting = CountingSender(scenario.ports.sender)
+    counting = CountingSender(scenario.ports.sender, scenario.clock)
     ports = replace(scenario.ports, sender=counting)
     for task in sorted(scenario.tasks.created, key=lambda task: task.schedule_at):
         if task.schedule_at < datetime(2026, 11, 21, 11, 0, tzinfo=UTC):
