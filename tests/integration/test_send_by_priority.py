@@ -310,3 +310,24 @@ def pacing_counts(scenario: Scenario, collection: str) -> Counter[str]:
             if key[:2] in {"h:", "d:"} and isinstance(value, int):
                 counts[key] += value
     return counts
+
+
+def test_an_api_target_that_yields_past_its_validity_expires_and_frees_its_count(
+    scenario: Scenario,
+) -> None:
+    store_api_campaign(scenario)
+    validity = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # the end of the 21st in São Paulo
+    backlog = scenario.api_backlog(API_CAMPAIGN, 2 * DAY_CAP, send_by=validity)
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+
+    assert scenario.local_day(birthday) == date(2026, 11, 21)
+    expired = [ref for ref in backlog if scenario.load(ref).status is Status.EXPIRED]
+    assert len(expired) == 1 and scenario.load(expired[0]).planned_at is not None
+    own = pacing_counts(scenario, f"users/{scenario.cnpj.value}/campaigns/{API_CAMPAIGN}/pacing")
+    assert (own["h:2026112111"], own["d:2026-11-21"]) == (1, DAY_CAP - 1)
+    tenant = pacing_counts(scenario, f"users/{scenario.cnpj.value}/pacing")
+    assert tenant["d:2026-11-21"] == DAY_CAP
+    assert (expired[0].target_id, "EXPIRED") in {
+        (row.target_id, row.status) for row in scenario.history.rows
+    }
