@@ -2,12 +2,13 @@
 
 Planning is pure: given a pacing shard's state (how many slots each minute, hour and day it
 has handed out) it returns the next free slot and the new state. The caller keeps the state
-in a Firestore document per shard and updates it in a transaction. Shards exist because
-production Firestore sustains about one write per second per document: with N shards each
-document sees 1/N of the planning writes, and in minute ``m`` shard ``s`` owns the global
-slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every minute, see
-:func:`lane_of`), so the shards together never exceed any limit and, while all have work,
-fill every slot (the configured rate, evenly spaced).
+in a Firestore document per shard and updates it in a transaction, dropping on read what is
+too old to matter now (:func:`pruned`; the planner itself keeps every counter it is given).
+Shards exist because production Firestore sustains about one write per second per document:
+with N shards each document sees 1/N of the planning writes, and in minute ``m`` shard ``s``
+owns the global slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every
+minute, see :func:`lane_of`), so the shards together never exceed any limit and, while all
+have work, fill every slot (the configured rate, evenly spaced).
 """
 
 from __future__ import annotations
