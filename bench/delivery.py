@@ -13,7 +13,13 @@ measured side by side in one run:
 * lost targets: targets not in a final state (DELIVERED/READ/FAILED/SKIPPED) nor UNKNOWN once
   the pipeline is idle (goal 0), and what each fault kind ended as;
 * planning throughput (``enqueue_target`` calls/s), how late tasks are dispatched against
-  their planned slot, and the enqueue -> dispatch lag.
+  their planned slot, and the enqueue -> dispatch lag;
+* then issue 13's figures, from the same functions as their own benchmarks (imported, not
+  copied): a campaign's achieved pace as a ratio of the configured one at 1/min, 5/min,
+  60/min and 20/s, and the most sends in any window of its period (goal: never above)
+  (``bench/pace.py``); the share of birthdays planned on their day behind a bulk backlog
+  (goal 100%) and the planning throughput with priorities against the first-come planner
+  (goal >= 80%) (``bench/priority.py``, on this run's stack, ``--priority-rounds``).
 
 It prints figures and ratios with a one-line verdict per goal; it asserts nothing.
 
@@ -96,8 +102,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pace
+import priority
 from google.cloud import firestore
-from reporting import machine, table
+from reporting import CountingHistory, machine, table
 
 from shared import logs
 from shared.adapters.cloud_tasks_queue import MAX_CONCURRENT_DISPATCHES, MAX_DISPATCHES_PER_SECOND
@@ -117,7 +125,7 @@ from shared.localstack.functions_host import build_app
 from shared.localstack.stack import LOCAL_WHATSAPP, PortNumbers, Stack
 from shared.localstack.whatsapp_sandbox import Fault, Sandbox, SandboxConfig, WsgiApp, serving
 from shared.manifest import WEBHOOK_PATH
-from shared.ports import MAX_BATCH_WRITES, HistoryRow
+from shared.ports import MAX_BATCH_WRITES
 from shared.sample_data import tenant_cnpjs, tenant_names
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.enqueue import enqueue_target
@@ -143,26 +151,6 @@ DONE = FINAL | {Status.UNKNOWN}
 
 
 # -- instruments --------------------------------------------------------------------------
-
-
-class CountingHistory:
-    """A HistoryLog that keeps rows in memory (by event id) and counts appends."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.appends = 0
-        self.rows: dict[str, HistoryRow] = {}
-        self.repeated = 0
-        """Rows whose event id was appended before (retry-safe by design; counted, not kept)."""
-
-    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
-        del cnpj
-        with self._lock:
-            self.appends += 1
-            for row in rows:
-                if row.event_id in self.rows:
-                    self.repeated += 1
-                self.rows[row.event_id] = row
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +328,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--priority-rounds",
+        type=int,
+        default=3,
+        help="rounds of each planner in the priority figures (0: skip them)",
+    )
+    parser.add_argument(
         "--settle-timeout",
         type=float,
         default=180.0,
@@ -368,11 +362,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             run = _bench(args, stack)
             _report(run, args, command, total_started)
+            _report_pace_and_priority(args)
             return 0
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
             stack.down(say=lambda _: None)
+
+
+PACE_CASES = ("1/min", "5/min", "60/min", "20/s")
+"""The issue's paces: low (a minute's) and high (a second's)."""
+
+
+def _report_pace_and_priority(args: argparse.Namespace) -> None:
+    """Issue 13's figures beside the delivery run's: a campaign's achieved pace against the
+    configured one (``bench/pace.py``'s pure planner) and the send-by/priority figures
+    (``bench/priority.py`` on this run's stack), with their verdicts."""
+    started = time.perf_counter()
+    figures = [pace.measure(case) for case in pace.CASES if case.name in PACE_CASES]
+    print()
+    print("## Pace exactly as set (pure planner, simulated clock; `bench/pace.py`)")
+    print()
+    print(table(pace.HEADERS, [pace.row(f) for f in figures]))
+    print()
+    near = all(f.ratio >= 0.95 * f.case.bound for f in figures)
+    above = [f.case.name for f in figures if not f.never_above]
+    print(
+        f"**achieved / configured over the steady period: "
+        f"{', '.join(f'{f.case.name} {f.ratio:.3f}' for f in figures)}"
+        f" -> {_verdict(near)}** (goal >= 0.95)"
+    )
+    print(
+        f"**above the configured pace in any window: {above or 'never'}"
+        f" -> {_verdict(not above)}** (goal never)"
+    )
+    if args.priority_rounds <= 0:
+        return
+    print()
+    print("## Send-by and priority (this run's stack; `bench/priority.py`)")
+    print()
+    comparison = priority.compare(600, 100, args.priority_rounds)
+    print()
+    priority.report(comparison)
+    print(f"pace and priority figures took {time.perf_counter() - started:.1f} s")
 
 
 def _quiet_logs() -> LogCounter:

@@ -55,8 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from delivery import CountingHistory, LogCounter, in_process
-from reporting import machine, private_stack, table
+from delivery import LogCounter, in_process
+from reporting import CountingHistory, machine, private_stack, table
 
 from shared.bootstrap import Container
 from shared.domain.calendar import local_date, zone

@@ -1,5 +1,5 @@
-"""What the benchmarks share: a private stack, a sample tenant, percentiles, the machine line and
-markdown tables."""
+"""What the benchmarks share: a private stack, a sample tenant, an in-memory history log,
+percentiles, the machine line and markdown tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,11 +18,32 @@ from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.cnpj import Cnpj
 from shared.localstack.stack import PortNumbers, Stack
+from shared.ports import HistoryRow
 from shared.sample_data import SampleSpec, tenant_cnpjs, tenant_names, write_tenant_files
 from shared.services.loading import load_tenant_files
 from shared.services.tenants import register_tenant
 
 SAMPLE_AS_OF = date(2026, 11, 20)
+
+
+class CountingHistory:
+    """A HistoryLog that keeps rows in memory (by event id) and counts appends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.appends = 0
+        self.rows: dict[str, HistoryRow] = {}
+        self.repeated = 0
+        """Rows whose event id was appended before (retry-safe by design; counted, not kept)."""
+
+    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
+        del cnpj
+        with self._lock:
+            self.appends += 1
+            for row in rows:
+                if row.event_id in self.rows:
+                    self.repeated += 1
+                self.rows[row.event_id] = row
 
 
 def machine() -> str:

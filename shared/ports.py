@@ -321,10 +321,11 @@ class Yielding:
     """Who gives up a planned slot to a target that has none before its send-by: the queued
     targets of these campaigns (of a lower priority, most yielding first), each planned again
     by its own campaign's planner (see :mod:`shared.domain.send_by`). The campaigns are only
-    looked up when a slot is missing: most targets find one and read nothing more."""
+    looked up when a slot is missing: most targets find one and read nothing more. A campaign
+    with a pace of its own is planned again by that pace (:class:`CampaignPlanner`)."""
 
     campaign_ids: Callable[[], Sequence[str]]
-    planner_for: Callable[[TargetRecord], Planner]
+    planner_for: Callable[[TargetRecord], Planner | CampaignPlanner]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,14 @@ from shared.domain.consent import ConsentEvent, blocks_sending
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import CLAIMABLE, Status, status_after_receipts
 from shared.domain.identity import Identity
-from shared.domain.pacing import Planner, SendByMissed, ShardState, Slot
+from shared.domain.pacing import (
+    Planner,
+    SendByMissed,
+    ShardState,
+    Slot,
+    counted_under,
+    pruned,
+)
 from shared.domain.tenant import MAX_FREQUENCY_CAP
 from shared.ports import Change, Claim, ClaimResult, Queued, Yielding
 
@@ -103,7 +110,7 @@ class FirestoreDeliveryStore:
                 )
             shard = planner.throttle.shard_of(ref.path)
             shard_doc = self._shard(ref.cnpj, shard)
-            state = (shard_doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
+            state = _slots(shard_doc, transaction, now)
             start = max(earliest, now)
             displaced: TargetRecord | None = None
             try:
@@ -141,15 +148,15 @@ class FirestoreDeliveryStore:
         """Plan on the campaign's shard and the tenant shard owning the slot (and those the
         send's hour and day are counted in, when not the slot's), in one transaction: every
         document is read before any is written. Such a target never
-        takes a slot from another campaign's (see ``yielding_to``): no slot before its send-by
-        leaves it EXPIRED."""
+        takes a slot from another campaign's (see ``yielding_to``), though it may give its own
+        away (:meth:`_yield_campaign_paced`): no slot before its send-by leaves it EXPIRED."""
         ref = record.ref
         campaign_shard = planner.shard_of(ref.path)
         campaign_doc = self._campaign_shard(ref, campaign_shard)
-        state = _slots(campaign_doc, transaction)
+        state = _slots(campaign_doc, transaction, now)
 
         def tenant_state(shard: int) -> ShardState:
-            return _slots(self._shard(ref.cnpj, shard), transaction)
+            return _slots(self._shard(ref.cnpj, shard), transaction, now)
 
         try:
             slot = planner.plan(start, campaign_shard, state, tenant_state, before=record.send_by)
@@ -237,21 +244,101 @@ class FirestoreDeliveryStore:
         assert victim.planned_at is not None
         handed_over = Slot(victim.planned_at, state)
         displaced = _Target(victim.ref, self._doc(victim.ref), snapshot)
+        planner = yielding.planner_for(victim)
+        if isinstance(planner, CampaignPlanner):
+            return self._yield_campaign_paced(
+                transaction, victim, snapshot, displaced, planner, shard, state, now
+            )
         try:
-            later = yielding.planner_for(victim).plan(
+            later = planner.plan(
                 victim.planned_at + timedelta(microseconds=1), shard, state, before=victim.send_by
             )
         except SendByMissed:
-            change = Change(
-                Status.EXPIRED, error_reason="yielded its slot; none left before its send-by"
-            )
-            return handed_over, displaced.write(transaction, _change_fields(victim, change, now))
+            return handed_over, displaced.write(transaction, _expired_yielding(victim, now))
         fields = {
             **_stamp(victim, Status.QUEUED, now),
             "plannedAt": later.send_at,
             "taskGeneration": victim.task_generation + 1,
         }
         return Slot(victim.planned_at, later.state), displaced.write(transaction, fields)
+
+    def _yield_campaign_paced(
+        self,
+        transaction: firestore.Transaction,
+        victim: TargetRecord,
+        snapshot: Any,
+        displaced: _Target,
+        planner: CampaignPlanner,
+        shard: int,
+        state: ShardState,
+        now: datetime,
+    ) -> tuple[Slot, TargetRecord]:
+        """Hand over the slot of a target of a campaign with its own pace, and plan it again by
+        that pace.
+
+        The counters: the tenant slot stays counted where it is (the tenant shard's minute, and
+        the hour and day of whichever tenant shard counted it); only who sends in it changes.
+        In the campaign's own pacing document the slot's place in its minute stays taken (a
+        slot nobody sends in: the campaign's pace and delay only become stricter, and freeing
+        a place under the minute's high-water mark would need a list of holes), while its hour
+        and day counts are released, because the campaign sends nothing there: its caps stay
+        whole for the re-planned send, which counts itself again. Every document is read
+        before any is written (Firestore's transactions require it)."""
+        assert victim.planned_at is not None
+        ref = victim.ref
+        counted_in = (snapshot.to_dict() or {}).get("campaignShard")
+        own_shard = planner.shard_of(ref.path)
+        released_shard = counted_in if isinstance(counted_in, int) else own_shard
+        campaign_states: dict[int, ShardState] = {}
+        for index in dict.fromkeys((released_shard, own_shard)):
+            campaign_states[index] = _slots(self._campaign_shard(ref, index), transaction, now)
+        campaign_states[released_shard] = _released(
+            campaign_states[released_shard],
+            *counted_under(victim.planned_at, planner.tenant.tenant_zone),
+        )
+        tenant_read: dict[int, ShardState] = {shard: state}
+
+        def tenant_state(index: int) -> ShardState:
+            if index not in tenant_read:
+                tenant_read[index] = _slots(self._shard(ref.cnpj, index), transaction, now)
+            return tenant_read[index]
+
+        try:
+            later = planner.plan(
+                victim.planned_at + timedelta(microseconds=1),
+                own_shard,
+                campaign_states[own_shard],
+                tenant_state,
+                before=victim.send_by,
+            )
+        except SendByMissed:
+            self._write_campaign_shards(transaction, ref, campaign_states, now)
+            expired = displaced.write(transaction, _expired_yielding(victim, now))
+            return Slot(victim.planned_at, state), expired
+        campaign_states[own_shard] = later.campaign_state
+        self._write_campaign_shards(transaction, ref, campaign_states, now)
+        for index, slots in later.tenant_states.items():
+            if index != shard:  # the caller writes the handed-over slot's shard
+                transaction.set(self._shard(ref.cnpj, index), {"slots": slots, "updatedAt": now})
+        fields = {
+            **_stamp(victim, Status.QUEUED, now),
+            "plannedAt": later.send_at,
+            "shard": later.tenant_shard,
+            "campaignShard": own_shard,
+            "taskGeneration": victim.task_generation + 1,
+        }
+        shard_state = later.tenant_states.get(shard, state)
+        return Slot(victim.planned_at, shard_state), displaced.write(transaction, fields)
+
+    def _write_campaign_shards(
+        self,
+        transaction: firestore.Transaction,
+        ref: TargetRef,
+        states: dict[int, ShardState],
+        now: datetime,
+    ) -> None:
+        for index, slots in states.items():
+            transaction.set(self._campaign_shard(ref, index), {"slots": slots, "updatedAt": now})
 
     def claim(
         self,
@@ -410,10 +497,29 @@ class FirestoreDeliveryStore:
         return self._client.document("users", cnpj.value, "recentSends", phone)
 
 
-def _slots(doc: firestore.DocumentReference, transaction: firestore.Transaction) -> ShardState:
-    """A pacing document's state as read in the transaction (empty when it does not exist)."""
+def _slots(
+    doc: firestore.DocumentReference, transaction: firestore.Transaction, now: datetime
+) -> ShardState:
+    """A pacing document's state as read in the transaction (empty when it does not exist),
+    without the counters too old to matter now (:func:`pruned`: relative to the clock, never
+    to the instant planned, so planning far ahead keeps today's caps)."""
     slots: ShardState = (doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
-    return slots
+    return pruned(slots, now)
+
+
+def _released(state: ShardState, *keys: str) -> ShardState:
+    """``state`` with one send fewer counted under each of ``keys``."""
+    released = dict(state)
+    for key in keys:
+        count = released.get(key, 0)
+        if isinstance(count, int) and count > 0:
+            released[key] = count - 1
+    return released
+
+
+def _expired_yielding(victim: TargetRecord, now: datetime) -> dict[str, Any]:
+    change = Change(Status.EXPIRED, error_reason="yielded its slot; none left before its send-by")
+    return _change_fields(victim, change, now)
 
 
 def _record(ref: TargetRef, snapshot: Any) -> TargetRecord | None:

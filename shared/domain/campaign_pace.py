@@ -44,7 +44,6 @@ from shared.domain.pacing import (
     _first_at_or_after,
     _hour_key,
     _minute_usage,
-    _pruned,
     _share,
     _slot_offset,
     _start_of_day,
@@ -134,12 +133,11 @@ class CampaignPlanner:
         ratio = self.ratio
         hour_share = _share(self.pace.messages_per_hour, shard, shards)
         day_share = _share(self.pace.messages_per_day, shard, shards)
-        state = _pruned(state, earliest)
         tenant_states: dict[int, ShardState] = {}
 
         def tenant_shard_state(index: int) -> ShardState:
             if index not in tenant_states:
-                tenant_states[index] = _pruned(tenant_state(index), earliest)
+                tenant_states[index] = tenant_state(index)
             return tenant_states[index]
 
         moment = earliest.astimezone(UTC)

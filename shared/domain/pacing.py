@@ -2,12 +2,13 @@
 
 Planning is pure: given a pacing shard's state (how many slots each minute, hour and day it
 has handed out) it returns the next free slot and the new state. The caller keeps the state
-in a Firestore document per shard and updates it in a transaction. Shards exist because
-production Firestore sustains about one write per second per document: with N shards each
-document sees 1/N of the planning writes, and in minute ``m`` shard ``s`` owns the global
-slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every minute, see
-:func:`lane_of`), so the shards together never exceed any limit and, while all have work,
-fill every slot (the configured rate, evenly spaced).
+in a Firestore document per shard and updates it in a transaction, dropping on read what is
+too old to matter now (:func:`pruned`; the planner itself keeps every counter it is given).
+Shards exist because production Firestore sustains about one write per second per document:
+with N shards each document sees 1/N of the planning writes, and in minute ``m`` shard ``s``
+owns the global slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every
+minute, see :func:`lane_of`), so the shards together never exceed any limit and, while all
+have work, fill every slot (the configured rate, evenly spaced).
 """
 
 from __future__ import annotations
@@ -116,7 +117,6 @@ class Planner:
         per_minute = self.throttle.per_minute
         hour_share = _share(self.throttle.messages_per_hour, shard, shards)
         day_share = _share(self.throttle.messages_per_day, shard, shards)
-        state = _pruned(state, earliest)
         moment = earliest.astimezone(UTC)
         for _ in range(_MAX_STEPS):
             moment = self.next_opening(moment)
@@ -231,6 +231,12 @@ def _share(total: int, shard: int, shards: int) -> int:
     return len(range(shard, total, shards))
 
 
+def counted_under(send_at: datetime, tenant_zone: ZoneInfo) -> tuple[str, str]:
+    """The hour and day counters a send at ``send_at`` is counted under (UTC hour, local day):
+    what a slot handed back must release."""
+    return _hour_key(send_at), _day_key(send_at.astimezone(tenant_zone).date())
+
+
 def _minute_key(moment: datetime) -> str:
     return "m:" + moment.strftime("%Y%m%d%H%M")
 
@@ -251,8 +257,14 @@ def _start_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _pruned(state: ShardState, now: datetime) -> ShardState:
-    """Drop counters older than two days so a shard document never grows without bound."""
+def pruned(state: ShardState, now: datetime) -> ShardState:
+    """``state`` without the counters older than two days before ``now``, so a pacing document
+    never grows without bound.
+
+    Relative to the clock, never to the instant being planned: the planner keeps every counter
+    it is given, because a target planned a week ahead writes its shard back, and pruning
+    relative to that week would drop today's minute, hour and day counters and reset today's
+    caps. The store, which reads and writes the documents and knows now, prunes on read."""
     horizon = now.astimezone(UTC) - _STATE_RETENTION
     cutoff = {
         "m": _minute_key(horizon),

@@ -261,8 +261,11 @@ def yielding_to(
     may yield to it.
 
     Only a target that has a send-by takes a slot, and only one whose campaign sets no pace
-    of its own; a campaign with its own pace never gives one away either: its slots are
-    counted in its own pacing documents too, which a handover would not move.
+    of its own. Campaigns with a pace of their own (every API campaign by default) give their
+    slots away like the others: the displaced target is planned again by its own pace, and the
+    store keeps the campaign's pacing documents right (see ``_yield_campaign_paced`` in
+    :mod:`shared.adapters.firestore_delivery`); otherwise an API campaign's backlog would keep
+    a birthday off its day.
     """
     if record.send_by is None or delivery.settings.campaign_throttle is not None:
         return None
@@ -278,15 +281,13 @@ def yielding_to(
             other = _delivery_or_none(ports, tenant, campaign_id)
             if campaign_id == record.ref.campaign_id or other is None:
                 continue
-            if other.settings.campaign_throttle is not None:
-                continue  # its slots are in its own pacing documents too: never given away
             rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
             if rank in lower:
                 ranked.append((rank, campaign_id))
         return tuple(campaign_id for _, campaign_id in sorted(ranked, reverse=True))
 
-    def planner_for(target: TargetRecord) -> Planner:
-        return campaign_delivery(ports, tenant, target.ref.campaign_id).tenant_planner(target)
+    def planner_for(target: TargetRecord) -> Planner | CampaignPlanner:
+        return campaign_delivery(ports, tenant, target.ref.campaign_id).planner(target)
 
     return Yielding(campaign_ids, planner_for)
 

@@ -13,8 +13,8 @@ Tasks fake (name dedup, 30-day horizon), not started: nothing is dispatched.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,16 +22,14 @@ import pytest
 
 from shared.bootstrap import Container
 from shared.clock import SettableClock
-from shared.domain.campaign import LocalWindow
+from shared.domain.campaign import Campaign, CampaignStatus, LocalWindow
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import FINAL, Status
 from shared.domain.send_by import Priority, send_by
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
-from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.manifest import send_queue
-from shared.ports import HistoryRow, TaskRequest
 from shared.services.campaigns import store_built_ins
 from shared.services.delivery_common import DeliveryPorts
 from shared.services.enqueue import enqueue_target
@@ -39,35 +37,12 @@ from shared.services.send import send_message
 from shared.services.sweeper import sweep
 from tests.campaign_records import edit_built_in
 from tests.conftest import new_tenant_id
+from tests.integration.campaign_payloads import SIMPLE
+from tests.integration.moving_clock import CountingSender, KeptHistory, RecordedTasks
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 DAY_CAP = 5
 """The tenant's daily cap, small so that a backlog of a dozen fills days."""
-
-
-@dataclass
-class RecordedTasks:
-    """The faithful fake, remembering which tasks were asked for."""
-
-    inner: FaithfulCloudTasks = field(default_factory=FaithfulCloudTasks)
-    created: list[TaskRequest] = field(default_factory=list)
-
-    def ensure_queue(self, queue: str) -> None:
-        self.inner.ensure_queue(queue)
-
-    def create(self, task: TaskRequest) -> bool:
-        made = self.inner.create(task)
-        if made:
-            self.created.append(task)
-        return made
-
-
-@dataclass
-class KeptHistory:
-    rows: list[HistoryRow] = field(default_factory=list)
-
-    def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
-        self.rows.extend(rows)
 
 
 @dataclass
@@ -99,6 +74,29 @@ class Scenario:
         ref = TargetRef(self.cnpj, kind, target.id)
         enqueue_target(ref, self.ports)
         return ref
+
+    def api_backlog(self, campaign_id: str, count: int, send_by: datetime) -> list[TargetRef]:
+        """``count`` targets of an API campaign found at the clock's instant, each planned."""
+        today = self.clock().astimezone(SAO_PAULO).date()
+        targets = [
+            Target(
+                customer_id=f"api{n}",
+                name="Maria",
+                phone=f"+55119{secrets.randbelow(10**8):08d}",
+                campaign_id=campaign_id,
+                period=today.isoformat(),
+                run_id="send-by-test",
+                local_date=today.isoformat(),
+                send_by=send_by,
+                priority=Priority.NORMAL.rank,
+            )
+            for n in range(count)
+        ]
+        assert self.deps.targets.create_batch(self.cnpj, targets).created == count
+        refs = [TargetRef(self.cnpj, campaign_id, target.id) for target in targets]
+        for ref in refs:
+            enqueue_target(ref, self.ports)
+        return refs
 
     def load(self, ref: TargetRef) -> TargetRecord:
         record = self.deps.delivery_store.load(ref)
@@ -221,5 +219,115 @@ def test_the_sweeper_expires_what_a_lost_task_left_past_its_send_by(scenario: Sc
     assert report == {"expired": 1}
     assert len(scenario.tasks.created) == tasks_before  # nothing planned late
     assert (birthday.target_id, "EXPIRED") in {
+        (row.target_id, row.status) for row in scenario.history.rows
+    }
+
+
+API_CAMPAIGN = "SEG_SENDBY0000000001"
+API_PER_HOUR = 2
+"""The API campaign's own pace: two an hour, so its backlog spreads over the morning."""
+
+
+def store_api_campaign(scenario: Scenario) -> None:
+    """A running API campaign with its own pace (as every API campaign has by default), sending
+    in the birthdays' hours (08:00-20:00), of normal priority (the API default)."""
+    throttle = {
+        "messages_per_hour": API_PER_HOUR,
+        "respect_business_hours": True,
+        "business_hours_start": 8,
+        "business_hours_end": 20,
+    }
+    now = scenario.clock()
+    campaign = Campaign.model_validate(
+        {
+            **SIMPLE,
+            "throttle_config": throttle,
+            "id": API_CAMPAIGN,
+            "status": CampaignStatus.RUNNING,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    scenario.deps.campaigns.mutate(scenario.cnpj, API_CAMPAIGN, lambda _: campaign)
+
+
+def test_a_birthday_takes_a_slot_from_an_api_campaign_s_backlog(scenario: Scenario) -> None:
+    store_api_campaign(scenario)
+    validity = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    backlog = scenario.api_backlog(API_CAMPAIGN, 2 * DAY_CAP, send_by=validity)
+    # Two an hour from 08:00, the tenant's five a day: 08:00, 08:01, 09:00, 09:01, 10:00 local.
+    assert [scenario.local_day(ref) for ref in backlog] == (
+        [date(2026, 11, 20)] * DAY_CAP + [date(2026, 11, 21)] * DAY_CAP
+    )
+
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)  # 08:00 on the 21st
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+
+    assert scenario.load(birthday).status is Status.QUEUED
+    assert scenario.local_day(birthday) == date(2026, 11, 21)
+    displaced = [ref for ref in backlog if scenario.load(ref).task_generation == 2]
+    assert len(displaced) == 1  # the slot at 08:01, the first one 30 s or more ahead
+    moved = scenario.load(displaced[0])
+    assert moved.status is Status.QUEUED
+    assert scenario.local_day(displaced[0]) == date(2026, 11, 22)  # the 21st is full
+    assert scenario.load(birthday).planned_at == datetime(2026, 11, 21, 11, 1, tzinfo=UTC)
+
+    # The tenant's days hold exactly their cap, one message a slot; the campaign never goes
+    # above its own two an hour, and its pacing documents count what it will really send.
+    planned = [scenario.load(ref).planned_at for ref in [*backlog, birthday]]
+    times = sorted(at for at in planned if at is not None)
+    assert len(set(times)) == len(times) == 2 * DAY_CAP + 1
+    per_day = Counter(at.astimezone(SAO_PAULO).date() for at in times)
+    assert per_day == {date(2026, 11, 20): 5, date(2026, 11, 21): 5, date(2026, 11, 22): 1}
+    campaign_times = sorted(scenario.load(ref).planned_at or validity for ref in backlog)
+    per_hour = Counter(at.replace(minute=0, second=0, microsecond=0) for at in campaign_times)
+    assert max(per_hour.values()) <= API_PER_HOUR
+    own = pacing_counts(scenario, f"users/{scenario.cnpj.value}/campaigns/{API_CAMPAIGN}/pacing")
+    assert own["h:2026112111"] == 1  # 08:00 only: 08:01 was handed over
+    assert own["d:2026-11-22"] == 1
+    tenant = pacing_counts(scenario, f"users/{scenario.cnpj.value}/pacing")
+    assert (tenant["d:2026-11-21"], tenant["d:2026-11-22"]) == (DAY_CAP, 1)
+
+    # Every task run at its time: nothing twice (the displaced target's first task is stale),
+    # the birthday on its day, and the displaced message a day later.
+    counting = CountingSender(scenario.ports.sender, scenario.clock)
+    ports = replace(scenario.ports, sender=counting)
+    for task in sorted(scenario.tasks.created, key=lambda task: task.schedule_at):
+        if task.schedule_at < datetime(2026, 11, 21, 11, 0, tzinfo=UTC):
+            continue  # the 20th's, sent before the scenario moved on
+        scenario.clock.now = task.schedule_at
+        send_message(TargetRef.parse(task.payload["target"]), task.payload["generation"], ports)
+    assert scenario.load(birthday).status is Status.SENT
+    assert scenario.load(displaced[0]).status is Status.SENT
+    assert len(counting.sent) == DAY_CAP + 1 and set(counting.sent.values()) == {1}
+
+
+def pacing_counts(scenario: Scenario, collection: str) -> Counter[str]:
+    """Every pacing shard's hour and day counters under ``collection``, added up."""
+    counts: Counter[str] = Counter()
+    for snapshot in scenario.deps.firestore_client.collection(collection).stream():
+        for key, value in ((snapshot.to_dict() or {}).get("slots") or {}).items():
+            if key[:2] in {"h:", "d:"} and isinstance(value, int):
+                counts[key] += value
+    return counts
+
+
+def test_an_api_target_that_yields_past_its_validity_expires_and_frees_its_count(
+    scenario: Scenario,
+) -> None:
+    store_api_campaign(scenario)
+    validity = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # the end of the 21st in São Paulo
+    backlog = scenario.api_backlog(API_CAMPAIGN, 2 * DAY_CAP, send_by=validity)
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+
+    assert scenario.local_day(birthday) == date(2026, 11, 21)
+    expired = [ref for ref in backlog if scenario.load(ref).status is Status.EXPIRED]
+    assert len(expired) == 1 and scenario.load(expired[0]).planned_at is not None
+    own = pacing_counts(scenario, f"users/{scenario.cnpj.value}/campaigns/{API_CAMPAIGN}/pacing")
+    assert (own["h:2026112111"], own["d:2026-11-21"]) == (1, DAY_CAP - 1)
+    tenant = pacing_counts(scenario, f"users/{scenario.cnpj.value}/pacing")
+    assert tenant["d:2026-11-21"] == DAY_CAP
+    assert (expired[0].target_id, "EXPIRED") in {
         (row.target_id, row.status) for row in scenario.history.rows
     }

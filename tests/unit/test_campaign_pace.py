@@ -297,3 +297,19 @@ def test_a_half_rate_campaign_leaves_every_shard_its_turn() -> None:
             waits[shard] = place.built_in(key, START) - START
     assert set(waits) == set(range(shards))
     assert max(waits.values()) <= 2 * MINUTE, waits
+
+
+def test_planning_far_ahead_keeps_todays_counters() -> None:
+    """The campaign's own day and the tenant's day both survive a plan a week ahead."""
+    planner = CampaignPlanner(
+        tenant(tenant_throttle(per_day=1)).planner, CampaignThrottle(messages_per_day=1)
+    )
+    today = planner.plan(START, 0, {}, lambda _: {})
+    week_ahead = planner.plan(
+        START + 7 * DAY, 0, today.campaign_state, lambda s: today.tenant_states.get(s, {})
+    )
+    assert week_ahead.campaign_state["d:2026-03-10"] == 1
+    tenant_states = {**today.tenant_states, **week_ahead.tenant_states}
+    assert [state.get("d:2026-03-10") for state in tenant_states.values()].count(1) == 1
+    again = planner.plan(START, 0, week_ahead.campaign_state, lambda s: tenant_states.get(s, {}))
+    assert again.send_at >= datetime(2026, 3, 11, tzinfo=UTC)

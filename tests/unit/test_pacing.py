@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pydantic
 import pytest
 
-from shared.domain.pacing import Planner, SendWindow, ShardState, Slot, Throttle, lane_of
+from shared.domain.pacing import (
+    Planner,
+    SendWindow,
+    ShardState,
+    Slot,
+    Throttle,
+    lane_of,
+    pruned,
+)
 
 UTC_ZONE = ZoneInfo("UTC")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # UTC-3
@@ -442,13 +450,16 @@ def test_state_counters_accumulate() -> None:
     assert slots[0].state == {"m:202603110105": 1, "h:2026031101": 1, "d:2026-03-11": 1}
 
 
-def test_counters_older_than_two_days_are_dropped() -> None:
-    old = {"m:202603071159": 5, "h:2026030711": 5, "d:2026-03-07": 5}
-    recent = {"m:202603081201": 4, "h:2026030813": 4, "d:2026-03-09": 4}
+def test_counters_older_than_two_days_before_now_are_dropped() -> None:
+    old: ShardState = {
+        "m:202603071159": 5,
+        "r:202603071159": [7],
+        "h:2026030711": 5,
+        "d:2026-03-07": 5,
+    }
+    recent: ShardState = {"m:202603081201": 4, "h:2026030813": 4, "d:2026-03-09": 4}
     state: ShardState = {**old, **recent}
-    slot = planner(throttle(60, shards=1)).plan(utc(10, 12), 0, state)
-    assert not old.keys() & slot.state.keys()
-    assert recent.items() <= slot.state.items()
+    assert pruned(state, utc(10, 12)) == recent
     assert state == {**old, **recent}, "the caller's state must not be mutated"
 
 
@@ -516,3 +527,17 @@ def test_state_of_a_minute_stays_compact_once_filled() -> None:
         state = plan.plan(start, 0, state).state
     assert state["m:202603101200"] == 60
     assert "r:202603101200" not in state
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+def test_planning_far_ahead_keeps_todays_counters() -> None:
+    """A target planned a week ahead writes its shard back: today's caps must survive it, or
+    the rest of today is planned on an empty day (over-sending)."""
+    plan = planner(throttle(60, shards=1, per_day=1))
+    today = plan.plan(utc(10, 12), 0, {})
+    assert today.send_at == utc(10, 12)
+    week_ahead = plan.plan(utc(17, 12), 0, today.state)
+    assert week_ahead.state["d:2026-03-10"] == 1
+    assert plan.plan(utc(10, 13), 0, week_ahead.state).send_at == utc(11, 0)
