@@ -19,8 +19,10 @@ from playwright.sync_api import Page, expect
 from shared.api.audit import record_write
 from shared.api.auth import Principal, Role
 from shared.bootstrap import Container
+from shared.console.pages.settings import HINTS
 from shared.domain.cnpj import Cnpj
 from shared.domain.runs import CampaignOutcome, OutcomeStatus
+from shared.domain.sending_number import NumberLimits
 from shared.messages import TenantJob
 from shared.services.process_tenant import process_tenant
 from tests.browser.conftest import axe_violations, horizontal_overflow, keep_screenshot, sign_in
@@ -103,13 +105,17 @@ def test_a_viewer_has_nothing_to_press_and_a_forced_post_changes_nothing(
 
 
 def test_one_bad_value_is_refused_beside_its_field_and_nothing_is_saved(
-    page: Page, console_url: str, sample_tenant: Callable[..., Cnpj], api_as: ApiAs
+    page: Page,
+    console_url: str,
+    sample_tenant: Callable[..., Cnpj],
+    api_as: ApiAs,
+    deps: Container,
 ) -> None:
     cnpj = sample_tenant(customers=5)
     settings = api_as(cnpj).get("/api/v1/settings").json()
     sign_in(page, console_url, cnpj, Role.ADMIN)
     page.goto(f"{console_url}/configuracoes")
-    expect(page.get_by_text("nível de mensagens do seu número no WhatsApp")).to_be_visible()
+    expect(page.get_by_text("limite diário do seu número de WhatsApp")).to_be_visible()
     page.get_by_label("Limite diário de mensagens").fill("1000")
     page.get_by_label("Mensagens por minuto").fill("0")
     page.get_by_role("button", name="Salvar").click()
@@ -122,6 +128,18 @@ def test_one_bad_value_is_refused_beside_its_field_and_nothing_is_saved(
     expect(page.get_by_label("Limite diário de mensagens")).to_have_value("1000")
     expect(page.locator(".field-error")).to_have_count(1)
     assert api_as(cnpj).get("/api/v1/settings").json() == settings
+
+    # On a number whose daily messaging limit is 500, 501 a day is refused there, in Portuguese.
+    number = f"4{cnpj.value}"
+    deps.number_shares.set_limits(number, NumberLimits(daily_limit=500))
+    assert (
+        api_as(cnpj).patch("/api/v1/settings", json={"phone_number_id": number}).status_code == 200
+    )
+    page.goto(f"{console_url}/configuracoes")
+    page.get_by_label("Limite diário de mensagens").fill("501")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.locator("#messages_per_day-erro")).to_have_text(HINTS["messages_per_day"])
+    assert api_as(cnpj).get("/api/v1/settings").json()["messages_per_day"] == 250
 
     reactivation = api_as(cnpj).get("/api/v1/campaigns/REACTIVATION").json()
     page.goto(f"{console_url}/automaticas/REACTIVATION")
