@@ -63,8 +63,10 @@ console: setup
 	$(CAMPAIGNS) tick; \
 	$(CAMPAIGNS) serve-console --tenants 2
 
+# Two workers, one per core, each with a local stack of its own; a test file stays on one worker
+# (its module fixtures are built once).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
