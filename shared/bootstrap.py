@@ -205,6 +205,9 @@ class Container:
         return ContactPorts(
             BigQueryContactStore(self.bigquery_client, self.clock),
             FirestoreContactsLock(self.firestore_client, self.clock),
+            identities=self.identities,
+            tenants=self.tenants,
+            default_phone_number_id=self.settings.whatsapp_phone_number_id,
         )
 
     def people_ports(self) -> PeoplePorts:

@@ -27,6 +27,7 @@ from shared.domain.campaign import Campaign
 from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError
+from shared.domain.identity import optional_bsuid
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, OutcomeStatus
@@ -148,7 +149,10 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         for row in self._warehouse.query(*self.targeting_query(ctx, settings, period)):
             outcome.candidates += 1
             phone = normalize_br_mobile(row["phone"])
-            if phone.e164 is None:
+            bsuid = optional_bsuid(row.get("bsuid"))
+            # No phone at all but a BSUID: sent by its BSUID. A phone that is there but unusable
+            # is skipped for its reason, BSUID or not, as an import rejects that row.
+            if phone.e164 is None and (bsuid is None or row["phone"]):
                 outcome.skipped[str(phone.problem)] += 1
                 continue
             customer_id = str(row["customer_id"])
@@ -162,7 +166,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             target = Target(
                 customer_id=customer_id,
                 name=str(row["name"] or ""),
-                phone=phone.e164,
+                phone=phone.e164 or "",
                 campaign_id=self.campaign_id,
                 period=period.key,
                 run_id=ctx.run_id,
@@ -178,6 +182,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                     validity_days=settings.validity_days,
                 ),
                 priority=(settings.priority or default_priority(self.kind)).rank,
+                bsuid=bsuid,
             )
             if target.id in targets:
                 outcome.skipped["duplicate_customer_row"] += 1
