@@ -25,6 +25,7 @@ from shared import sqlfiles
 from shared.domain.calendar import zone
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_settings import CampaignSettings
+from shared.domain.contacts import contact_id_for
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError
 from shared.domain.identity import optional_bsuid
@@ -38,6 +39,8 @@ from shared.domain.vouchers import VoucherConfig
 from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, VoucherIssuer, Warehouse
 
 _REGISTRY: list[type[CampaignProcessor[Any]]] = []
+CONTACT_IDS_PER_QUERY = 10_000
+"""Contact ids per name look-up: keeps a query's parameters far below BigQuery's limits."""
 
 SettingsT = TypeVar("SettingsT", bound=CampaignSettings)
 
@@ -56,6 +59,9 @@ class RunContext:
 class CampaignProcessor(ABC, Generic[SettingsT]):
     kind: ClassVar[str]
     """The campaign kind: a built-in kind, or SEGMENT for API campaigns."""
+    names_from_contacts: ClassVar[bool] = True
+    """Whether the targets' names are looked up in the imported contacts (contact first).
+    A kind whose query reads the ``customer_profile`` view already has them."""
     settings_model: ClassVar[type[CampaignSettings]]
     """What the kind reads of its campaign: the settings every campaign has, and its own."""
 
@@ -128,6 +134,8 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         period = self.period(ctx, settings)
         outcome = CampaignOutcome(self.campaign_id, OutcomeStatus.DONE)
         targets = self._build_targets(ctx, settings, period, outcome)
+        if self.names_from_contacts:
+            targets = self._contact_names_first(ctx, targets)
         for chunk in _chunks(targets, MAX_BATCH_WRITES):
             if settings.voucher is not None:
                 chunk = self._with_vouchers(ctx, settings.voucher, chunk)
@@ -189,6 +197,27 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                 continue
             targets[target.id] = target
         return list(targets.values())
+
+    def _contact_names_first(self, ctx: RunContext, targets: list[Target]) -> list[Target]:
+        """Where a customer is also an imported contact (same E.164 phone), the contact's
+        name is the one the message uses, as segment campaigns read it from the profile view:
+        what the business set in the contact is what it wants to be called."""
+        by_contact = {target.id: contact_id_for(target.phone) for target in targets if target.phone}
+        contact_ids = sorted(set(by_contact.values()))
+        if not contact_ids:
+            return targets
+        sql = sqlfiles.render("contacts/names.sql", ctx.tenant.id)
+        names: dict[str, str] = {}
+        for start in range(0, len(contact_ids), CONTACT_IDS_PER_QUERY):
+            chunk = contact_ids[start : start + CONTACT_IDS_PER_QUERY]
+            for row in self._warehouse.query(sql, {"contact_ids": chunk}):
+                names[str(row["contact_id"])] = str(row["name"])
+        return [
+            dataclasses.replace(target, name=names[by_contact[target.id]])
+            if by_contact.get(target.id) in names
+            else target
+            for target in targets
+        ]
 
     def _with_vouchers(
         self, ctx: RunContext, config: VoucherConfig, chunk: Sequence[Target]
