@@ -216,6 +216,8 @@ class Container:
             ledger=FirestorePeopleLedger(self.firestore_client),
             contacts=self.contact_ports(),
             campaigns=self.campaigns,
+            consent=self.consent_ports(),
+            tenants=self.tenants,
         )
 
     def delivery_ports(self) -> DeliveryPorts:
