@@ -10,6 +10,7 @@ names no phone).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,10 @@ from shared.domain.delivery import TargetRef
 from shared.services.contacts import IMPORT_PAIR_SOURCE
 from shared.services.tenants import register_tenant
 from tests.conftest import new_tenant_id
-from tests.integration import api_fixtures, delivery_fixtures
+from tests.integration import api_fixtures, console_fixtures, delivery_fixtures
 from tests.integration.api_fixtures import ApiClient
 from tests.integration.campaign_payloads import SIMPLE, approved, targets_of
+from tests.integration.console_fixtures import csrf_of, sign_in
 from tests.integration.delivery_fixtures import (
     DONE,
     DeliveryTenant,
@@ -38,6 +40,7 @@ from tests.integration.delivery_fixtures import (
 api_url = api_fixtures.api_url
 api_as = api_fixtures.api_as
 sandbox = delivery_fixtures.sandbox
+console_url = console_fixtures.console_url
 
 Client = Callable[..., ApiClient]
 
@@ -112,6 +115,9 @@ def test_a_bsuid_only_contact_is_sent_with_recipient_and_settled_by_its_wamid(
     assert deps.identities.phone_of(number, paired) == phone
     link = deps.firestore_client.document("identityLinks", number, "phones", phone).get()
     assert (link.to_dict() or {}).get("source") == IMPORT_PAIR_SOURCE
+    person = f"/api/v1/contacts/{contact_id_for_bsuid(only)}"
+    assert editor.get(person).json()["name"] == "Beatriz Só Id"
+    assert api_as(tenant.cnpj).get(f"{person}/export").json()["contact"]["bsuid"] == only
     again = editor.post("/api/v1/contacts/import", json={"source": "json", "data": rows[:2]})
     assert (again.json()["skipped"], again.json()["pairs_linked"]) == (2, 0), again.text
 
@@ -139,3 +145,25 @@ def test_a_bsuid_only_contact_is_sent_with_recipient_and_settled_by_its_wamid(
     changed = editor.post("/api/v1/contacts/import", json={"source": "json", "data": [later]})
     assert (changed.json()["updated"], changed.json()["pairs_conflicting"]) == (1, 1)
     assert deps.identities.bsuid_of(number, third) == first["bsuid"]
+
+
+def test_the_console_imports_a_bsuid_column_and_names_a_bad_one_by_line(
+    deps: Container, console_url: str
+) -> None:
+    tenant, number = _tenant_on_new_number(deps)
+    editor = sign_in(console_url, tenant.cnpj, Role.EDITOR)
+    form = editor.get(f"{console_url}/contatos/importar", timeout=60)
+    phone = new_phone()
+    csv = f"nome;celular;bsuid\nAna;{phone};BR.51{tenant.cnpj.value}\nBia;;BR.5x-1\nCris;;BR.52\n"
+    result = editor.post(
+        f"{console_url}/contatos/importar",
+        data={"csrf_token": csrf_of(form.text), "merge_strategy": "update"},
+        files={"file": ("clientes.csv", csv.encode(), "text/csv")},
+        timeout=60,
+    )
+    assert result.status_code == 200, result.text
+    assert re.search(r'data-figure="created">2<', result.text)
+    bad_line = r"<td>3</td>\s*<td>bsuid</td>\s*<td[^>]*>ID de usuário do WhatsApp inválido"
+    assert re.search(bad_line, result.text)
+    assert 'data-figure="pairs_linked"' in result.text
+    assert deps.identities.bsuid_of(number, phone) == f"BR.51{tenant.cnpj.value}"
