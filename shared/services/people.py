@@ -603,7 +603,11 @@ def _suppress_user_ids(
     now: datetime,
 ) -> tuple[list[str], PairOutcome]:
     """Put the person's BSUIDs in the tenant's ledger (source ``erasure``, never lifted), then
-    erase their phone <-> BSUID pair unless another tenant of the number still needs it."""
+    erase their phone <-> BSUID pair unless another tenant of the number still needs it.
+
+    A person known here by BSUID alone whose BSUID WhatsApp paired with a phone: that phone is
+    suppressed too before the pair goes, since a send to it read the BSUID's opt-out through
+    the pair."""
     from shared.services.consent import number_of, tenants_of_number  # see TYPE_CHECKING
 
     consent = ports.consent
@@ -611,8 +615,13 @@ def _suppress_user_ids(
         return [], PairOutcome.NONE
     tenant = ports.tenants.get(cnpj) if ports.tenants is not None else None
     number = number_of(consent, tenant) if tenant else consent.default_phone_number_id
+    own_bsuid = optional_bsuid(row.get("bsuid"))
+    if number and phone is None and own_bsuid is not None:
+        phone = consent.identities.phone_of(number, own_bsuid)
+        if phone is not None:
+            ports.ledger.suppress(cnpj, phone, now, by)
     paired = consent.identities.bsuid_of(number, phone) if (number and phone) else None
-    bsuids = list(dict.fromkeys(b for b in (optional_bsuid(row.get("bsuid")), paired) if b))
+    bsuids = list(dict.fromkeys(b for b in (own_bsuid, paired) if b))
     for bsuid in bsuids:
         message_id = ERASURE_MESSAGE.format(person=person_id, key=bsuid)
         event = ConsentEvent(Identity(None, bsuid), ConsentSource.ERASURE, now, message_id, by=by)

@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.api.auth import Role
 from shared.bootstrap import Container
-from shared.domain.contacts import contact_id_for
+from shared.domain.contacts import contact_id_for, contact_id_for_bsuid
 from shared.domain.delivery_status import Status
 from shared.services.send import send_message
 from tests.integration import api_fixtures, console_fixtures, delivery_fixtures
@@ -111,3 +111,21 @@ def test_the_pair_stays_while_another_tenant_of_the_number_has_an_opt_out(
     kept = {item["what"]: item["why"] for item in report["kept"]}
     assert "outra empresa" in kept["a ligação entre o telefone e o ID do WhatsApp da pessoa"]
     assert deps.consent.opted_out(erasing.cnpj, [paired])
+
+
+def test_a_person_known_by_bsuid_alone_takes_their_paired_phone_with_them(
+    deps: Container, api_as: Client
+) -> None:
+    number = new_number()
+    tenant = tenant_on(deps, number)
+    phone, bsuid = new_phone(), "BR.62" + tenant.cnpj.value
+    body = {"source": "json", "data": [{"bsuid": bsuid, "name": "Sônia Só Id"}]}
+    api_as(tenant.cnpj, Role.EDITOR).post("/api/v1/contacts/import", json=body)
+    deps.identities.link(number, phone, bsuid, deps.clock(), "test")  # as a webhook pairs them
+
+    report = erase(api_as, tenant.cnpj, contact_id_for_bsuid(bsuid))
+
+    assert (report["user_ids_suppressed"], report["pair_erased"]) == (1, True)
+    assert deps.consent.opted_out(tenant.cnpj, [phone]), "its phone no longer reads the BSUID"
+    assert deps.consent.opted_out(tenant.cnpj, [bsuid])
+    assert deps.identities.phone_of(number, bsuid) is None
