@@ -204,7 +204,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         what the business set in the contact is what it wants to be called."""
         by_contact = {target.id: contact_id_for(target.phone) for target in targets if target.phone}
         contact_ids = sorted(set(by_contact.values()))
-        if not contact_ids:
+        if not contact_ids or not self._any_named_contact(ctx):
             return targets
         sql = sqlfiles.render("contacts/names.sql", ctx.tenant.id)
         names: dict[str, str] = {}
@@ -218,6 +218,11 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             else target
             for target in targets
         ]
+
+    def _any_named_contact(self, ctx: RunContext) -> bool:
+        """Whether the tenant imported any contact with a name (most have none)."""
+        sql = sqlfiles.render("contacts/named_count.sql", ctx.tenant.id)
+        return any(int(row["named"]) > 0 for row in self._warehouse.query(sql, {}))
 
     def _with_vouchers(
         self, ctx: RunContext, config: VoucherConfig, chunk: Sequence[Target]
