@@ -208,6 +208,9 @@ class Container:
         return ContactPorts(
             BigQueryContactStore(self.bigquery_client, self.clock),
             FirestoreContactsLock(self.firestore_client, self.clock),
+            identities=self.identities,
+            tenants=self.tenants,
+            default_phone_number_id=self.settings.whatsapp_phone_number_id,
         )
 
     def people_ports(self) -> PeoplePorts:
@@ -216,6 +219,8 @@ class Container:
             ledger=FirestorePeopleLedger(self.firestore_client),
             contacts=self.contact_ports(),
             campaigns=self.campaigns,
+            consent=self.consent_ports(),
+            tenants=self.tenants,
         )
 
     def delivery_ports(self) -> DeliveryPorts:

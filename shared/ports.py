@@ -474,6 +474,11 @@ class IdentityLinks(Protocol):
 
     def phone_of(self, number: str, bsuid: str) -> str | None: ...
 
+    def unlink(self, number: str, phone: str, bsuid: str) -> bool:
+        """Forget that ``phone`` and ``bsuid`` are one person (an LGPD erasure): each side that
+        still names the other is deleted; False when they were not paired."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:

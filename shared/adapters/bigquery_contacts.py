@@ -148,6 +148,7 @@ def _row(contact: StoredContact) -> dict[str, Any]:
         "created_at": _timestamp(contact.created_at),
         "updated_at": _timestamp(contact.updated_at),
         "last_interaction": _timestamp(contact.last_interaction),
+        "bsuid": contact.bsuid,
     }
 
 
@@ -168,4 +169,5 @@ def _contact(row: Mapping[str, Any]) -> StoredContact:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         last_interaction=row["last_interaction"],
+        bsuid=row.get("bsuid"),
     )

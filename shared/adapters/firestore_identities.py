@@ -70,6 +70,23 @@ class FirestoreIdentityLinks:
 
         return run_transaction(self._client, body, max_attempts=EDIT_ATTEMPTS)
 
+    def unlink(self, number: str, phone: str, bsuid: str) -> bool:
+        phone_ref = self._phone_doc(number, phone)
+        bsuid_ref = self._bsuid_doc(number, bsuid)
+
+        def body(transaction: firestore.Transaction) -> bool:
+            sides = ((phone_ref, "bsuid", bsuid), (bsuid_ref, "phone", phone))
+            ours = [
+                ref
+                for ref, field, partner in sides
+                if _data(ref.get(transaction=transaction)).get(field) == partner
+            ]
+            for ref in ours:  # deleted, not blanked: the ids are the documents' names
+                transaction.delete(ref)
+            return bool(ours)
+
+        return run_transaction(self._client, body, max_attempts=EDIT_ATTEMPTS)
+
     def _partner(self, ref: firestore.DocumentReference, field: str) -> str | None:
         with translated("Firestore"):
             value = _data(ref.get()).get(field)

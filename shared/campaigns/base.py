@@ -25,8 +25,10 @@ from shared import sqlfiles
 from shared.domain.calendar import zone
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_settings import CampaignSettings
+from shared.domain.contacts import contact_id_for
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError
+from shared.domain.identity import optional_bsuid
 from shared.domain.periods import Period
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.runs import CampaignOutcome, Foresee, OutcomeStatus
@@ -37,6 +39,8 @@ from shared.domain.vouchers import VoucherConfig
 from shared.ports import MAX_BATCH_WRITES, QueryValue, TargetStore, VoucherIssuer, Warehouse
 
 _REGISTRY: list[type[CampaignProcessor[Any]]] = []
+CONTACT_IDS_PER_QUERY = 10_000
+"""Contact ids per name look-up: keeps a query's parameters far below BigQuery's limits."""
 
 SettingsT = TypeVar("SettingsT", bound=CampaignSettings)
 
@@ -55,6 +59,9 @@ class RunContext:
 class CampaignProcessor(ABC, Generic[SettingsT]):
     kind: ClassVar[str]
     """The campaign kind: a built-in kind, or SEGMENT for API campaigns."""
+    names_from_contacts: ClassVar[bool] = True
+    """Whether the targets' names are looked up in the imported contacts (contact first).
+    A kind whose query reads the ``customer_profile`` view already has them."""
     settings_model: ClassVar[type[CampaignSettings]]
     """What the kind reads of its campaign: the settings every campaign has, and its own."""
 
@@ -132,6 +139,8 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         period = self.period(ctx, settings)
         outcome = CampaignOutcome(self.campaign_id, OutcomeStatus.DONE)
         targets = self._build_targets(ctx, settings, period, outcome)
+        if self.names_from_contacts:
+            targets = self._contact_names_first(ctx, targets)
         foreseen = foresee(targets) if foresee is not None else None
         if foreseen is not None:
             outcome.will_send, outcome.will_expire = foreseen.will_send, foreseen.will_expire
@@ -156,7 +165,10 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
         for row in self._warehouse.query(*self.targeting_query(ctx, settings, period)):
             outcome.candidates += 1
             phone = normalize_br_mobile(row["phone"])
-            if phone.e164 is None:
+            bsuid = optional_bsuid(row.get("bsuid"))
+            # No phone at all but a BSUID: sent by its BSUID. A phone that is there but unusable
+            # is skipped for its reason, BSUID or not, as an import rejects that row.
+            if phone.e164 is None and (bsuid is None or row["phone"]):
                 outcome.skipped[str(phone.problem)] += 1
                 continue
             customer_id = str(row["customer_id"])
@@ -170,7 +182,7 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
             target = Target(
                 customer_id=customer_id,
                 name=str(row["name"] or ""),
-                phone=phone.e164,
+                phone=phone.e164 or "",
                 campaign_id=self.campaign_id,
                 period=period.key,
                 run_id=ctx.run_id,
@@ -186,12 +198,39 @@ class CampaignProcessor(ABC, Generic[SettingsT]):
                     validity_days=settings.validity_days,
                 ),
                 priority=(settings.priority or default_priority(self.kind)).rank,
+                bsuid=bsuid,
             )
             if target.id in targets:
                 outcome.skipped["duplicate_customer_row"] += 1
                 continue
             targets[target.id] = target
         return list(targets.values())
+
+    def _contact_names_first(self, ctx: RunContext, targets: list[Target]) -> list[Target]:
+        """Where a customer is also an imported contact (same E.164 phone), the contact's
+        name is the one the message uses, as segment campaigns read it from the profile view:
+        what the business set in the contact is what it wants to be called."""
+        by_contact = {target.id: contact_id_for(target.phone) for target in targets if target.phone}
+        contact_ids = sorted(set(by_contact.values()))
+        if not contact_ids or not self._any_named_contact(ctx):
+            return targets
+        sql = sqlfiles.render("contacts/names.sql", ctx.tenant.id)
+        names: dict[str, str] = {}
+        for start in range(0, len(contact_ids), CONTACT_IDS_PER_QUERY):
+            chunk = contact_ids[start : start + CONTACT_IDS_PER_QUERY]
+            for row in self._warehouse.query(sql, {"contact_ids": chunk}):
+                names[str(row["contact_id"])] = str(row["name"])
+        return [
+            dataclasses.replace(target, name=names[by_contact[target.id]])
+            if by_contact.get(target.id) in names
+            else target
+            for target in targets
+        ]
+
+    def _any_named_contact(self, ctx: RunContext) -> bool:
+        """Whether the tenant imported any contact with a name (most have none)."""
+        sql = sqlfiles.render("contacts/named_count.sql", ctx.tenant.id)
+        return any(int(row["named"]) > 0 for row in self._warehouse.query(sql, {}))
 
     def _with_vouchers(
         self, ctx: RunContext, config: VoucherConfig, chunk: Sequence[Target]

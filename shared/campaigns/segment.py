@@ -29,6 +29,7 @@ class SegmentProcessor(CampaignProcessor[CampaignSettings]):
     kind = "SEGMENT"
     settings_model = CampaignSettings
     scheduled_daily: ClassVar[bool] = False
+    names_from_contacts: ClassVar[bool] = False  # the profile view is contact-first already
 
     def __init__(
         self,

@@ -95,6 +95,8 @@ REJECTION_REASON = {
     "unknown_field": "campo desconhecido",
     "extra_cells": "células a mais na linha",
     "not_an_object": "a linha não é um objeto JSON",
+    "invalid_bsuid": "ID de usuário do WhatsApp inválido",
+    "duplicate_bsuid": "ID de usuário do WhatsApp repetido no arquivo",
 }
 
 

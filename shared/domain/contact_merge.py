@@ -2,7 +2,8 @@
 request leaves.
 
 The merge is pure and decides everything an import writes: a contact's id is a function of
-its E.164 phone (:func:`~shared.domain.contacts.contact_id_for`), so a second import of the
+its E.164 phone, or of its BSUID when it has no phone
+(:func:`~shared.domain.contacts.contact_id_of`), so a second import of the
 same file finds the same contacts, computes the same values and writes nothing —
 ``updated_at`` moves only when a value did. Opt-out and blacklist flags, ``created_at`` and
 ``last_interaction`` are never an import's to change, whatever the strategy.
@@ -31,7 +32,7 @@ class StoredContact:
     """A row of ``{CNPJ}_CAMPAIGN.contacts``."""
 
     contact_id: str
-    phone: str
+    phone: str | None
     name: str | None
     email: str | None
     groups: tuple[str, ...]
@@ -43,11 +44,15 @@ class StoredContact:
     created_at: datetime
     updated_at: datetime
     last_interaction: datetime | None = None
+    bsuid: str | None = None
+    """The person's WhatsApp user id, when the business gave it (a contact has a phone, a
+    BSUID or both)."""
 
     def content(self) -> tuple[object, ...]:
         """What an import may change: equal content means nothing to write."""
         return (
             self.phone,
+            self.bsuid,
             self.name,
             self.email,
             self.groups,
@@ -84,6 +89,7 @@ def merge_row(
         return RowOutcome.CREATED, StoredContact(
             contact_id=row.contact_id,
             phone=row.phone,
+            bsuid=row.bsuid,
             name=row.name,
             email=row.email,
             groups=tuple(sorted(groups)),
@@ -101,7 +107,8 @@ def merge_row(
         custom = dict(existing.custom_fields) | dict(row.custom_fields)
         merged = replaced(
             existing,
-            phone=row.phone,
+            phone=row.phone if row.phone is not None else existing.phone,
+            bsuid=row.bsuid if row.bsuid is not None else existing.bsuid,
             name=row.name if row.name is not None else existing.name,
             email=row.email if row.email is not None else existing.email,
             timezone=row.timezone if row.timezone is not None else existing.timezone,
@@ -112,7 +119,8 @@ def merge_row(
     else:
         merged = replaced(
             existing,
-            phone=row.phone,
+            phone=row.phone if row.phone is not None else existing.phone,
+            bsuid=row.bsuid,
             name=row.name,
             email=row.email,
             timezone=row.timezone,

@@ -18,7 +18,11 @@ Choices (documented for the API):
   an unknown key rejects the row, so a typo such as ``emial`` is reported, not stored.
 * A phone that appears twice in one import (after normalisation, so ``(11) 8765-4321`` and
   ``+5511987654321`` are the same) is kept at its first occurrence; later ones are rejected
-  as ``duplicate_phone`` naming the first line, so the caller sees the conflict.
+  as ``duplicate_phone`` naming the first line, so the caller sees the conflict. The same
+  for a BSUID (``duplicate_bsuid``).
+* A row may give a phone, a WhatsApp user id (``bsuid``, validated like a webhook's:
+  :func:`~shared.domain.identity.parse_bsuid`) or both; neither is ``missing_phone``. A bad
+  phone rejects the row even beside a good BSUID: a typo is never half-imported.
 * An empty cell (or a missing/null JSON key) is "not given" (``None``); what that means for a
   stored value is the merge's to decide (:mod:`shared.domain.contact_merge`).
 """
@@ -53,12 +57,13 @@ from shared.domain.contacts import (
     MAX_ROWS,
     ImportTooLarge,
     JsonImportRequest,
-    contact_id_for,
+    contact_id_of,
     distinct_labels,
     normalize_group,
     normalize_tag,
 )
 from shared.domain.errors import FieldError
+from shared.domain.identity import parse_bsuid
 from shared.domain.phones import PhoneProblem, normalize_br_mobile
 
 LineNumbering = Literal["data_index", "file_line", "sheet_row"]
@@ -69,6 +74,7 @@ SourceFormat = Literal["json", "csv", "xlsx"]
 
 class ContactField(StrEnum):
     PHONE = "phone_number"
+    BSUID = "bsuid"
     NAME = "name"
     EMAIL = "email"
     TIMEZONE = "timezone"
@@ -80,6 +86,10 @@ COLUMN_ALIASES: Mapping[str, ContactField] = {
     **dict.fromkeys(
         ("phone", "phone_number", "telefone", "celular", "whatsapp", "fone", "mobile"),
         ContactField.PHONE,
+    ),
+    **dict.fromkeys(
+        ("bsuid", "user_id", "whatsapp_user_id", "wa_user_id"),
+        ContactField.BSUID,
     ),
     **dict.fromkeys(("name", "nome", "nome_completo", "full_name"), ContactField.NAME),
     **dict.fromkeys(("email", "e_mail", "mail"), ContactField.EMAIL),
@@ -128,8 +138,9 @@ class Rejection(BaseModel):
     field: str
     reason: str
     """A stable code: ``missing_phone``, ``invalid_phone``, ``not_mobile``, ``foreign_phone``,
-    ``duplicate_phone``, ``invalid_email``, ``unknown_timezone``, ``invalid_value``,
-    ``too_long``, ``too_many``, ``unknown_field``, ``extra_cells``, ``not_an_object``."""
+    ``duplicate_phone``, ``invalid_bsuid``, ``duplicate_bsuid``, ``invalid_email``,
+    ``unknown_timezone``, ``invalid_value``, ``too_long``, ``too_many``, ``unknown_field``,
+    ``extra_cells``, ``not_an_object``."""
     detail: str
 
 
@@ -138,7 +149,8 @@ class ContactRow:
     """One valid row; ``None`` means the source did not give the value."""
 
     line: int
-    phone: str
+    phone: str | None
+    """E.164; None when the row gives only a BSUID."""
     name: str | None = None
     email: str | None = None
     timezone: str | None = None
@@ -146,10 +158,12 @@ class ContactRow:
     groups: tuple[str, ...] = ()
     custom_fields: tuple[tuple[str, str], ...] = ()
     """Sorted by key."""
+    bsuid: str | None = None
+    """The person's WhatsApp user id, when the row gives one."""
 
     @property
     def contact_id(self) -> str:
-        return contact_id_for(self.phone)
+        return contact_id_of(self.phone, self.bsuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +212,8 @@ def _text(name: str, value: object, limit: int) -> str | None:
     return text or None
 
 
-def _phone(name: str, value: object) -> str:
+def _phone(name: str, value: object, *, required: bool) -> str | None:
+    """The E.164 phone; None when none is given and ``required`` is False (a BSUID is)."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if value is not None and not isinstance(value, str):
@@ -206,8 +221,24 @@ def _phone(name: str, value: object) -> str:
     check = normalize_br_mobile(value)
     if check.e164 is None:
         problem = check.problem or PhoneProblem.INVALID
-        raise _RowProblem(name, problem.value, _PHONE_DETAIL[problem])
+        if problem is PhoneProblem.MISSING and not required:
+            return None
+        detail = _PHONE_DETAIL[problem]
+        if problem is PhoneProblem.MISSING:
+            detail = "no phone number and no WhatsApp user id (bsuid)"
+        raise _RowProblem(name, problem.value, detail)
     return check.e164
+
+
+def _bsuid(name: str, value: object) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise _RowProblem(name, "invalid_value", "must be text")
+    try:
+        return parse_bsuid(value, name)
+    except FieldError as error:
+        raise _RowProblem(name, "invalid_bsuid", error.reason) from error
 
 
 def _email(name: str, value: object) -> str | None:
@@ -284,10 +315,12 @@ def _row(
     def given(which: ContactField) -> tuple[str, object]:
         return known.get(which, (which.value, None))
 
-    phone = _phone(*given(ContactField.PHONE))
+    bsuid = _bsuid(*given(ContactField.BSUID))
+    phone = _phone(*given(ContactField.PHONE), required=bsuid is None)
     return ContactRow(
         line=line,
         phone=phone,
+        bsuid=bsuid,
         name=_text(*given(ContactField.NAME), MAX_NAME),
         email=_email(*given(ContactField.EMAIL)),
         timezone=_timezone(*given(ContactField.TIMEZONE)),
@@ -300,16 +333,17 @@ def _row(
 def _collect(
     numbered: Iterable[tuple[int, ContactRow | _RowProblem]],
     what: str,
-    phone_field: str,
+    fields: tuple[str, str],
     place: str,
 ) -> tuple[tuple[ContactRow, ...], tuple[Rejection, ...], int]:
     """Rows, rejections (duplicates included) and the count read; enforces :data:`MAX_ROWS`.
 
-    ``phone_field`` names the phone in the source, ``place`` what a line number counts.
+    ``fields`` names the phone and the BSUID in the source, ``place`` what a line number
+    counts.
     """
     rows: list[ContactRow] = []
     rejections: list[Rejection] = []
-    first_line: dict[str, int] = {}
+    first_line: dict[tuple[str, str], int] = {}
     received = 0
     for line, result in numbered:
         received += 1
@@ -317,19 +351,25 @@ def _collect(
             raise ImportTooLarge(what, f"more than {MAX_ROWS} rows; split the import")
         if isinstance(result, _RowProblem):
             rejections.append(Rejection(**_problem_fields(line, result)))
-        elif result.phone in first_line:
-            first = first_line[result.phone]
+            continue
+        ids = (("phone", result.phone), ("bsuid", result.bsuid))
+        given = [(kind, key) for kind, key in ids if key]
+        seen = [pair for pair in given if pair in first_line]
+        if seen:
+            kind, key = seen[0]
             rejections.append(
                 Rejection(
                     line=line,
-                    field=phone_field,
-                    reason="duplicate_phone",
-                    detail=f"same number as {place} {first}, which was imported",
+                    field=fields[0] if kind == "phone" else fields[1],
+                    reason=f"duplicate_{kind}",
+                    detail=f"same {'number' if kind == 'phone' else 'WhatsApp user id'} as "
+                    f"{place} {first_line[kind, key]}, which was imported",
                 )
             )
-        else:
-            first_line[result.phone] = line
-            rows.append(result)
+            continue
+        for pair in given:
+            first_line[pair] = line
+        rows.append(result)
     return tuple(rows), tuple(rejections), received
 
 
@@ -352,7 +392,7 @@ def parse_json(data: Sequence[object]) -> ParsedImport:
     rows, rejections, received = _collect(
         ((index, _json_row(index, item)) for index, item in enumerate(data)),
         "data",
-        ContactField.PHONE.value,
+        (ContactField.PHONE.value, ContactField.BSUID.value),
         "data index",
     )
     return ParsedImport("json", "data_index", rows, rejections, received)
@@ -415,10 +455,14 @@ class _Columns:
     ignored: tuple[str, ...] = ()
     width: int = 0
 
+    def title(self, field: ContactField) -> str:
+        titles = (title for which, title in self.known.values() if which is field)
+        return next(titles, field.value)
+
     @property
-    def phone_title(self) -> str:
-        titles = (title for which, title in self.known.values() if which is ContactField.PHONE)
-        return next(titles, ContactField.PHONE.value)
+    def identity_titles(self) -> tuple[str, str]:
+        """The phone's and the BSUID's column titles, as a rejection names them."""
+        return self.title(ContactField.PHONE), self.title(ContactField.BSUID)
 
 
 def _columns(header: Sequence[str]) -> _Columns:
@@ -446,9 +490,13 @@ def _columns(header: Sequence[str]) -> _Columns:
             raise FieldError("file", f"column title {title[:20]!r}... is too long")
         else:
             columns.custom[index] = (title, key)
-    if ContactField.PHONE.value not in seen:
+    if ContactField.PHONE.value not in seen and ContactField.BSUID.value not in seen:
         aliases = ", ".join(k for k, v in COLUMN_ALIASES.items() if v is ContactField.PHONE)
-        raise FieldError("file", f"no phone column in the header; name one of: {aliases}")
+        raise FieldError(
+            "file",
+            f"no phone column in the header; name one of: {aliases} (or bsuid, for contacts "
+            "known by their WhatsApp user id)",
+        )
     return _Columns(columns.known, columns.custom, tuple(ignored), columns.width)
 
 
@@ -510,7 +558,8 @@ def _decode(content: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
-    """The delimiter whose reading of the header finds a phone column, then the most columns."""
+    """The delimiter whose reading of the header finds a phone (or BSUID) column, then the
+    most columns."""
     first = next((line for line in text.splitlines() if line.strip()), "")
 
     def score(delimiter: str) -> tuple[bool, int]:
@@ -518,7 +567,9 @@ def _delimiter(text: str) -> str:
             titles = next(csv.reader([first], delimiter=delimiter), [])
         except csv.Error:  # e.g. a header cell over the csv module's field limit
             return False, 0
-        has_phone = any(COLUMN_ALIASES.get(fold(t)) is ContactField.PHONE for t in titles)
+        has_phone = any(
+            COLUMN_ALIASES.get(fold(t)) in (ContactField.PHONE, ContactField.BSUID) for t in titles
+        )
         return has_phone, len(titles)
 
     return max(_DELIMITERS, key=score)
@@ -542,7 +593,7 @@ def parse_csv_text(text: str, what: str = "file", encoding: str | None = None) -
 
     stream = records()
     columns, rows = _table(stream, what)
-    kept, rejections, received = _collect(rows, what, columns.phone_title, "line")
+    kept, rejections, received = _collect(rows, what, columns.identity_titles, "line")
     return ParsedImport(
         "csv", "file_line", kept, rejections, received, columns.ignored, encoding, delimiter
     )
@@ -589,7 +640,7 @@ def parse_xlsx(content: bytes) -> ParsedImport:
                 yield line, [_cell_text(cell.value) for cell in cells]
 
         columns, rows = _table(records(), "file")
-        kept, rejections, received = _collect(rows, "file", columns.phone_title, "row")
+        kept, rejections, received = _collect(rows, "file", columns.identity_titles, "row")
     finally:
         workbook.close()
     return ParsedImport("xlsx", "sheet_row", kept, rejections, received, columns.ignored)

@@ -99,6 +99,24 @@ def contact_id_for(phone_e164: str) -> str:
     return "ct_" + hashlib.sha256(phone_e164.encode("ascii")).hexdigest()[:24]
 
 
+def contact_id_for_bsuid(bsuid: str) -> str:
+    """Stable id of a contact known only by its WhatsApp user id (no phone).
+
+    Hashed with a ``bsuid:`` prefix so it can never equal a phone's id. A contact given with
+    a phone is always keyed by the phone (:func:`contact_id_for`), its BSUID stored beside it.
+    """
+    return "ct_" + hashlib.sha256(f"bsuid:{bsuid}".encode("ascii")).hexdigest()[:24]
+
+
+def contact_id_of(phone_e164: str | None, bsuid: str | None) -> str:
+    """The id of a contact with this phone and/or BSUID: by phone when it has one."""
+    if phone_e164:
+        return contact_id_for(phone_e164)
+    if bsuid:
+        return contact_id_for_bsuid(bsuid)
+    raise ValueError("a contact needs a phone or a BSUID")
+
+
 def is_contact_id(text: str) -> bool:
     return _CONTACT_ID.fullmatch(text) is not None
 

@@ -36,6 +36,7 @@ class Target:
     customer_id: str
     name: str
     phone: str
+    """E.164, or empty for a contact known only by its :attr:`bsuid`."""
     campaign_id: str
     period: str
     run_id: str
@@ -47,6 +48,9 @@ class Target:
     """Not sent after this instant: it expires instead (:mod:`shared.domain.send_by`)."""
     priority: int = 1
     """Its campaign's :attr:`~shared.domain.send_by.Priority.rank`: 0 goes first."""
+    bsuid: str | None = None
+    """The person's WhatsApp user id, when their contact carries one: the address of a send
+    when there is no phone, and a second key of the send-time opt-out check."""
 
     @property
     def id(self) -> str:
@@ -69,4 +73,5 @@ class Target:
             **({"timezone": self.timezone} if self.timezone else {}),
             **({"sendBy": self.send_by} if self.send_by is not None else {}),
             "priority": self.priority,
+            **({"bsuid": self.bsuid} if self.bsuid else {}),
         }

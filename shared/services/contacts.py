@@ -28,6 +28,7 @@ from shared import logs
 from shared.domain.cnpj import Cnpj
 from shared.domain.contact_merge import RowOutcome, StoredContact, plan_import, retagged
 from shared.domain.contact_parsing import (
+    ContactRow,
     LineNumbering,
     ParsedImport,
     Rejection,
@@ -44,7 +45,9 @@ from shared.domain.contacts import (
     contact_id_for,
     is_contact_id,
 )
+from shared.domain.identity import mask_bsuid
 from shared.domain.phones import normalize_br_mobile
+from shared.ports import IdentityLinks, TenantRepository
 
 _log = logging.getLogger(__name__)
 
@@ -95,6 +98,16 @@ class ContactsLock(Protocol):
 class ContactPorts:
     store: ContactStore
     lock: ContactsLock
+    identities: IdentityLinks | None = None
+    """Where an import's phone <-> BSUID pairs are recorded (None: not recorded)."""
+    tenants: TenantRepository | None = None
+    """To find the tenant's sending number, which scopes a pair."""
+    default_phone_number_id: str = ""
+    """The number of tenants that set none."""
+
+
+IMPORT_PAIR_SOURCE = "contacts_import"
+"""The ``source`` of a pair an import recorded in the identity links."""
 
 
 class ImportReport(BaseModel):
@@ -126,6 +139,16 @@ class ImportReport(BaseModel):
     rejections_truncated: bool
     ignored_columns: list[str] = Field(
         default_factory=list, description="columns an import may not set (flags, ids, dates)"
+    )
+    pairs_linked: int = Field(
+        default=0,
+        description="rows with a phone and a bsuid whose pair was recorded for the tenant's "
+        "WhatsApp number (so an opt-out by either one stops sends to both)",
+    )
+    pairs_conflicting: int = Field(
+        default=0,
+        description="rows whose phone or bsuid WhatsApp already pairs with another one: "
+        "WhatsApp's pair is kept, the row's is not recorded",
     )
     encoding: str | None = Field(default=None, description="CSV: the encoding detected")
     delimiter: str | None = Field(default=None, description="CSV: the delimiter detected")
@@ -191,6 +214,7 @@ def import_contacts(
                 lease.renew()
                 ports.store.upsert(cnpj, plan.writes)
         outcomes = dict(plan.outcomes)
+    linked, conflicting = _link_pairs(cnpj, parsed.rows, ports, now)
     skipped = {
         "unchanged": outcomes.get(RowOutcome.UNCHANGED, 0),
         "exists": outcomes.get(RowOutcome.EXISTS, 0),
@@ -212,6 +236,8 @@ def import_contacts(
         ignored_columns=list(parsed.ignored_columns),
         encoding=parsed.encoding,
         delimiter=parsed.delimiter,
+        pairs_linked=linked,
+        pairs_conflicting=conflicting,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     logs.log(
@@ -226,6 +252,47 @@ def import_contacts(
         duration_ms=report.duration_ms,
     )
     return report
+
+
+def _link_pairs(
+    cnpj: Cnpj, rows: Sequence[ContactRow], ports: ContactPorts, now: datetime
+) -> tuple[int, int]:
+    """Record the phone <-> BSUID pair of every row that gives both; (linked, conflicting).
+
+    The business's file is a claim, WhatsApp's webhooks are the authority: a pair is recorded
+    only where neither id is paired yet (or already with each other), so an old spreadsheet
+    never undoes a number change WhatsApp announced. After the contacts are written: a lost
+    pair costs only the second key of an opt-out check, and a repeated import records it.
+    """
+    pairs = [(row.phone, row.bsuid) for row in rows if row.phone and row.bsuid]
+    if not pairs or ports.identities is None or ports.tenants is None:
+        return 0, 0
+    tenant = ports.tenants.get(cnpj)
+    number = (tenant.delivery.phone_number_id if tenant else "") or ports.default_phone_number_id
+    if not number:
+        logs.log(
+            _log, logging.WARNING, "import pairs not recorded: no sending number", tenant=cnpj.value
+        )
+        return 0, 0
+    linked = conflicting = 0
+    for phone, bsuid in pairs:
+        known_bsuid = ports.identities.bsuid_of(number, phone)
+        known_phone = ports.identities.phone_of(number, bsuid)
+        if known_bsuid == bsuid and known_phone == phone:
+            continue
+        if known_bsuid is not None or known_phone is not None:
+            conflicting += 1
+            logs.log(
+                _log,
+                logging.INFO,
+                "import pair conflicts with WhatsApp's",
+                tenant=cnpj.value,
+                phone=logs.mask_phone(phone),
+                bsuid=mask_bsuid(bsuid),
+            )
+            continue
+        linked += ports.identities.link(number, phone, bsuid, now, IMPORT_PAIR_SOURCE)
+    return linked, conflicting
 
 
 def update_tags(

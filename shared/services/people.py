@@ -15,6 +15,15 @@ because sales are fiscal records) — and keeps one thing on purpose: the phone 
 ledger, which the sender reads in its claim transaction, so they are never messaged again,
 whatever a later import or the nightly customer load brings back. The erasure itself is
 remembered by id, so the person stays out of search and a repeated erasure is harmless.
+
+What is kept is only what honouring the opt-out needs, and the answer says so in plain
+Portuguese (:class:`ErasureReport` ``erased`` and ``kept``): the person's WhatsApp user ids
+(the contact's BSUID, the one paired with the phone) are suppressed beside the phone, since a
+send may address a BSUID alone; the consent events stay as the proof that a stop was asked for
+and honoured. The phone <-> BSUID pair is then needed by no send of this tenant (both ids are
+suppressed themselves), so it is erased — unless another tenant sending from the same WhatsApp
+number has an opt-out of the person, which that pair makes hold for the phone and the BSUID
+alike (pairs are per number, shared by its tenants).
 """
 
 from __future__ import annotations
@@ -25,12 +34,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.campaign import Campaign
 from shared.domain.cnpj import Cnpj
+from shared.domain.consent import ConsentEvent, ConsentSource
 from shared.domain.contact_merge import retagged
 from shared.domain.contacts import (
     MAX_LABELS,
@@ -41,8 +52,10 @@ from shared.domain.contacts import (
     is_contact_id,
 )
 from shared.domain.errors import FieldError, NotFoundError
+from shared.domain.identity import Identity, optional_bsuid
 from shared.domain.phones import normalize_br_mobile
 from shared.logs import mask_phone
+from shared.ports import TenantRepository
 from shared.services.contacts import ContactPorts, import_json, update_tags
 
 MESSAGE_WINDOW = timedelta(days=365)
@@ -51,6 +64,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PHONE_LIKE = re.compile(r"[\d\s+().-]+")
 _MIN_PHONE_DIGITS = 4
 Row = dict[str, Any]
+
+if TYPE_CHECKING:  # shared.services.consent reads people's rows: no import cycle at run time
+    from shared.services.consent import ConsentPorts
 
 
 class PeopleDirectory(Protocol):
@@ -130,6 +146,10 @@ class PeoplePorts:
     ledger: PeopleLedger
     contacts: ContactPorts
     campaigns: CampaignNames
+    consent: ConsentPorts | None = None
+    """The ledger and the identity links an erasure suppresses and unpairs (None: phone only)."""
+    tenants: TenantRepository | None = None
+    """To find the WhatsApp number the tenant sends from, which scopes its pairs."""
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -272,6 +292,11 @@ class PersonExport(BaseModel):
         }
 
 
+class KeptRecord(BaseModel):
+    what: str = Field(description="what stays, in plain Portuguese")
+    why: str = Field(description="why it stays, in plain Portuguese")
+
+
 class ErasureReport(BaseModel):
     id: str
     erased_ids: list[str] = Field(description="every id the person was known by")
@@ -284,6 +309,22 @@ class ErasureReport(BaseModel):
     )
     already_erased: bool = Field(description="an earlier erasure of this id was recorded")
     erased_at: datetime = Field(description="when the person was (first) erased")
+    user_ids_suppressed: int = Field(
+        default=0,
+        description="the person's WhatsApp user ids (BSUID) put in the opt-out ledger beside the "
+        "phone: a message may be sent to a BSUID alone",
+    )
+    pair_erased: bool = Field(
+        default=False,
+        description="the phone <-> BSUID pair of the person on the tenant's WhatsApp number was "
+        "erased (kept only while another tenant of that number has an opt-out of the person)",
+    )
+    erased: list[str] = Field(
+        default_factory=list, description="what this erasure removed, in plain Portuguese"
+    )
+    kept: list[KeptRecord] = Field(
+        default_factory=list, description="what is kept and why, in plain Portuguese"
+    )
 
 
 class PersonTagChange(BaseModel):
@@ -503,11 +544,13 @@ def erase_person(
             suppressed=bool(earlier.get("suppressed")),
             already_erased=True,
             erased_at=earlier["at"],
+            kept=_kept(None, bool(earlier.get("suppressed")), 0, PairOutcome.NONE, False),
         )
     phone = _e164(row["phone"])
     if phone is not None:
         # First: should the rest fail, the person is already never messaged again.
         ports.ledger.suppress(cnpj, phone, now, by)
+    bsuids, pair = _suppress_user_ids(cnpj, ports, row, phone, person_id, by, now)
     with ports.contacts.lock.hold(cnpj) as lease:
         lease.renew()
         deleted, cleared = ports.directory.erase(
@@ -525,7 +568,149 @@ def erase_person(
         suppressed=suppressed,
         already_erased=earlier is not None,
         erased_at=earlier["at"] if earlier is not None else now,
+        user_ids_suppressed=len(bsuids),
+        pair_erased=pair is PairOutcome.ERASED,
+        erased=_erased(deleted, cleared, pair),
+        kept=_kept(
+            mask_phone(phone) if phone else None,
+            suppressed,
+            len(bsuids),
+            pair,
+            has_customer_row=_customer_record_id(row) is not None,
+        ),
     )
+
+
+class PairOutcome(StrEnum):
+    NONE = "none"
+    """The person had no phone <-> BSUID pair on the tenant's number."""
+    ERASED = "erased"
+    KEPT = "kept"
+    """Another tenant of the number has an opt-out of the person: the pair makes it hold."""
+
+
+ERASURE_MESSAGE = "erasure:{person}:{key}"
+"""The message id of an erasure's consent event for one of the person's user ids."""
+
+
+def _suppress_user_ids(
+    cnpj: Cnpj,
+    ports: PeoplePorts,
+    row: Mapping[str, Any],
+    phone: str | None,
+    person_id: str,
+    by: str,
+    now: datetime,
+) -> tuple[list[str], PairOutcome]:
+    """Put the person's BSUIDs in the tenant's ledger (source ``erasure``, never lifted), then
+    erase their phone <-> BSUID pair unless another tenant of the number still needs it.
+
+    A person known here by BSUID alone whose BSUID WhatsApp paired with a phone: that phone is
+    suppressed too before the pair goes, since a send to it read the BSUID's opt-out through
+    the pair."""
+    from shared.services.consent import number_of, tenants_of_number  # see TYPE_CHECKING
+
+    consent = ports.consent
+    if consent is None:
+        return [], PairOutcome.NONE
+    tenant = ports.tenants.get(cnpj) if ports.tenants is not None else None
+    number = number_of(consent, tenant) if tenant else consent.default_phone_number_id
+    own_bsuid = optional_bsuid(row.get("bsuid"))
+    if number and phone is None and own_bsuid is not None:
+        phone = consent.identities.phone_of(number, own_bsuid)
+        if phone is not None:
+            ports.ledger.suppress(cnpj, phone, now, by)
+    paired = consent.identities.bsuid_of(number, phone) if (number and phone) else None
+    bsuids = list(dict.fromkeys(b for b in (own_bsuid, paired) if b))
+    for bsuid in bsuids:
+        message_id = ERASURE_MESSAGE.format(person=person_id, key=bsuid)
+        event = ConsentEvent(Identity(None, bsuid), ConsentSource.ERASURE, now, message_id, by=by)
+        consent.ledger.record(cnpj, event)
+    if not (number and phone and paired):
+        return bsuids, PairOutcome.NONE
+    others = [t for t in tenants_of_number(consent, number) if t.id != cnpj]
+    if any(consent.ledger.opted_out(other.id, [phone, paired]) for other in others):
+        return bsuids, PairOutcome.KEPT
+    consent.identities.unlink(number, phone, paired)
+    return bsuids, PairOutcome.ERASED
+
+
+def _erased(deleted: int, cleared: int, pair: PairOutcome) -> list[str]:
+    erased = []
+    if deleted:
+        erased.append(
+            "o contato importado: nome, e-mail, etiquetas, grupos, campos e ID do WhatsApp"
+        )
+    if cleared:
+        erased.append(
+            "no cadastro de clientes: nome, e-mail, data de nascimento, gênero e telefone"
+        )
+    if pair is PairOutcome.ERASED:
+        erased.append("a ligação entre o telefone e o ID do WhatsApp da pessoa")
+    return erased
+
+
+def _kept(
+    phone_masked: str | None,
+    suppressed: bool,
+    user_ids: int,
+    pair: PairOutcome,
+    has_customer_row: bool,
+) -> list[KeptRecord]:
+    """What an erasure keeps and why, for the person and the business to read."""
+    kept = []
+    if suppressed:
+        kept.append(
+            KeptRecord(
+                what=f"o telefone {phone_masked} na lista de descadastrados"
+                if phone_masked
+                else "o telefone na lista de descadastrados",
+                why="é o que impede qualquer campanha de voltar a enviar mensagens para ele",
+            )
+        )
+    if user_ids:
+        kept.append(
+            KeptRecord(
+                what="o ID do WhatsApp da pessoa na lista de descadastrados",
+                why="uma mensagem pode ser enviada só pelo ID, sem telefone; assim nenhuma sai",
+            )
+        )
+    kept.append(
+        KeptRecord(
+            what="os registros de descadastro e de consentimento (quando e como a pessoa pediu)",
+            why="são a prova de que o pedido foi atendido (LGPD, art. 16) e o que mantém o "
+            "descadastro valendo",
+        )
+    )
+    if pair is PairOutcome.KEPT:
+        kept.append(
+            KeptRecord(
+                what="a ligação entre o telefone e o ID do WhatsApp da pessoa",
+                why="outra empresa que envia pelo mesmo número do WhatsApp tem um descadastro "
+                "desta pessoa, e é essa ligação que o faz valer para o telefone e para o ID",
+            )
+        )
+    if has_customer_row:
+        kept.append(
+            KeptRecord(
+                what="o CPF e as vendas do cliente",
+                why="são registros fiscais, que a empresa precisa guardar",
+            )
+        )
+    kept.append(
+        KeptRecord(
+            what="as mensagens já enviadas, no histórico das campanhas",
+            why="são o registro do que foi enviado",
+        )
+    )
+    kept.append(
+        KeptRecord(
+            what="o registro do pedido de exclusão, sem telefone",
+            why="para que a pessoa não volte a aparecer na busca e um novo pedido não "
+            "apague nada a mais",
+        )
+    )
+    return kept
 
 
 # -- helpers ---------------------------------------------------------------------------------

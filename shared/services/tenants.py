@@ -27,6 +27,17 @@ TABLE_DDL = (
     "ddl/campaign_contacts.sql",
     "ddl/customer_profile_view.sql",
 )
+COLUMN_UPGRADES = ("ddl/upgrades/contacts_bsuid.sql",)
+"""Columns added after a table first shipped, added in place to an older tenant's table (its
+rows kept) when the tenant is registered again; a new table already has them. In production
+Terraform does the same from ``tables.json``."""
+
+
+def ddl_in_order() -> tuple[str, ...]:
+    """Tables, then the columns older tables lack, then the views (which read those columns)."""
+    views = tuple(ddl for ddl in TABLE_DDL if ddl.endswith("_view.sql"))
+    tables = tuple(ddl for ddl in TABLE_DDL if ddl not in views)
+    return tables + COLUMN_UPGRADES + views
 
 
 def register_tenant(
@@ -64,7 +75,7 @@ def register_tenant(
     if warehouse is not None:
         warehouse.ensure_dataset(cnpj.raw_dataset)
         warehouse.ensure_dataset(cnpj.campaign_dataset)
-        for ddl in TABLE_DDL:
+        for ddl in ddl_in_order():
             warehouse.run_ddl(sqlfiles.render(ddl, cnpj))
     if queues is not None:  # None: a targeting-only setup (some tests) sends nothing
         queues.ensure_queue(send_queue(cnpj.value))

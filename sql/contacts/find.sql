@@ -13,6 +13,7 @@ SELECT
   is_blacklisted,
   created_at,
   updated_at,
-  last_interaction
+  last_interaction,
+  bsuid
 FROM `{campaign_dataset}.contacts`
 WHERE contact_id IN UNNEST(@contact_ids)

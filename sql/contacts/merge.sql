@@ -8,6 +8,7 @@ ON target.contact_id = source.contact_id
 WHEN MATCHED THEN
   UPDATE SET
     phone = source.phone,
+    bsuid = source.bsuid,
     name = source.name,
     email = source.email,
     groups = source.groups,
@@ -18,10 +19,10 @@ WHEN MATCHED THEN
 WHEN NOT MATCHED THEN
   INSERT (
     contact_id, phone, name, email, groups, tags, custom_fields, timezone,
-    is_opted_out, is_blacklisted, created_at, updated_at, last_interaction
+    is_opted_out, is_blacklisted, created_at, updated_at, last_interaction, bsuid
   )
   VALUES (
     source.contact_id, source.phone, source.name, source.email, source.groups, source.tags,
     source.custom_fields, source.timezone,
-    FALSE, FALSE, source.created_at, source.updated_at, NULL
+    FALSE, FALSE, source.created_at, source.updated_at, NULL, source.bsuid
   )

@@ -7,6 +7,7 @@ SELECT
   p.cpf,
   p.name,
   p.phone,
+  p.bsuid,
   p.email,
   p.timezone,
   p.groups,

@@ -7,6 +7,10 @@
 -- groups and tags are sorted and distinct; tags are lower case. custom_fields is key/value
 -- pairs sorted by key (keys folded to [a-z0-9_]), so segment filters can name a key as a query
 -- parameter. Imports never change is_opted_out, is_blacklisted, created_at or last_interaction.
+-- bsuid is the person's WhatsApp business-scoped user id (CC. + up to 128 letters and digits),
+-- when the business knows it; a contact has a phone, a bsuid or both. A contact with no phone
+-- has "ct_" + 24 hex digits of SHA-256("bsuid:" + bsuid) as its id. Added after the table
+-- first shipped: sql/ddl/upgrades/contacts_bsuid.sql adds it to an older table in place.
 CREATE TABLE IF NOT EXISTS `{campaign_dataset}.contacts` (
   contact_id STRING,
   phone STRING,
@@ -20,6 +24,7 @@ CREATE TABLE IF NOT EXISTS `{campaign_dataset}.contacts` (
   is_blacklisted BOOL,
   created_at TIMESTAMP,
   updated_at TIMESTAMP,
-  last_interaction TIMESTAMP
+  last_interaction TIMESTAMP,
+  bsuid STRING
 )
 CLUSTER BY phone

@@ -9,6 +9,8 @@
 --                (the processor still reports why it cannot be used)
 --   name, email  the imported contact's first (what the business set there, an import's update
 --                must show), the customer record's to fill gaps
+--   bsuid        the imported contact's WhatsApp user id, when the business gave one: a contact
+--                with a bsuid and no phone is still a member, sent to by its bsuid
 --   signed_up_at clientes.dataCadastro, else the contact's created_at
 --   birth_date   the UTC calendar date of dataNascimento, as the BIRTHDAY campaign reads it
 --   last_purchase, visit_count, total_spent  COMPLETED sales only (0 and NULL without any)
@@ -86,7 +88,7 @@ customer_rows AS (
 contact_rows AS (
   SELECT
     k.contact_id, k.phone, k.name, k.email, k.groups, k.tags, k.custom_fields, k.timezone,
-    k.is_opted_out, k.is_blacklisted, k.created_at, ph.e164
+    k.is_opted_out, k.is_blacklisted, k.created_at, k.bsuid, ph.e164
   FROM `{campaign_dataset}.contacts` AS k
   LEFT JOIN phones AS ph ON ph.raw = k.phone
 ),
@@ -117,7 +119,8 @@ SELECT
   COALESCE(c.dataCadastro, k.created_at) AS signed_up_at,
   v.last_purchase,
   IFNULL(v.visit_count, 0) AS visit_count,
-  IFNULL(v.total_spent, 0) AS total_spent
+  IFNULL(v.total_spent, 0) AS total_spent,
+  NULLIF(TRIM(k.bsuid), '') AS bsuid
 FROM customer_rows AS c
 FULL OUTER JOIN contact_rows AS k ON k.e164 = c.e164
 LEFT JOIN purchases AS v ON v.cpfCliente = NULLIF(c.cpf, '')

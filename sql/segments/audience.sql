@@ -11,6 +11,7 @@ SELECT
   p.contact_id,
   p.name,
   p.phone,
+  p.bsuid,
   p.timezone,
   p.tags
 FROM `{campaign_dataset}.customer_profile` AS p

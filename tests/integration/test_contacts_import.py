@@ -162,6 +162,7 @@ def test_json_import_lands_every_field(
             "created_at": T0,
             "updated_at": T0,
             "last_interaction": None,
+            "bsuid": None,
         }
     }
 
@@ -334,6 +335,7 @@ def test_update_merges_fields_tags_and_custom_fields(
         "created_at": T0,
         "updated_at": T2,
         "last_interaction": T1,
+        "bsuid": None,
     }
 
 
@@ -360,6 +362,7 @@ def test_replace_replaces_but_keeps_opt_out_and_created_at(
         "created_at": T0,
         "updated_at": T2,
         "last_interaction": T1,
+        "bsuid": None,
     }
 
 

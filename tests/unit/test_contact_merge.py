@@ -53,7 +53,7 @@ def test_contact_id_is_stable_and_phone_derived() -> None:
     assert contact_id_for("+5561999999999") == contact_id_for("+5561999999999")
     assert contact_id_for("+5561999999999") != contact_id_for("+5561999999998")
     assert is_contact_id(contact_id_for("+5561999999999"))
-    assert ROW.contact_id == contact_id_for(ROW.phone)
+    assert ROW.phone is not None and ROW.contact_id == contact_id_for(ROW.phone)
 
 
 def test_new_contact_whatever_the_strategy() -> None:

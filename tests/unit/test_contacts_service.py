@@ -121,6 +121,8 @@ def test_import_report_and_idempotent_second_import(ports: ContactPorts) -> None
         "ignored_columns": [],
         "encoding": "utf-8",
         "delimiter": ",",
+        "pairs_linked": 0,
+        "pairs_conflicting": 0,
     }
     assert [(r.line, r.reason) for r in first.rejections] == [(3, "invalid_phone")]
     store = ports.store

@@ -94,7 +94,7 @@ def test_audience_query_is_the_sql_file_with_the_condition_in_place() -> None:
     assert sql.splitlines()[-1] == "  )"
     select = sql[sql.index("SELECT") : sql.index("FROM")]
     columns = [line.strip(" ,").removeprefix("p.") for line in select.splitlines()[1:]]
-    assert columns == ["customer_id", "contact_id", "name", "phone", "timezone", "tags"]
+    assert columns == ["customer_id", "contact_id", "name", "phone", "bsuid", "timezone", "tags"]
 
 
 def test_estimate_counts_over_exactly_the_audience_query() -> None:

@@ -246,7 +246,10 @@ def erase_person(
 ) -> people.ErasureReport:
     """Deletes their imported contact row and empties the name, e-mail, birth date, gender and
     phone of their customer row (the row and its CPF stay: sales are fiscal records); their
-    phone goes into the opt-out ledger (source `erasure`), so no campaign ever reaches it.
+    phone goes into the opt-out ledger (source `erasure`), so no campaign ever reaches it, and
+    so do their WhatsApp user ids (BSUID); their phone <-> BSUID pair is erased unless another
+    tenant of the same WhatsApp number has an opt-out of them. `erased` and `kept` say in plain
+    Portuguese what was removed and what stays, and why.
     Repeating it is harmless (`already_erased`); afterwards the person is not found."""
     report = people.erase_person(
         principal.cnpj, services.people_ports(), person_id, principal.subject, now
