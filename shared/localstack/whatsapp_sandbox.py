@@ -51,6 +51,12 @@ from werkzeug.wrappers import Request, Response
 
 from shared import logs
 from shared.domain.identity import is_bsuid, mask_bsuid
+from shared.localstack.template_registry import (
+    MAX_PAGE,
+    InvalidTemplate,
+    TemplateRefusal,
+    TemplateRegistry,
+)
 from shared.whatsapp.signature import HEADER, sign
 
 _log = logging.getLogger(__name__)
@@ -103,9 +109,10 @@ class SandboxConfig:
     webhook_backoff_seconds: float = 0.2
     """Retry n waits ``backoff * 2**n``: Meta retries non-2xx answers, so must the sandbox."""
     webhook_timeout_seconds: float = 5.0
-    templates: dict[str, int] = field(default_factory=dict)
-    """Approved template -> number of body parameters; empty accepts any template."""
+    check_templates: bool = True
+    """Check every send against the registry (:mod:`shared.localstack.template_registry`)."""
     waba_id: str = "100000000000000"
+    """The business account of every number not given one (``POST /_sandbox/numbers``)."""
     display_phone_number: str = "15550000000"
 
 
@@ -178,7 +185,10 @@ _ROUTES = Map(
         Rule("/_sandbox/stats", endpoint="stats", methods=["GET"]),
         Rule("/_sandbox/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
         Rule("/_sandbox/inbound", endpoint="inbound", methods=["POST"]),
+        Rule("/_sandbox/templates", endpoint="templates", methods=["POST", "DELETE"]),
+        Rule("/_sandbox/numbers", endpoint="numbers", methods=["POST"]),
         Rule("/<version>/<phone_number_id>/messages", endpoint="send", methods=["POST"]),
+        Rule("/<version>/<waba_id>/message_templates", endpoint="list_templates", methods=["GET"]),
     ]
 )
 
@@ -211,6 +221,9 @@ class Sandbox:
         self._queue.clear()
         self._people: dict[str, str] = {}
         """Phone digits -> the BSUID the sandbox gave that person (else :func:`derived_bsuid`)."""
+        self.registry = TemplateRegistry()
+        self._accounts: dict[str, str] = {}
+        """phone_number_id -> its business account (else ``config.waba_id``)."""
 
     def reset(self) -> None:
         """Forget messages, stats, faults and webhooks not yet posted; re-seed the RNG."""
@@ -268,7 +281,8 @@ class Sandbox:
             if not _VERSION.fullmatch(version):
                 raise GraphError(400, 100, f"Unknown API version {version!r}", "version")
             template, language, parameters = _validate(body)
-            self._check_template(template, len(parameters))
+            if self.config.check_templates:
+                self._check_template(phone_number_id, template, language, len(parameters))
             by_phone = "to" in body
             to = str(body["to"]).lstrip("+") if by_phone else ""
             with self._cond:
@@ -315,20 +329,18 @@ class Sandbox:
         }
         return _json(answer)
 
-    def _check_template(self, name: str, parameter_count: int) -> None:
-        if not self.config.templates:
-            return
-        if name not in self.config.templates:
-            raise GraphError(*REFUSALS["template_missing"], f"template {name!r} is not approved")
-        expected = self.config.templates[name]
-        if parameter_count != expected:
-            raise GraphError(
-                400,
-                132000,
-                "(#132000) Number of parameters does not match the expected number of params",
-                f"body: number of localizable_params ({parameter_count}) does not match the "
-                f"expected number of params ({expected})",
-            )
+    def account_of(self, phone_number_id: str) -> str:
+        """The business account (WABA) a number belongs to."""
+        with self._cond:
+            return self._accounts.get(phone_number_id, self.config.waba_id)
+
+    def _check_template(
+        self, phone_number_id: str, name: str, language: str, parameter_count: int
+    ) -> None:
+        try:
+            self.registry.check(self.account_of(phone_number_id), name, language, parameter_count)
+        except TemplateRefusal as refusal:
+            raise GraphError(400, refusal.code, refusal.message, refusal.details) from None
 
     def _pick_fault(self, to: str) -> Fault | None:
         """First matching rule wins; a rule whose probability draw fails lets the next one try."""
@@ -542,6 +554,12 @@ class Sandbox:
             return self._send(request, args["version"], args["phone_number_id"])
         if endpoint == "inbound":
             return self._inbound(request)
+        if endpoint == "list_templates":
+            return self._list_templates(request, args["version"], args["waba_id"])
+        if endpoint == "templates":
+            return self._templates_endpoint(request)
+        if endpoint == "numbers":
+            return self._numbers_endpoint(request)
         if endpoint == "faults":
             return self._faults_endpoint(request)
         if endpoint == "messages":
@@ -552,6 +570,62 @@ class Sandbox:
             self.reset()
             return _json({"reset": True})
         return _json({"ok": True})
+
+    # ---- the template registry ----------------------------------------------------------------
+
+    def _list_templates(self, request: Request, version: str, waba_id: str) -> Response:
+        """``GET /{version}/{WABA_ID}/message_templates?limit=&after=``, paged like Graph."""
+        if request.headers.get("Authorization") != f"Bearer {self.config.access_token}":
+            raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if not _VERSION.fullmatch(version):
+            raise GraphError(400, 100, f"Unknown API version {version!r}", "version")
+        raw_limit = request.args.get("limit", "25")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+            raise _invalid("limit", f"must be 1 to {MAX_PAGE}")
+        after = request.args.get("after")
+        page = self.registry.page(waba_id, int(raw_limit), after)
+        paging: dict[str, Any] = {}
+        if page.data:
+            first = f"{page.data[0]['name']}@{page.data[0]['language']}"
+            last = f"{page.data[-1]['name']}@{page.data[-1]['language']}"
+            paging["cursors"] = {"before": first, "after": last}
+        if page.after is not None:
+            query = f"limit={raw_limit}&after={page.after}"
+            paging["next"] = f"{request.host_url}{version}/{waba_id}/message_templates?{query}"
+        return _json({"data": page.data, "paging": paging})
+
+    def _templates_endpoint(self, request: Request) -> Response:
+        """``POST {"waba_id"?, "template": {...Meta's shape}, "notify"?}`` adds or changes one
+        (``notify``: post its ``message_template_status_update`` webhook);
+        ``DELETE ?waba_id=&name=&language=`` removes one, as deleting it in Meta's manager."""
+        if request.method == "DELETE":
+            waba_id = request.args.get("waba_id") or self.config.waba_id
+            name, language = request.args.get("name", ""), request.args.get("language", "pt_BR")
+            return _json({"deleted": self.registry.delete(waba_id, name, language)})
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise _invalid("body", "must be a JSON object")
+        waba_id = str(body.get("waba_id") or self.config.waba_id)
+        try:
+            stored, previous = self.registry.put(waba_id, body.get("template"))
+        except InvalidTemplate as error:
+            raise _invalid(f"template.{error.field}", str(error)) from None
+        if body.get("notify"):
+            with self._cond:
+                self._enqueue(_template_status_update(waba_id, stored), 0.0)
+        return _json({"template": stored, "previous_status": previous})
+
+    def _numbers_endpoint(self, request: Request) -> Response:
+        """``POST {"phone_number_id", "waba_id"}``: the number belongs to that account."""
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise _invalid("body", "must be a JSON object")
+        number, waba_id = str(body.get("phone_number_id", "")), str(body.get("waba_id", ""))
+        if not number.isdigit() or not waba_id.isdigit():
+            raise _invalid("phone_number_id", "and waba_id must be digits")
+        with self._cond:
+            self._accounts[number] = waba_id
+        return _json({"phone_number_id": number, "waba_id": waba_id})
 
     def _faults_endpoint(self, request: Request) -> Response:
         if request.method == "DELETE":
@@ -642,6 +716,21 @@ def _status(message: AcceptedMessage, status: str, at: float, code: int) -> dict
             {"code": code, "title": title, "message": title, "error_data": {"details": details}}
         ]
     return entry
+
+
+def _template_status_update(waba_id: str, template: dict[str, Any]) -> dict[str, Any]:
+    """Meta's ``message_template_status_update`` webhook for a template's current status."""
+    value = {
+        "event": template["status"],
+        "message_template_id": int(template["id"]) if template["id"].isdigit() else template["id"],
+        "message_template_name": template["name"],
+        "message_template_language": template["language"],
+        "message_template_category": template["category"],
+        "reason": "NONE",
+    }
+    change = {"field": "message_template_status_update", "value": value}
+    entry = {"id": waba_id, "time": int(time.time()), "changes": [change]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
 
 
 def derived_bsuid(seed: str) -> str:

@@ -17,11 +17,15 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
+from shared.domain.approved_templates import DEFAULT_TEMPLATES
 from shared.localstack.whatsapp_sandbox import REFUSALS, Sandbox, SandboxConfig, serving
 from shared.whatsapp.signature import HEADER, is_valid
 
 TOKEN, SECRET, PHONE_ID = "test-token", "test-secret", "1234567890"
 CUSTOMER, OTHER = "5561999990001", "5561999990002"
+WABA = "100000000000000"
+"""The sandbox's default business account: every number not given another."""
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FAST = {
     "access_token": TOKEN,
     "app_secret": SECRET,
@@ -56,7 +60,8 @@ class Receiver:
             return [json.loads(body) for body, _, status in self.calls if status == 200]
 
     def statuses(self, wamid: str | None = None) -> list[dict[str, Any]]:
-        values = [post["entry"][0]["changes"][0]["value"] for post in self.accepted()]
+        changes = [post["entry"][0]["changes"][0] for post in self.accepted()]
+        values = [c["value"] for c in changes if c["field"] == "messages"]
         return [s for v in values for s in v["statuses"] if wamid in (None, s["id"])]
 
 
@@ -76,14 +81,25 @@ class Box:
     def fault(self, **rule: Any) -> None:
         requests.post(f"{self.url}/_sandbox/faults", json=rule, timeout=5).raise_for_status()
 
+    def put_template(self, template: dict[str, Any], waba_id: str = WABA, notify: bool = False) -> None:
+        body = {"waba_id": waba_id, "template": template, "notify": notify}
+        requests.post(f"{self.url}/_sandbox/templates", json=body, timeout=5).raise_for_status()
+
     def control(self, method: str, path: str) -> Any:
         answer = requests.request(method, f"{self.url}/_sandbox{path}", timeout=5)
         answer.raise_for_status()
         return answer.json()
 
 
+def list_templates(box: Box, limit: int) -> dict[str, Any]:
+    url = f"{box.url}/v21.0/{WABA}/message_templates?limit={limit}"
+    answer = requests.get(url, headers=AUTH, timeout=5)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
 def message(to: str = CUSTOMER, *params: str, callback: str = "target-1") -> dict[str, Any]:
-    parameters = [{"type": "text", "text": p} for p in params or ("Ana",)]
+    parameters = [{"type": "text", "text": p} for p in params or ("Ana", "NIVER10")]
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -191,15 +207,105 @@ def test_a_malformed_body_is_refused_naming_the_field(
     assert box.sandbox.messages() == []
 
 
-def test_configured_templates_check_name_and_parameter_count(start: Callable[..., Box]) -> None:
-    box = start(templates={"aniversario_cupom": 2})
+def test_sends_are_checked_against_the_registry_as_meta_does(box: Box) -> None:
     assert box.send(message(CUSTOMER, "Ana", "10%")).status_code == 200
     wrong_count = box.send(message(CUSTOMER, "Ana"))
-    assert (wrong_count.status_code, wrong_count.json()["error"]["code"]) == (400, 132000)
+    error = wrong_count.json()["error"]
+    assert (wrong_count.status_code, error["code"]) == (400, 132000)
+    assert set(error) == {"message", "type", "code", "error_data", "fbtrace_id"}
+    assert "expected number of params (2)" in error["error_data"]["details"]
     unknown = message()
     unknown["template"]["name"] = "natal"
     assert box.send(unknown).json()["error"]["code"] == 132001
+    other_language = message()
+    other_language["template"]["language"]["code"] = "en_US"
+    assert box.send(other_language).json()["error"]["code"] == 132001
     assert len(box.sandbox.messages()) == 1
+    assert box.sandbox.stats()["refused"] == {"132000": 1, "132001": 2}
+
+
+def test_the_registry_holds_every_default_template_in_metas_shape(box: Box) -> None:
+    listed = list_templates(box, limit=100)
+    by_name = {t["name"]: t for t in listed["data"]}
+    assert {t.name for t in DEFAULT_TEMPLATES} <= set(by_name)
+    birthday = by_name["feliz_aniversario"]
+    assert birthday["status"] == "APPROVED" and birthday["category"] == "MARKETING"
+    assert birthday["parameter_format"] == "POSITIONAL" and birthday["language"] == "pt_BR"
+    assert birthday["components"][0]["type"] == "BODY" and "{{1}}" in birthday["components"][0]["text"]
+    assert "next" not in listed["paging"]
+
+
+def test_the_list_is_paged_like_graph(box: Box) -> None:
+    everything = [t["name"] for t in list_templates(box, limit=100)["data"]]
+    seen: list[str] = []
+    page = list_templates(box, limit=3)
+    while True:
+        seen += [t["name"] for t in page["data"]]
+        if "next" not in page["paging"]:
+            break
+        assert len(page["data"]) == 3
+        page = requests.get(page["paging"]["next"], headers=AUTH, timeout=5).json()
+    assert seen == everything
+    wrong_token = requests.get(f"{box.url}/v21.0/{WABA}/message_templates", timeout=5)
+    assert wrong_token.json()["error"]["code"] == 190
+
+
+def test_a_changed_template_is_listed_checked_and_announced(
+    box: Box, receiver: Receiver
+) -> None:
+    template = {
+        "name": "promo_junho",
+        "language": "pt_BR",
+        "category": "MARKETING",
+        "parameter_format": "NAMED",
+        "status": "APPROVED",
+        "components": [
+            {"type": "HEADER", "format": "TEXT", "text": "Junho"},
+            {"type": "BODY", "text": "Oi {{first_name}}, use {{code}}!"},
+            {"type": "FOOTER", "text": "Responda SAIR para sair"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Parar promoções"}]},
+        ],
+    }
+    box.put_template(template)
+    promo = message(CUSTOMER, "Ana", "JUN10")
+    promo["template"]["name"] = "promo_junho"
+    assert box.send(promo).status_code == 200
+    box.put_template({**template, "status": "PAUSED"}, notify=True)
+    assert box.send(promo).json()["error"]["code"] == 132015
+    assert box.sandbox.wait_idle()
+    changes = [post["entry"][0]["changes"][0] for post in receiver.accepted()]
+    (change,) = [c for c in changes if c["field"] == "message_template_status_update"]
+    assert change["value"]["event"] == "PAUSED"
+    assert change["value"]["message_template_name"] == "promo_junho"
+    assert change["value"]["message_template_language"] == "pt_BR"
+    listed = {t["name"]: t for t in list_templates(box, limit=100)["data"]}
+    assert listed["promo_junho"]["status"] == "PAUSED"
+    box.control("DELETE", "/templates?name=promo_junho&language=pt_BR")
+    assert box.send(promo).json()["error"]["code"] == 132001
+
+
+def test_a_template_that_is_not_metas_shape_is_refused_naming_the_field(box: Box) -> None:
+    answer = requests.post(
+        f"{box.url}/_sandbox/templates",
+        json={"template": {"name": "x", "components": [{"type": "FOOTER", "text": "a"}]}},
+        timeout=5,
+    )
+    assert answer.status_code == 400 and "template.components" in answer.json()["error"]["message"]
+
+
+def test_each_business_account_has_its_own_registry(box: Box) -> None:
+    requests.post(
+        f"{box.url}/_sandbox/numbers", json={"phone_number_id": PHONE_ID, "waba_id": "42"}, timeout=5
+    ).raise_for_status()
+    only_there = {
+        "name": "so_aqui",
+        "components": [{"type": "BODY", "text": "Oi {{1}} e {{2}}"}],
+    }
+    box.put_template(only_there, waba_id="42")
+    mine = message()
+    mine["template"]["name"] = "so_aqui"
+    assert box.send(mine).status_code == 200
+    assert "so_aqui" not in {t["name"] for t in list_templates(box, limit=100)["data"]}
 
 
 @pytest.mark.parametrize("kind", sorted(REFUSALS))
