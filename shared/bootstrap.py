@@ -49,7 +49,9 @@ from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
+from shared.services.template_sync import TemplateSyncPorts
 from shared.whatsapp.client import WhatsAppClient
+from shared.whatsapp.templates_api import MetaTemplateSource
 
 
 class Container:
@@ -156,6 +158,24 @@ class Container:
         )
 
     @cached_property
+    def template_source(self) -> MetaTemplateSource:
+        settings = self.settings
+        return MetaTemplateSource(
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_api_version,
+            settings.whatsapp_access_token.get_secret_value(),
+        )
+
+    def template_sync_ports(self) -> TemplateSyncPorts:
+        return TemplateSyncPorts(
+            catalogue=self.templates,
+            source=self.template_source,
+            tenants=self.tenants,
+            clock=self.clock,
+            default_business_account_id=self.settings.whatsapp_business_account_id,
+        )
+
+    @cached_property
     def campaigns(self) -> FirestoreCampaignRepository:
         return FirestoreCampaignRepository(self.firestore_client, self.clock)
 
@@ -179,6 +199,7 @@ class Container:
                 self.task_queue, self.settings.run_occurrence_endpoint
             ),
             numbers=self.number_shares,
+            templates=self.templates,
         )
 
     @cached_property

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         alias="WHATSAPP_PHONE_NUMBER_ID",
         description="the number used by tenants that configured none",
     )
+    whatsapp_business_account_id: str = Field(
+        default="",
+        alias="WHATSAPP_BUSINESS_ACCOUNT_ID",
+        description="the WhatsApp Business account (WABA) of tenants that configured none",
+    )
     whatsapp_access_token: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_ACCESS_TOKEN")
     whatsapp_app_secret: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_APP_SECRET")
     whatsapp_verify_token: SecretStr = Field(default=SecretStr(""), alias="WHATSAPP_VERIFY_TOKEN")

@@ -196,6 +196,16 @@ class TemplateCatalogue(Protocol):
         """Create the templates not stored yet, never overwriting one; how many were created."""
         ...
 
+    def store(self, cnpj: Cnpj, templates: Sequence[ApprovedTemplate]) -> None:
+        """Write these templates whole (a sync's result), overwriting what is stored."""
+        ...
+
+
+class TemplateSource(Protocol):
+    """Meta's ``message_templates`` of a WhatsApp Business account, raw entries."""
+
+    def list_templates(self, waba_id: str) -> list[dict[str, Any]]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignMarker:

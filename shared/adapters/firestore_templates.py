@@ -1,16 +1,19 @@
 """Firestore as the template catalogue: ``users/{cnpj}/templates/{name}@{language}``.
 
 One document per approved template, holding the model's fields. Seeding only ever creates
-documents that are missing, so a template edited (or later synced from Meta) is never put back
-to its default by a re-registration. A stored document that no longer validates is left out
-of the list and logged (its path and the fields at fault, never their values), rather than
-breaking every page that lists templates.
+documents that are missing, so a template edited or synced from Meta is never put back to its
+default by a re-registration; a sync writes its templates whole (Meta's ``components`` as one
+JSON string: they nest arrays, which Firestore cannot store). A stored document that no
+longer validates is left out of the list and logged (its path and the fields at fault, never
+their values), rather than breaking every page that lists templates.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
@@ -40,7 +43,7 @@ class FirestoreTemplateCatalogue:
         for snapshot in snapshots:
             try:
                 with reading_document(snapshot.reference.path):
-                    found.append(ApprovedTemplate.model_validate(snapshot.to_dict() or {}))
+                    found.append(ApprovedTemplate.model_validate(_model(snapshot.to_dict() or {})))
             except CorruptDocument as error:
                 logs.log(
                     _log,
@@ -75,6 +78,27 @@ class FirestoreTemplateCatalogue:
             return len(missing)
         return 0
 
+    def store(self, cnpj: Cnpj, templates: Sequence[ApprovedTemplate]) -> None:
+        for start in range(0, len(templates), MAX_BATCH_WRITES):
+            batch = self._client.batch()
+            for template in templates[start : start + MAX_BATCH_WRITES]:
+                batch.set(self._collection(cnpj).document(template.key), _document(template))
+            with translated("Firestore"):
+                batch.commit()
+
 
 def _document(template: ApprovedTemplate) -> dict[str, object]:
-    return template.model_dump(mode="json", exclude={"content"})  # derived, never stored
+    document = template.model_dump(mode="json", exclude={"content"})  # derived, never stored
+    # Meta's components nest arrays (``example.body_text: [[...]]``), which Firestore refuses.
+    document["components"] = json.dumps(document["components"], ensure_ascii=False)
+    return document
+
+
+def _model(document: dict[str, Any]) -> dict[str, Any]:
+    components = document.get("components")
+    if isinstance(components, str):
+        try:
+            document["components"] = json.loads(components)
+        except ValueError:
+            pass  # left as is: validation reports the field
+    return document

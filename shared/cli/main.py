@@ -94,6 +94,28 @@ def _tenant_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _templates_sync(args: argparse.Namespace) -> int:
+    from shared.services.template_sync import sync_templates
+    from shared.whatsapp.templates_api import MetaRefused
+
+    deps = _deps(args)
+    try:
+        report = sync_templates(deps.template_sync_ports(), Cnpj.parse(args.cnpj))
+    except MetaRefused as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"account {report.business_account_id}: {report.listed} listed, {report.added} added, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.missing} no longer on "
+        f"the account (kept, marked)"
+    )
+    for line in report.not_approved:
+        print(f"  not approved: {line}")
+    for skipped in report.skipped:
+        print(f"  skipped {skipped.key}: {skipped.reason}")
+    return 0
+
+
 def _load(args: argparse.Namespace) -> int:
     deps = _deps(args)
     loaded = load_tenant_files(Cnpj.parse(args.cnpj), Path(args.dir), deps.warehouse)
@@ -410,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write only users/{cnpj} (production: Terraform creates datasets, tables and queue)",
     )
     add.set_defaults(run=_tenant_add)
+
+    templates = commands.add_parser("templates", help="a tenant's WhatsApp templates")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True)
+    sync = template_commands.add_parser(
+        "sync", help="sync the tenant's templates from its WhatsApp Business account"
+    )
+    sync.add_argument("cnpj")
+    sync.set_defaults(run=_templates_sync)
 
     load = commands.add_parser("load", help="replace a tenant's tables with files")
     load.add_argument("cnpj")

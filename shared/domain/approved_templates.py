@@ -9,15 +9,19 @@ a fixed value). :meth:`ApprovedTemplate.message_template` turns an entry into th
 model's :class:`~shared.domain.campaign.MessageTemplate`, whose ``render`` shows the text a
 customer reads.
 
-Until the catalogue is synced from Meta (a later change), every tenant gets
-:data:`DEFAULT_TEMPLATES`: the templates the built-in campaigns already send, the one the API's
-examples use, and one that carries a voucher. They must exist, approved, on the tenant's
-WhatsApp Business account for messages to go out (Meta refuses an unknown template with 132001).
+Every tenant starts with :data:`DEFAULT_TEMPLATES`: the templates the built-in campaigns already
+send, the one the API's examples use, and one that carries a voucher. They must exist, approved,
+on the tenant's WhatsApp Business account for messages to go out (Meta refuses an unknown
+template with 132001), so a sync (:mod:`shared.services.template_sync`) replaces the catalogue by
+what the account holds: each entry then also has Meta's ``status``, ``parameter_format`` and
+``components``, and one the account no longer has is kept with ``on_meta`` false, so a campaign
+that names it is refused before start rather than failing at every send.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -25,6 +29,24 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from shared.domain.campaign import MessageTemplate, Name
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
+TemplateStatus = Literal[
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "IN_APPEAL",
+    "FLAGGED",
+    "REINSTATED",
+    "PENDING_DELETION",
+    "DELETED",
+    "ARCHIVED",
+    "UNARCHIVED",
+    "LIMIT_EXCEEDED",
+    "LOCKED",
+]
+"""Meta's template statuses (the list API and ``message_template_status_update``)."""
+ParameterFormat = Literal["POSITIONAL", "NAMED"]
 _POSITIONAL = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 _NAMED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 MAX_CONTENT = 1024
@@ -53,6 +75,29 @@ class ApprovedTemplate(BaseModel):
         "voucherValue, voucherExpiresAt, or a name the campaign gives a value (variable_values)",
         examples=[["first_name"]],
     )
+    status: TemplateStatus = Field(
+        default="APPROVED", description="Meta's status; only APPROVED templates can be sent"
+    )
+    on_meta: bool = Field(
+        default=True,
+        description="false: the last sync did not find it on the WhatsApp Business account",
+    )
+    parameter_format: ParameterFormat = "POSITIONAL"
+    components: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Meta's components (HEADER, BODY, FOOTER, BUTTONS) as last synced; empty "
+        "for a default never synced",
+    )
+    synced_at: datetime | None = Field(default=None, description="when Meta last listed it")
+
+    @property
+    def unusable_reason(self) -> str | None:
+        """Why a campaign cannot send it now, or None when it can."""
+        if not self.on_meta:
+            return "no longer exists on the WhatsApp Business account"
+        if self.status != "APPROVED":
+            return f"is {self.status} on WhatsApp, not APPROVED"
+        return None
 
     @model_validator(mode="after")
     def _parameters_match_body(self) -> ApprovedTemplate:

@@ -28,6 +28,12 @@ class DeliverySettings(BaseModel):
     phone_number_id: str = Field(
         default="", pattern=r"^[0-9]{0,32}$", description="empty: the deployment's default number"
     )
+    business_account_id: str = Field(
+        default="",
+        pattern=r"^[0-9]{0,32}$",
+        description="its WhatsApp Business account (WABA), whose templates it may send; empty: "
+        "the deployment's default account",
+    )
     throttle: Throttle = Field(default_factory=Throttle)
     frequency_cap_hours: int = Field(
         default=24,

@@ -44,6 +44,7 @@ LOCAL_WHATSAPP = {
     "WHATSAPP_APP_SECRET": "sandbox-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
     "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+    "WHATSAPP_BUSINESS_ACCOUNT_ID": "100000000000000",  # the sandbox's default account
     "API_JWT_SECRET": "local-api-jwt-secret-not-for-production",
 }
 """Local-only credentials shared by the sandbox and the functions (never real secrets)."""

@@ -156,7 +156,9 @@ def validated(raw: Any, template_id: str) -> dict[str, Any]:
     for i, component in enumerate(components):
         kind = component.get("type") if isinstance(component, dict) else None
         if kind not in COMPONENT_TYPES:
-            raise InvalidTemplate(f"components[{i}].type", f"must be one of {sorted(COMPONENT_TYPES)}")
+            raise InvalidTemplate(
+                f"components[{i}].type", f"must be one of {sorted(COMPONENT_TYPES)}"
+            )
         types.append(kind)
     if types.count("BODY") != 1:
         raise InvalidTemplate("components", "must have exactly one BODY")
@@ -209,7 +211,10 @@ class TemplateRegistry:
             ordered = sorted(self._account(waba_id).items())
             start = 0
             if after:
-                start = next((i + 1 for i, (key, _) in enumerate(ordered) if _cursor(key) == after), len(ordered))
+                start = next(
+                    (i + 1 for i, (key, _) in enumerate(ordered) if _cursor(key) == after),
+                    len(ordered),
+                )
             chunk = ordered[start : start + limit]
             more = start + limit < len(ordered)
             return Page(
@@ -221,7 +226,11 @@ class TemplateRegistry:
         """Add or change a template; (what is stored, its previous status or None if new)."""
         with self._lock:
             account = self._account(waba_id)
-            key = (str(raw.get("name")), str(raw.get("language", "pt_BR"))) if isinstance(raw, dict) else ("", "")
+            key = (
+                (str(raw.get("name")), str(raw.get("language", "pt_BR")))
+                if isinstance(raw, dict)
+                else ("", "")
+            )
             previous = account.get(key)
             stored = validated(raw, previous["id"] if previous else self._new_id())
             account[stored["name"], stored["language"]] = stored
@@ -242,9 +251,13 @@ class TemplateRegistry:
                 f"template name ({name}) does not exist in {language}",
             )
         if template["status"] == "PAUSED":
-            raise TemplateRefusal(132015, "(#132015) Template is Paused", f"template {name} is paused")
+            raise TemplateRefusal(
+                132015, "(#132015) Template is Paused", f"template {name} is paused"
+            )
         if template["status"] == "DISABLED":
-            raise TemplateRefusal(132016, "(#132016) Template is Disabled", f"template {name} is disabled")
+            raise TemplateRefusal(
+                132016, "(#132016) Template is Disabled", f"template {name} is disabled"
+            )
         expected = body_parameter_count(template)
         if parameter_count != expected:
             raise TemplateRefusal(

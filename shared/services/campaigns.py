@@ -40,6 +40,7 @@ from shared.domain.tenant import Tenant
 from shared.ports import (
     CampaignRepository,
     TargetStore,
+    TemplateCatalogue,
     TenantRepository,
     VoucherIssuer,
     Warehouse,
@@ -48,6 +49,7 @@ from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campa
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
 from shared.services.segments import estimate
+from shared.services.template_sync import refuse_unusable
 
 Action = Literal["start", "pause", "resume", "cancel"]
 
@@ -67,6 +69,8 @@ class CampaignPorts:
     """Each tenant's share of its sending number (a forecast plans within it)."""
     occurrence_tasks: OccurrenceTasks | None = None
     """Where an API campaign's next occurrence gets its task (None: only ticks run them)."""
+    templates: TemplateCatalogue | None = None
+    """The tenant's synced catalogue: a start on a template it marks unusable is refused."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -213,6 +217,7 @@ def change_status(
         update: dict[str, Any] = {"updated_at": now, "status_reason": ""}
         if action == "start":
             campaign.check_startable()
+            _refuse_unusable_templates(ports, cnpj, campaign)
             if campaign.status not in (CampaignStatus.DRAFT,):
                 check_transition(campaign.status, CampaignStatus.RUNNING)
             future = campaign.scheduled_at is not None and campaign.scheduled_at > now
@@ -227,6 +232,7 @@ def change_status(
                     f"only a paused campaign resumes; this one is {campaign.status}"
                 )
             campaign.check_startable()
+            _refuse_unusable_templates(ports, cnpj, campaign)
             future = campaign.scheduled_at is not None and campaign.scheduled_at > now
             new = (
                 CampaignStatus.SCHEDULED
@@ -477,6 +483,22 @@ def _check_thresholds(campaign: Campaign) -> Campaign:
     threshold the kind refuses is a validation error at ``thresholds.<name>``."""
     read = campaign.pipeline.model_dump(mode="json", include=set(campaign.thresholds))
     return campaign.model_copy(update={"thresholds": read})
+
+
+def _refuse_unusable_templates(ports: CampaignPorts, cnpj: Cnpj, campaign: Campaign) -> None:
+    """422 naming the template when the synced catalogue says Meta would refuse it."""
+    if ports.templates is None:
+        return
+    wanted = [
+        (
+            f"templates[{i}].whatsapp_template",
+            t.whatsapp_template.name,
+            t.whatsapp_template.language,
+        )
+        for i, t in enumerate(campaign.templates)
+        if t.whatsapp_template is not None
+    ]
+    refuse_unusable(ports.templates, cnpj, wanted)
 
 
 def _check_daily(recurrence: Recurrence | None) -> None:

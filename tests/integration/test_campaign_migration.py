@@ -62,7 +62,7 @@ def _old_api_campaign(now: datetime) -> Campaign:
                     "name": "Oferta",
                     "content": "Oi {{first_name}}, {{oferta}}",
                     "variable_values": {"oferta": "20% OFF"},
-                    "whatsapp_template": {"name": "oferta_fim_de_ano", "language": "pt_BR"},
+                    "whatsapp_template": {"name": "oferta_com_nome", "language": "pt_BR"},
                 }
             ],
             "status": "running",
@@ -91,7 +91,7 @@ def _old_projection(campaign: Campaign) -> dict[str, Any]:
             "delay_between_messages_seconds": 0.0,
         },
         "template": {
-            "name": "oferta_fim_de_ano",
+            "name": "oferta_com_nome",
             "language": "pt_BR",
             "parameters": ["first_name", "oferta"],
         },
@@ -181,6 +181,7 @@ def test_an_old_format_tenant_migrates_without_losing_or_resending_anything(
     sandbox: SandboxClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    sandbox.approve_template("oferta_com_nome", "Oi {{1}}, {{2}}")  # what the old campaign sends
     birthdays = [_queued(deps, old_tenant, "BIRTHDAY") for _ in range(2)]
     offers = [_queued(deps, old_tenant, SEGMENT_ID) for _ in range(2)]
 
@@ -194,7 +195,7 @@ def test_an_old_format_tenant_migrates_without_losing_or_resending_anything(
     assert "campaigns" not in raw
     offer = deps.firestore_client.document("users", old_tenant.value, "campaigns", SEGMENT_ID)
     offer_fields = offer.get().to_dict() or {}
-    assert offer_fields["pipeline"]["template"]["name"] == "oferta_fim_de_ano"
+    assert offer_fields["pipeline"]["template"]["name"] == "oferta_com_nome"
     # Every built-in kind has its record now; the untouched ones have their defaults.
     records = deps.campaigns.get_many(old_tenant, ["BIRTHDAY", "WELCOME", "REACTIVATION"])
     assert set(records) == {"BIRTHDAY", "WELCOME", "REACTIVATION"}
@@ -237,7 +238,7 @@ def test_an_old_format_tenant_migrates_without_losing_or_resending_anything(
     assert sandbox.per_phone(phones) == {phone[1:]: 1 for phone in phones}
     sent = sandbox.messages(phones)
     templates = sorted(message["template"] for message in sent)
-    assert templates == ["aniversario_cupom"] * 2 + ["oferta_fim_de_ano"] * 2
+    assert templates == ["aniversario_cupom"] * 2 + ["oferta_com_nome"] * 2
     voucher = {m["template"]: m["parameters"] for m in sent}["aniversario_cupom"]
     assert voucher == ["Maria", "NIVER10"]  # the old map's template, filled as before
 

@@ -81,8 +81,10 @@ class Box:
     def fault(self, **rule: Any) -> None:
         requests.post(f"{self.url}/_sandbox/faults", json=rule, timeout=5).raise_for_status()
 
-    def put_template(self, template: dict[str, Any], waba_id: str = WABA, notify: bool = False) -> None:
-        body = {"waba_id": waba_id, "template": template, "notify": notify}
+    def put_template(
+        self, template: dict[str, Any], waba_id: str = WABA, notify: bool = False
+    ) -> None:
+        body: dict[str, Any] = {"waba_id": waba_id, "template": template, "notify": notify}
         requests.post(f"{self.url}/_sandbox/templates", json=body, timeout=5).raise_for_status()
 
     def control(self, method: str, path: str) -> Any:
@@ -231,7 +233,9 @@ def test_the_registry_holds_every_default_template_in_metas_shape(box: Box) -> N
     birthday = by_name["feliz_aniversario"]
     assert birthday["status"] == "APPROVED" and birthday["category"] == "MARKETING"
     assert birthday["parameter_format"] == "POSITIONAL" and birthday["language"] == "pt_BR"
-    assert birthday["components"][0]["type"] == "BODY" and "{{1}}" in birthday["components"][0]["text"]
+    assert (
+        birthday["components"][0]["type"] == "BODY" and "{{1}}" in birthday["components"][0]["text"]
+    )
     assert "next" not in listed["paging"]
 
 
@@ -250,9 +254,7 @@ def test_the_list_is_paged_like_graph(box: Box) -> None:
     assert wrong_token.json()["error"]["code"] == 190
 
 
-def test_a_changed_template_is_listed_checked_and_announced(
-    box: Box, receiver: Receiver
-) -> None:
+def test_a_changed_template_is_listed_checked_and_announced(box: Box, receiver: Receiver) -> None:
     template = {
         "name": "promo_junho",
         "language": "pt_BR",
@@ -295,7 +297,9 @@ def test_a_template_that_is_not_metas_shape_is_refused_naming_the_field(box: Box
 
 def test_each_business_account_has_its_own_registry(box: Box) -> None:
     requests.post(
-        f"{box.url}/_sandbox/numbers", json={"phone_number_id": PHONE_ID, "waba_id": "42"}, timeout=5
+        f"{box.url}/_sandbox/numbers",
+        json={"phone_number_id": PHONE_ID, "waba_id": "42"},
+        timeout=5,
     ).raise_for_status()
     only_there = {
         "name": "so_aqui",

@@ -1,13 +1,16 @@
-"""``/api/v1/templates``: the approved WhatsApp templates a campaign can use."""
+"""``/api/v1/templates``: the tenant's WhatsApp templates, and their sync from Meta."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from shared.api.deps import Reader, Services
+from shared.api.audit import record_write
+from shared.api.deps import Admin, Reader, Services
 from shared.domain.approved_templates import ApprovedTemplate
+from shared.services.template_sync import SyncReport, sync_templates
 from shared.services.templates import approved_templates
+from shared.whatsapp.templates_api import MetaRefused
 
 router = APIRouter(prefix="/api/v1", tags=["templates"])
 
@@ -18,9 +21,28 @@ class TemplateList(BaseModel):
 
 @router.get("/templates", response_model=TemplateList)
 def list_templates(principal: Reader, services: Services) -> TemplateList:
-    """The tenant's approved templates. A campaign sends one as
-    ``templates[].whatsapp_template {name, language}`` with ``content`` = the template's
-    ``content`` and ``variables`` = its ``parameters``; a parameter no target field fills
-    (``first_name``, ``name``, the voucher's ``voucherCode``, ``voucherValue``,
-    ``voucherExpiresAt``) needs a value in ``variable_values``."""
+    """The tenant's templates with Meta's ``status`` and ``category``. A campaign sends an
+    APPROVED one that is ``on_meta`` as ``templates[].whatsapp_template {name, language}`` with
+    ``content`` = the template's ``content`` and ``variables`` = its ``parameters``; a
+    parameter no target field fills (``first_name``, ``name``, the voucher's ``voucherCode``,
+    ``voucherValue``, ``voucherExpiresAt``) needs a value in ``variable_values``. Starting a
+    campaign on one that is not APPROVED or no longer on the account is a 422 naming it."""
     return TemplateList(items=approved_templates(services.templates, principal.cnpj))
+
+
+@router.post(
+    "/templates/sync",
+    response_model=SyncReport,
+    summary="Sync the templates from the WhatsApp Business account",
+    responses={502: {"description": "WhatsApp refused the list (token, account)"}},
+)
+def sync(principal: Admin, services: Services) -> SyncReport:
+    """Reads the account's ``message_templates`` and stores each template with its status,
+    category, components and parameter format; a stored template the account no longer lists
+    is kept with ``on_meta: false``. Safe to repeat."""
+    try:
+        report = sync_templates(services.template_sync_ports(), principal.cnpj)
+    except MetaRefused as error:
+        raise HTTPException(502, str(error)) from None
+    record_write(services, principal, "templates.sync", "templates", None, report.model_dump())
+    return report
