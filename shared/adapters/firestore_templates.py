@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from google.api_core import exceptions as api
@@ -97,8 +98,6 @@ def _document(template: ApprovedTemplate) -> dict[str, object]:
 def _model(document: dict[str, Any]) -> dict[str, Any]:
     components = document.get("components")
     if isinstance(components, str):
-        try:
+        with suppress(ValueError):  # else left as is: validation reports the field
             document["components"] = json.loads(components)
-        except ValueError:
-            pass  # left as is: validation reports the field
     return document

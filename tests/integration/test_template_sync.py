@@ -72,7 +72,7 @@ def account(deps: Container, new_cnpj: Cnpj, sandbox: SandboxClient) -> tuple[Cn
 
 
 def _put(sandbox: SandboxClient, waba_id: str, template: dict[str, Any]) -> None:
-    body = {"waba_id": waba_id, "template": template}
+    body: dict[str, Any] = {"waba_id": waba_id, "template": template}
     answer = requests.post(f"{sandbox.base_url}/_sandbox/templates", json=body, timeout=10)
     answer.raise_for_status()
 
