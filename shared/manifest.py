@@ -110,12 +110,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             *_CREATES_SEND_TASKS,  # the webhook re-plans a target WhatsApp asked to defer
             "RUN_OCCURRENCE_URL",  # a start or resume schedules the next occurrence's task
             "WHATSAPP_PHONE_NUMBER_ID",  # the webhook finds a tenant by its number
+            "WHATSAPP_BUSINESS_ACCOUNT_ID",  # templates sync: the default account
+            "WHATSAPP_API_VERSION",  # templates sync: GET /{WABA}/message_templates
             "API_JWKS_URL",
             "API_JWT_ISSUER",
             "API_JWT_AUDIENCE",
             "API_REQUESTS_PER_MINUTE",
         ),
-        secrets=("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "API_JWT_SECRET"),
+        secrets=(
+            "WHATSAPP_APP_SECRET",
+            "WHATSAPP_VERIFY_TOKEN",
+            "API_JWT_SECRET",
+            "WHATSAPP_ACCESS_TOKEN",  # templates sync reads the account's message_templates
+        ),
     ),
     FunctionSpec(
         "sweeper", "cloudevent", topic=SWEEP_TOPIC, environment=(*_BASE, *_CREATES_SEND_TASKS)

@@ -1,19 +1,20 @@
 # The dev environment: the same pipeline as prod, cheaper and easy to tear down.
 
 module "pipeline" {
-  source                   = "../../modules/pipeline"
-  project_id               = var.project_id
-  region                   = var.region
-  environment              = "dev"
-  build_dir                = abspath("${path.root}/../../../build/functions")
-  log_level                = "DEBUG"
-  whatsapp_phone_number_id = var.whatsapp_phone_number_id
-  api_jwks_url             = var.api_jwks_url
-  api_jwt_issuer           = var.api_jwt_issuer
-  api_jwt_audience         = var.api_jwt_audience
-  api_min_instances        = 0
-  alert_emails             = var.alert_emails
-  deletion_protection      = false
+  source                       = "../../modules/pipeline"
+  project_id                   = var.project_id
+  region                       = var.region
+  environment                  = "dev"
+  build_dir                    = abspath("${path.root}/../../../build/functions")
+  log_level                    = "DEBUG"
+  whatsapp_phone_number_id     = var.whatsapp_phone_number_id
+  whatsapp_business_account_id = var.whatsapp_business_account_id
+  api_jwks_url                 = var.api_jwks_url
+  api_jwt_issuer               = var.api_jwt_issuer
+  api_jwt_audience             = var.api_jwt_audience
+  api_min_instances            = 0
+  alert_emails                 = var.alert_emails
+  deletion_protection          = false
 }
 
 module "tenants" {

@@ -20,6 +20,12 @@ variable "whatsapp_phone_number_id" {
   type        = string
 }
 
+variable "whatsapp_business_account_id" {
+  description = "The WhatsApp Business account (WABA) whose templates tenants that configured none sync; empty: each tenant sets its own."
+  type        = string
+  default     = ""
+}
+
 variable "api_jwks_url" {
   description = "JWKS of the identity provider that signs API tokens; empty for HS256 tokens (campaigns token)."
   type        = string

@@ -1,19 +1,20 @@
 # The prod environment: protected data, a warm api, alerts to the on-call addresses.
 
 module "pipeline" {
-  source                   = "../../modules/pipeline"
-  project_id               = var.project_id
-  region                   = var.region
-  environment              = "prod"
-  build_dir                = abspath("${path.root}/../../../build/functions")
-  log_level                = "INFO"
-  whatsapp_phone_number_id = var.whatsapp_phone_number_id
-  api_jwks_url             = var.api_jwks_url
-  api_jwt_issuer           = var.api_jwt_issuer
-  api_jwt_audience         = var.api_jwt_audience
-  api_min_instances        = 1
-  alert_emails             = var.alert_emails
-  deletion_protection      = true
+  source                       = "../../modules/pipeline"
+  project_id                   = var.project_id
+  region                       = var.region
+  environment                  = "prod"
+  build_dir                    = abspath("${path.root}/../../../build/functions")
+  log_level                    = "INFO"
+  whatsapp_phone_number_id     = var.whatsapp_phone_number_id
+  whatsapp_business_account_id = var.whatsapp_business_account_id
+  api_jwks_url                 = var.api_jwks_url
+  api_jwt_issuer               = var.api_jwt_issuer
+  api_jwt_audience             = var.api_jwt_audience
+  api_min_instances            = 1
+  alert_emails                 = var.alert_emails
+  deletion_protection          = true
 }
 
 module "tenants" {

@@ -122,6 +122,8 @@ locals {
         RUN_OCCURRENCE_URL            = local.run_occurrence_url
         TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
         WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
+        WHATSAPP_BUSINESS_ACCOUNT_ID  = var.whatsapp_business_account_id
+        WHATSAPP_API_VERSION          = var.whatsapp_api_version
         API_JWKS_URL                  = var.api_jwks_url
         API_JWT_ISSUER                = var.api_jwt_issuer
         API_JWT_AUDIENCE              = var.api_jwt_audience
@@ -131,6 +133,7 @@ locals {
         WHATSAPP_APP_SECRET   = module.secrets.ids["whatsapp-app-secret"]
         WHATSAPP_VERIFY_TOKEN = module.secrets.ids["whatsapp-verify-token"]
         API_JWT_SECRET        = module.secrets.ids["api-jwt-secret"]
+        WHATSAPP_ACCESS_TOKEN = module.secrets.ids["whatsapp-access-token"]
       }
     }
     sweeper = {

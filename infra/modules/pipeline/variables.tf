@@ -36,6 +36,12 @@ variable "whatsapp_phone_number_id" {
   type        = string
 }
 
+variable "whatsapp_business_account_id" {
+  description = "The WhatsApp Business account (WABA) whose templates tenants that configured none sync; empty: each tenant sets its own."
+  type        = string
+  default     = ""
+}
+
 variable "whatsapp_api_version" {
   description = "Graph API version the WhatsApp client calls."
   type        = string

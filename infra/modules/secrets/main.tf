@@ -14,7 +14,7 @@ variable "region" {
 
 locals {
   secrets = {
-    "whatsapp-access-token" = "WhatsApp Cloud API system-user token (send_message: WHATSAPP_ACCESS_TOKEN)."
+    "whatsapp-access-token" = "WhatsApp Cloud API system-user token (send_message, api: WHATSAPP_ACCESS_TOKEN)."
     "whatsapp-app-secret"   = "Meta app secret that signs webhooks (api: WHATSAPP_APP_SECRET)."
     "whatsapp-verify-token" = "Token Meta echoes when the webhook is subscribed (api: WHATSAPP_VERIFY_TOKEN)."
     "api-jwt-secret"        = "HS256 key of API tokens when no JWKS is configured (api: API_JWT_SECRET)."
