@@ -258,6 +258,8 @@ class Container:
             send_url=self.settings.send_message_endpoint,
             numbers=self.number_shares,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
+            templates=self.templates,
+            default_business_account_id=self.settings.whatsapp_business_account_id,
         )
 
     @cached_property

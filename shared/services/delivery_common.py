@@ -39,6 +39,7 @@ from shared.ports import (
     MessageSender,
     TaskQueue,
     TaskRequest,
+    TemplateCatalogue,
     TenantRepository,
     Yielding,
 )
@@ -67,6 +68,9 @@ class DeliveryPorts:
     numbers: NumberShares
     """Each tenant's share of its sending number: every plan is made within it."""
     default_phone_number_id: str = ""
+    templates: TemplateCatalogue | None = None
+    """The tenants' template catalogues (template status webhooks); None: such events ignored."""
+    default_business_account_id: str = ""
 
 
 class _BatchTenants:

@@ -30,7 +30,7 @@ from shared.domain.identity import contact_identity, sender_of
 from shared.domain.optout import is_opt_out, is_stop_button
 from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.ports import HistoryRow
-from shared.services import consent, identities
+from shared.services import consent, identities, template_events
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
@@ -57,6 +57,9 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
             if not isinstance(value, dict):
                 report["malformed"] += 1
                 continue
+            if change.get("field") == template_events.FIELD:
+                report[_apply_template_status(entry, value, ports)] += 1
+                continue
             for status in _list(value.get("statuses")):
                 report[_apply_status(status, ports)] += 1
             number = str(_dict(value.get("metadata")).get("phone_number_id", ""))
@@ -66,6 +69,18 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
             for preference in _list(value.get("user_preferences")):
                 report[_apply_preference(preference, number, ports)] += 1
     return report
+
+
+def _apply_template_status(entry: dict[str, Any], value: Any, ports: DeliveryPorts) -> str:
+    if ports.templates is None:
+        return "ignored_template_status"
+    events = template_events.TemplateEventPorts(
+        tenants=ports.tenants,
+        campaigns=ports.campaigns,
+        catalogue=ports.templates,
+        default_business_account_id=ports.default_business_account_id,
+    )
+    return template_events.apply_status_update(events, str(entry.get("id", "")), value)
 
 
 def _apply_status(status: Any, ports: DeliveryPorts) -> str:

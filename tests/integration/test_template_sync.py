@@ -16,18 +16,21 @@ from shared.bootstrap import Container
 from shared.cli.main import main as cli
 from shared.domain.approved_templates import DEFAULT_TEMPLATES as DEFAULTS
 from shared.domain.cnpj import Cnpj
+from shared.localstack.stack import LOCAL_WHATSAPP
 from shared.localstack.template_registry import LOCAL_TEMPLATES
 from shared.services.tenants import register_tenant
+from tests.campaign_records import edit_built_in
 from tests.integration import api_fixtures, delivery_fixtures
 from tests.integration.api_fixtures import ApiClient
 from tests.integration.campaign_payloads import SIMPLE
-from tests.integration.delivery_fixtures import SandboxClient
+from tests.integration.delivery_fixtures import SandboxClient, wait_until
 
 api_url = api_fixtures.api_url
 api_as = api_fixtures.api_as
 sandbox = delivery_fixtures.sandbox
 
 Client = Callable[..., ApiClient]
+DEFAULT_ACCOUNT = LOCAL_WHATSAPP["WHATSAPP_BUSINESS_ACCOUNT_ID"]
 
 PROMO = {
     "name": "promo_junho",
@@ -71,8 +74,10 @@ def account(deps: Container, new_cnpj: Cnpj, sandbox: SandboxClient) -> tuple[Cn
     return new_cnpj, waba_id
 
 
-def _put(sandbox: SandboxClient, waba_id: str, template: dict[str, Any]) -> None:
-    body: dict[str, Any] = {"waba_id": waba_id, "template": template}
+def _put(
+    sandbox: SandboxClient, waba_id: str, template: dict[str, Any], notify: bool = False
+) -> None:
+    body: dict[str, Any] = {"waba_id": waba_id, "template": template, "notify": notify}
     answer = requests.post(f"{sandbox.base_url}/_sandbox/templates", json=body, timeout=10)
     answer.raise_for_status()
 
@@ -171,3 +176,59 @@ def test_the_cli_syncs_a_tenants_templates(
     out = capsys.readouterr().out
     assert f"account {waba_id}:" in out and f"{2 + len(LOCAL_TEMPLATES)} added" in out
     assert "not approved: lavagem_em_dobro@pt_BR: PAUSED" in out
+
+
+def test_a_template_paused_by_meta_pauses_its_campaigns_until_approved_again(
+    api_as: Client, deps: Container, new_cnpj: Cnpj, sandbox: SandboxClient
+) -> None:
+    register_tenant(
+        new_cnpj,
+        name="Lavanderia Pausada",
+        timezone=None,
+        tenants=deps.tenants,
+        warehouse=None,
+        queues=None,
+        templates=deps.templates,
+        campaigns=deps.campaigns,
+        now=deps.clock(),
+    )
+    template = {**PAUSED, "name": "volta_logo", "status": "APPROVED"}
+    _put(sandbox, DEFAULT_ACCOUNT, template)  # the account of tenants that set none
+    client = api_as(new_cnpj, Role.ADMIN)
+    assert client.post("/api/v1/templates/sync").status_code == 200
+    edit_built_in(
+        deps.campaigns,
+        new_cnpj,
+        "REACTIVATION",
+        templates=[
+            {
+                "name": "Volta",
+                "content": "{{first_name}}, hoje a lavagem vale em dobro.",
+                "whatsapp_template": {"name": "volta_logo", "language": "pt_BR"},
+            }
+        ],
+    )
+
+    _put(sandbox, DEFAULT_ACCOUNT, {**template, "status": "PAUSED"}, notify=True)
+    paused = wait_until(
+        lambda: (
+            c
+            if (c := deps.campaigns.get(new_cnpj, "REACTIVATION")) and c.status == "paused"
+            else None
+        ),
+        "the campaign paused by the template's status webhook",
+    )
+    assert "volta_logo" in paused.status_reason and "PAUSED" in paused.status_reason
+    assert _listed(client)["volta_logo"]["status"] == "PAUSED"
+    birthday = deps.campaigns.get(new_cnpj, "BIRTHDAY")
+    assert birthday is not None and birthday.status == "running"  # another template: untouched
+    refused = client.post("/api/v1/campaigns/REACTIVATION/resume")
+    assert refused.status_code == 422 and "volta_logo" in refused.json()["detail"]
+
+    _put(sandbox, DEFAULT_ACCOUNT, template, notify=True)
+    wait_until(
+        lambda: True if _listed(client)["volta_logo"]["status"] == "APPROVED" else None,
+        "the library approved again by the webhook",
+    )
+    resumed = client.post("/api/v1/campaigns/REACTIVATION/resume")
+    assert resumed.status_code == 200, resumed.text
