@@ -18,8 +18,11 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from shared.domain.approved_templates import DEFAULT_TEMPLATES
+from shared.localstack.template_registry import default_seed
 from shared.localstack.whatsapp_sandbox import REFUSALS, Sandbox, SandboxConfig, serving
 from shared.whatsapp.signature import HEADER, is_valid
+from shared.whatsapp.templates_api import PAGE_SIZE as MetaPAGE
+from shared.whatsapp.templates_api import MetaRefused, MetaTemplateSource
 
 TOKEN, SECRET, PHONE_ID = "test-token", "test-secret", "1234567890"
 CUSTOMER, OTHER = "5561999990001", "5561999990002"
@@ -604,3 +607,16 @@ def test_a_malformed_inbound_is_refused_naming_the_field(
     assert answer.status_code == 400
     assert field_name in answer.json()["error"]["message"]
     assert box.sandbox.wait_idle(5) and receiver.calls == []
+
+
+def test_the_template_client_follows_graphs_pages_to_the_end(box: Box) -> None:
+    for n in range(MetaPAGE + 5):
+        box.sandbox.registry.put(
+            WABA, {"name": f"extra_{n:03d}", "components": [{"type": "BODY", "text": "Oi"}]}
+        )
+    source = MetaTemplateSource(box.url, "v21.0", TOKEN)
+    names = [t["name"] for t in source.list_templates(WABA)]  # two pages of 100 at most
+    assert len(names) == len(set(names)) == MetaPAGE + 5 + len(default_seed())
+    with pytest.raises(MetaRefused) as refused:
+        MetaTemplateSource(box.url, "v21.0", "wrong").list_templates(WABA)
+    assert refused.value.code == 190
