@@ -7,12 +7,17 @@ from pydantic import BaseModel
 
 from shared.api.audit import record_write
 from shared.api.deps import Admin, Reader, Services
+from shared.api.problems import MEDIA_TYPE
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.services.template_sync import SyncReport, sync_templates
 from shared.services.templates import approved_templates
 from shared.whatsapp.templates_api import MetaRefused
 
 router = APIRouter(prefix="/api/v1", tags=["templates"])
+_META_REFUSED = {
+    "description": "WhatsApp refused the template list (the token, or an account it cannot read)",
+    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 class TemplateList(BaseModel):
@@ -34,7 +39,7 @@ def list_templates(principal: Reader, services: Services) -> TemplateList:
     "/templates/sync",
     response_model=SyncReport,
     summary="Sync the templates from the WhatsApp Business account",
-    responses={502: {"description": "WhatsApp refused the list (token, account)"}},
+    responses={502: _META_REFUSED},
 )
 def sync(principal: Admin, services: Services) -> SyncReport:
     """Reads the account's ``message_templates`` and stores each template with its status,

@@ -325,8 +325,10 @@ def _voucher_example(values: dict[str, str], timezone: str, issued: datetime) ->
 
 
 def _catalogue(visit: Visit) -> dict[str, ApprovedTemplate]:
+    """The templates a new campaign may choose: those WhatsApp would send now (APPROVED and
+    still on the account), so the form never offers one whose start would be refused."""
     templates = approved_templates(visit.services.templates, visit.principal.cnpj)
-    return {template.key: template for template in templates}
+    return {t.key: t for t in templates if t.unusable_reason is None}
 
 
 def _zone(visit: Visit) -> ZoneInfo:
