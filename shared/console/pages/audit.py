@@ -41,6 +41,7 @@ KNOWN_ACTIONS = (
     "settings.update",
     "contacts.import",
     "contacts.tags",
+    "templates.sync",
 )
 """Suggestions for the action filter (any action string is accepted, as by the API)."""
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
