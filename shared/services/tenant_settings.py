@@ -37,6 +37,9 @@ MEANINGS = {
     "recomeça.",
     "phone_number_id": "Identificador do número de WhatsApp que envia as mensagens (o “Phone "
     "number ID” do painel da Meta). Vazio: o número padrão desta instalação.",
+    "business_account_id": "Identificador da conta do WhatsApp Business (o “WhatsApp Business "
+    "Account ID” do painel da Meta), de onde vêm os modelos de mensagem aprovados. Vazio: a "
+    "conta padrão desta instalação.",
     "messages_per_day": "Limite diário: no máximo estas mensagens por dia, somando todas as "
     "campanhas. Não pode passar do limite diário do seu número de WhatsApp (250, 2.000, 10.000 "
     "ou 100.000 por dia); se o número é dividido com outras empresas, cada uma usa uma parte "
@@ -53,6 +56,7 @@ MEANINGS = {
 STORED_AT = {
     "timezone": "timezone",
     "phone_number_id": "delivery.phone_number_id",
+    "business_account_id": "delivery.business_account_id",
     "messages_per_day": "delivery.throttle.messages_per_day",
     "messages_per_minute": "delivery.throttle.messages_per_minute",
     "messages_per_hour": "delivery.throttle.messages_per_hour",
@@ -107,6 +111,9 @@ class TenantSettings(BaseModel):
     phone_number_id: Annotated[str, _DELIVERY["phone_number_id"]] = Field(
         description=MEANINGS["phone_number_id"]
     )
+    business_account_id: Annotated[str, _DELIVERY["business_account_id"]] = Field(
+        description=MEANINGS["business_account_id"]
+    )
     messages_per_day: Annotated[int, _THROTTLE["messages_per_day"]] = Field(
         description=MEANINGS["messages_per_day"]
     )
@@ -133,6 +140,7 @@ class TenantSettings(BaseModel):
         return cls(
             timezone=tenant.timezone,
             phone_number_id=tenant.delivery.phone_number_id,
+            business_account_id=tenant.delivery.business_account_id,
             messages_per_day=throttle.messages_per_day,
             messages_per_minute=throttle.messages_per_minute,
             messages_per_hour=throttle.messages_per_hour,
@@ -151,6 +159,9 @@ class TenantSettingsPatch(BaseModel):
     )
     phone_number_id: Annotated[str | None, _DELIVERY["phone_number_id"]] = Field(
         default=None, description=MEANINGS["phone_number_id"]
+    )
+    business_account_id: Annotated[str | None, _DELIVERY["business_account_id"]] = Field(
+        default=None, description=MEANINGS["business_account_id"]
     )
     messages_per_day: Annotated[int | None, _THROTTLE["messages_per_day"]] = Field(
         default=None, description=MEANINGS["messages_per_day"]

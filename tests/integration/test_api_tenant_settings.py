@@ -27,6 +27,7 @@ PATH = "/api/v1/settings"
 DEFAULTS = {
     "timezone": "America/Sao_Paulo",
     "phone_number_id": "",
+    "business_account_id": "",
     "messages_per_day": 250,
     "messages_per_minute": 60,
     "messages_per_hour": 1000,
@@ -62,6 +63,7 @@ def test_an_admin_changes_some_fields_and_the_pipeline_reads_them(
         "messages_per_day": 1000,
         "delay_between_messages_seconds": 1.5,
         "phone_number_id": "106540352242922",
+        "business_account_id": "102290129340398",
     }
     answer = api_as(tenant, Role.ADMIN).patch(PATH, json=changes)
     assert answer.status_code == 200, answer.text
@@ -71,6 +73,7 @@ def test_an_admin_changes_some_fields_and_the_pipeline_reads_them(
     assert stored is not None
     assert stored.timezone == "America/Manaus"
     assert stored.delivery.phone_number_id == "106540352242922"
+    assert stored.delivery.business_account_id == "102290129340398"  # what a sync reads
     assert stored.delivery.throttle.messages_per_day == 1000
     assert stored.delivery.throttle.delay_between_messages_seconds == 1.5
     assert stored.delivery.throttle.shards == 8  # the operator's knobs are left alone

@@ -28,6 +28,7 @@ FIELDS = tuple(TenantSettings.model_fields)
 HINTS = {
     "timezone": "Fuso horário desconhecido: use um nome da lista, como America/Sao_Paulo.",
     "phone_number_id": "Use só os dígitos do identificador do número (até 32), ou deixe vazio.",
+    "business_account_id": "Use só os dígitos do identificador da conta (até 32), ou deixe vazio.",
     "messages_per_minute": "Acima do que o número de WhatsApp aguenta (o teto dele, em mensagens "
     "por segundo, vezes 60): o WhatsApp recusaria o excesso.",
     "messages_per_day": "Acima do limite diário do número de WhatsApp (o nível de mensagens que "
