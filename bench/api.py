@@ -94,7 +94,7 @@ def _campaign_body() -> dict[str, Any]:
         "templates": [
             {
                 "name": "Oferta",
-                "content": "Olá {{1}}, lavagem com 20% de desconto esta semana!",
+                "content": "Temos uma oferta para você na lavanderia!",  # as approved: no parameter
                 "whatsapp_template": {"name": "oferta", "language": "pt_BR"},
             }
         ],

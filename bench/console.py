@@ -114,7 +114,7 @@ def _campaign(base: str, token: str) -> str:
         "templates": [
             {
                 "name": "Oferta",
-                "content": "Olá {{first_name}}, lavagem com 20% de desconto esta semana!",
+                "content": "Temos uma oferta para você na lavanderia!",  # as approved: no parameter
                 "whatsapp_template": {"name": "oferta", "language": "pt_BR"},
             }
         ],
