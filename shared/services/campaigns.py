@@ -202,6 +202,8 @@ def patch_campaign(
         if built_in:
             edited = _check_thresholds(edited)
         if enabled is not None:
+            if enabled and campaign.status != CampaignStatus.RUNNING:
+                _refuse_unusable_templates(ports, cnpj, edited)
             edited = _switched(edited, enabled, now)
         return edited
 

@@ -224,6 +224,8 @@ def test_a_template_paused_by_meta_pauses_its_campaigns_until_approved_again(
     assert birthday is not None and birthday.status == "running"  # another template: untouched
     refused = client.post("/api/v1/campaigns/REACTIVATION/resume")
     assert refused.status_code == 422 and "volta_logo" in refused.json()["detail"]
+    switched_on = client.patch("/api/v1/campaigns/REACTIVATION", json={"enabled": True})
+    assert switched_on.status_code == 422 and "volta_logo" in switched_on.json()["detail"]
 
     _put(sandbox, DEFAULT_ACCOUNT, template, notify=True)
     wait_until(
