@@ -22,12 +22,23 @@ from shared.services.analytics import AnalyticsRequest, campaign_analytics
 from shared.services.tenants import register_tenant
 from tests.campaign_records import edit_built_in
 from tests.conftest import new_tenant_id
+from tests.integration import delivery_fixtures
+from tests.integration.delivery_fixtures import DONE, SandboxClient, TenantFactory
+
+delivery_tenant = delivery_fixtures.delivery_tenant
+sandbox = delivery_fixtures.sandbox
 
 _random = random.SystemRandom()
 PROMO = "https://lavo.example/promo?c=black-friday"
 KIND = "LOYALTY"
 PERSON = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"
 SENT_AT = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+TEMPLATE = {
+    "name": "promo",
+    "content": "Oi {{first_name}}, a promoção: {{promo_link}}",
+    "variable_values": {"promo_link": PROMO},
+    "whatsapp_template": {"name": "promo_link"},
+}
 
 
 def _tenant(deps: Container) -> Cnpj:
@@ -40,13 +51,7 @@ def _tenant(deps: Container) -> Cnpj:
         warehouse=deps.warehouse,
         queues=None,
     )
-    template = {
-        "name": "promo",
-        "content": "Oi {{first_name}}, a promoção: {{promo_link}}",
-        "variable_values": {"promo_link": PROMO},
-        "whatsapp_template": {"name": "promo_link"},
-    }
-    edit_built_in(deps.campaigns, cnpj, KIND, templates=[template])
+    edit_built_in(deps.campaigns, cnpj, KIND, templates=[TEMPLATE])
     return cnpj
 
 
@@ -165,3 +170,23 @@ def test_a_bot_is_redirected_and_records_nothing(deps: Container) -> None:
     assert _clicked_rows(deps, cnpj) == [] and _click_records(deps, cnpj) == []
     assert _follow(url).status_code == 302  # then the person taps it
     assert len(_click_records(deps, cnpj)) == 1
+
+
+def test_a_sent_message_carries_the_tracked_link_and_its_click_counts(
+    delivery_tenant: TenantFactory, sandbox: SandboxClient
+) -> None:
+    tenant = delivery_tenant()
+    edit_built_in(tenant.deps.campaigns, tenant.cnpj, "BIRTHDAY", templates=[TEMPLATE])
+    target = tenant.target()
+    (ref,) = tenant.create(target)
+    record = tenant.wait_status(ref, DONE)
+
+    (message,) = sandbox.messages([target.phone])
+    name, link = message["parameters"]
+    signer = _signer(tenant.deps)
+    assert name == "Maria" and link == signer.url(LinkRef(ref, "promo_link"))
+    assert PROMO not in link  # the destination is ours to look up, never in the URL
+
+    assert _follow(link).headers["Location"] == PROMO
+    (row,) = _clicked_rows(tenant.deps, tenant.cnpj)
+    assert (row["wamid"], row["event_id"]) == (record.wamid, f"link#{ref.path}#promo_link")
