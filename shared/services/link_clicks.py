@@ -16,9 +16,9 @@ A click is recorded once per (target, link), for people only (:func:`is_bot`):
 3. then the click record is created (create-only).
 
 A crash or a concurrent click between 2 and 3 appends the same event id again, which every
-reader deduplicates: a click is never lost and never counted twice. A target with no wamid
-(never sent, or its send is still unsettled) has its click record but no history row: no
-analytics could attribute it.
+reader deduplicates: a click is never lost and never counted twice. A tap on the link of a
+target with no wamid yet (its send still unsettled: no analytics could attribute the click) is
+redirected and recorded by none; the person's next tap, once the send settles, counts.
 """
 
 from __future__ import annotations
@@ -65,13 +65,12 @@ def follow_link(
         return None
     if found.clicked or is_bot(method, user_agent) or found.record is None:
         return Followed(url, recorded=False)
+    if not found.record.wamid:
+        # No analytics could attribute it yet; a later tap (once the send settles) counts.
+        logs.log(_log, logging.WARNING, "click before a settled send", target=link.target.path)
+        return Followed(url, recorded=False)
     now = ports.clock()
-    if found.record.wamid:
-        ports.history.append(link.target.cnpj, [_history_row(link, found, now)])
-    else:
-        logs.log(
-            _log, logging.WARNING, "link clicked before its send settled", target=link.target.path
-        )
+    ports.history.append(link.target.cnpj, [_history_row(link, found, now)])
     ports.clicks.record(link, now)
     return Followed(url, recorded=True)
 

@@ -190,3 +190,17 @@ def test_a_sent_message_carries_the_tracked_link_and_its_click_counts(
     assert _follow(link).headers["Location"] == PROMO
     (row,) = _clicked_rows(tenant.deps, tenant.cnpj)
     assert (row["wamid"], row["event_id"]) == (record.wamid, f"link#{ref.path}#promo_link")
+
+
+def test_a_tap_before_the_send_settles_is_counted_by_the_next_one(deps: Container) -> None:
+    cnpj = _tenant(deps)
+    ref = _delivered_target(deps, cnpj, "c1")
+    wamid = deps.firestore_client.document(ref.path).get().get("wamid")
+    deps.firestore_client.document(ref.path).update({"wamid": "", "status": "UNKNOWN"})
+    url = _signer(deps).url(LinkRef(ref, "promo_link"))
+
+    assert _follow(url).status_code == 302  # no wamid: nothing could attribute the click
+    assert _click_records(deps, cnpj) == [] and _clicked_rows(deps, cnpj) == []
+    deps.firestore_client.document(ref.path).update({"wamid": wamid, "status": "DELIVERED"})
+    assert _follow(url).status_code == 302
+    assert [row["wamid"] for row in _clicked_rows(deps, cnpj)] == [wamid]
