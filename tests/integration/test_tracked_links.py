@@ -8,6 +8,7 @@ only ones its analytics see.
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -204,3 +205,20 @@ def test_a_tap_before_the_send_settles_is_counted_by_the_next_one(deps: Containe
     deps.firestore_client.document(ref.path).update({"wamid": wamid, "status": "DELIVERED"})
     assert _follow(url).status_code == 302
     assert [row["wamid"] for row in _clicked_rows(deps, cnpj)] == [wamid]
+
+
+def test_simultaneous_first_taps_are_one_click(deps: Container) -> None:
+    cnpj = _tenant(deps)
+    ref = _delivered_target(deps, cnpj, "c1")
+    url = _signer(deps).url(LinkRef(ref, "promo_link"))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: _follow(url), range(4)))
+
+    assert {answer.status_code for answer in answers} == {302}
+    assert len(_click_records(deps, cnpj)) == 1
+    assert {row["event_id"] for row in _clicked_rows(deps, cnpj)} == {f"link#{ref.path}#promo_link"}
+    result = campaign_analytics(
+        deps.warehouse, cnpj, AnalyticsRequest(campaign_id=KIND, cost_per_message=0)
+    )
+    assert result.metrics.clicks == 1
