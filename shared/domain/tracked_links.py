@@ -61,7 +61,12 @@ BOT_USER_AGENTS = (
 
 
 def is_trackable(value: str) -> bool:
-    return value.startswith(TRACKED_SCHEME) and len(value) > len(TRACKED_SCHEME)
+    """An ``https://`` URL with no spaces or control characters (never a header injection)."""
+    return (
+        value.startswith(TRACKED_SCHEME)
+        and len(value) > len(TRACKED_SCHEME)
+        and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value)
+    )
 
 
 def is_bot(method: str, user_agent: str) -> bool:

@@ -56,8 +56,15 @@ def test_a_token_naming_another_target_needs_its_own_signature() -> None:
 
 
 def test_only_https_parameters_become_tracked_links() -> None:
-    values = ["Maria", "https://lavo.example/x", "http://lavo.example/y", "https://"]
-    parameters = ["first_name", "promo_link", "plain_link", "empty"]
+    values = [
+        "Maria",
+        "https://lavo.example/x",
+        "http://lavo.example/y",
+        "https://",
+        "https://lavo.example/a b",
+        "https://lavo.example/\r\nSet-Cookie: x",
+    ]
+    parameters = ["first_name", "promo_link", "plain_link", "empty", "spaced", "injected"]
 
     tracked = tracked_values(SIGNER, LINK.target, parameters, values)
 
@@ -66,6 +73,8 @@ def test_only_https_parameters_become_tracked_links() -> None:
         SIGNER.url(LinkRef(LINK.target, "promo_link")),
         "http://lavo.example/y",
         "https://",
+        "https://lavo.example/a b",
+        "https://lavo.example/\r\nSet-Cookie: x",
     ]
     assert tracked_values(None, LINK.target, parameters, values) == values
 
