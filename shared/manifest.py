@@ -99,8 +99,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             *_CREATES_SEND_TASKS,
             "WHATSAPP_PHONE_NUMBER_ID",
             "WHATSAPP_API_VERSION",
+            "LINK_BASE_URL",  # tracked links in messages point at the api function
         ),
-        secrets=("WHATSAPP_ACCESS_TOKEN",),
+        secrets=("WHATSAPP_ACCESS_TOKEN", "LINK_SECRET"),
     ),
     FunctionSpec(
         "api",
@@ -115,7 +116,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "API_JWT_AUDIENCE",
             "API_REQUESTS_PER_MINUTE",
         ),
-        secrets=("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "API_JWT_SECRET"),
+        secrets=("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "API_JWT_SECRET", "LINK_SECRET"),
     ),
     FunctionSpec(
         "sweeper", "cloudevent", topic=SWEEP_TOPIC, environment=(*_BASE, *_CREATES_SEND_TASKS)

@@ -45,6 +45,7 @@ LOCAL_WHATSAPP = {
     "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
     "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
     "API_JWT_SECRET": "local-api-jwt-secret-not-for-production",
+    "LINK_SECRET": "local-link-secret-not-for-production",
 }
 """Local-only credentials shared by the sandbox and the functions (never real secrets)."""
 
