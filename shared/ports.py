@@ -533,6 +533,26 @@ class LinkClickLedger(Protocol):
         """One round trip for the target, its campaign and the click record."""
         ...
 
-    def record(self, link: LinkRef, at: datetime) -> None:
-        """Create-only: a second record of the same link keeps the first."""
+    def record(self, click: LinkClick) -> bool:
+        """Create-only, marked not yet in the history: a second record of the same link keeps
+        the first (False)."""
         ...
+
+    def mark_appended(self, link: LinkRef) -> None:
+        """Its history row is appended: the sweeper leaves it alone."""
+        ...
+
+    def unappended(self, before: datetime, limit: int) -> list[LinkClick]:
+        """Clicks recorded before ``before`` whose history row is not known to be appended,
+        every tenant's (the sweeper's query)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClick:
+    """A person's first click on one link, with what its history row needs."""
+
+    link: LinkRef
+    at: datetime
+    phone: str
+    wamid: str

@@ -19,7 +19,8 @@ from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError, TransientError
 from shared.domain.tracked_links import LINK_PATH
-from shared.services.link_clicks import follow_link
+from shared.ports import LinkClick
+from shared.services.link_clicks import LinkPorts, append_click, follow_link
 from shared.services.occurrence_tasks import OccurrenceTask
 from shared.services.process_tenant import TenantPorts
 from shared.services.run_occurrence import run_occurrence
@@ -102,13 +103,10 @@ def _follow_link(request: flask.Request) -> flask.typing.ResponseReturnValue:
     if request.method not in ("GET", "HEAD"):
         return {"error": "method not allowed"}, 405
     cnpj_value, _, token = request.path[len(LINK_PATH) :].partition("/")
+    ports = container().link_ports()
     try:
         followed = follow_link(
-            cnpj_value,
-            token,
-            request.method,
-            request.headers.get("User-Agent", ""),
-            container().link_ports(),
+            cnpj_value, token, request.method, request.headers.get("User-Agent", ""), ports
         )
     except TransientError as error:
         # The person still gets nowhere else: a retry (their next tap) records the click.
@@ -117,7 +115,19 @@ def _follow_link(request: flask.Request) -> flask.typing.ResponseReturnValue:
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     if followed is None:
         return "not found", 404, {**headers, "Content-Type": "text/plain"}
-    return "", 302, {**headers, "Location": followed.url}
+    response = flask.Response("", 302, {**headers, "Location": followed.url})
+    click = followed.click
+    if click is not None:  # its history row once the person has their answer
+        response.call_on_close(lambda: _append_click_quietly(click, ports))
+    return response
+
+
+def _append_click_quietly(click: LinkClick, ports: LinkPorts) -> None:
+    """After the answer: a failure here only leaves the row to the sweeper."""
+    try:
+        append_click(click, ports)
+    except Exception as error:
+        logs.log(_log, logging.WARNING, "click row left to the sweeper", error=repr(error))
 
 
 def _verify_subscription(request: flask.Request) -> flask.typing.ResponseReturnValue:
