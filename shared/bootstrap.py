@@ -26,6 +26,7 @@ from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_consent import FirestoreConsentLedger
 from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_identities import FirestoreIdentityLinks
+from shared.adapters.firestore_link_clicks import FirestoreLinkClicks
 from shared.adapters.firestore_locks import FirestoreContactsLock
 from shared.adapters.firestore_numbers import FirestoreSendingNumbers
 from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
@@ -40,11 +41,13 @@ from shared.adapters.firestore_vouchers import FirestoreVoucherBook
 from shared.adapters.pubsub_publisher import PubSubPublisher
 from shared.clock import Clock, system_clock
 from shared.config import Settings, get_settings
+from shared.domain.tracked_links import LinkSigner
 from shared.services.campaigns import CampaignPorts
 from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.link_clicks import LinkPorts
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
@@ -143,6 +146,26 @@ class Container:
             identities=self.identities,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
         )
+
+    @cached_property
+    def link_clicks(self) -> FirestoreLinkClicks:
+        return FirestoreLinkClicks(self.firestore_client)
+
+    def link_ports(self) -> LinkPorts:
+        return LinkPorts(
+            signer=self.link_signer,
+            clicks=self.link_clicks,
+            history=self.history,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def link_signer(self) -> LinkSigner | None:
+        """None when no ``LINK_SECRET`` is set: links are then sent as they are, untracked."""
+        secret = self.settings.link_secret.get_secret_value()
+        if not secret:
+            return None
+        return LinkSigner(secret.encode(), self.settings.link_base)
 
     @cached_property
     def history(self) -> BigQueryHistoryLog:
@@ -258,6 +281,7 @@ class Container:
             send_url=self.settings.send_message_endpoint,
             numbers=self.number_shares,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
+            links=self.link_signer,
             templates=self.templates,
             default_business_account_id=self.settings.whatsapp_business_account_id,
         )

@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     )
     api_jwt_issuer: str | None = Field(default=None, alias="API_JWT_ISSUER")
     api_jwt_audience: str | None = Field(default=None, alias="API_JWT_AUDIENCE")
+    link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        alias="LINK_SECRET",
+        description="HMAC key of tracked links (send_message signs, api checks); unset: none",
+    )
+    link_base_url: str | None = Field(
+        default=None,
+        alias="LINK_BASE_URL",
+        description="public base of the api function (tracked links); default <functions_url>/api",
+    )
     api_requests_per_minute: int = Field(
         default=120, ge=1, alias="API_REQUESTS_PER_MINUTE", description="per user (token subject)"
     )
@@ -87,6 +97,7 @@ class Settings(BaseSettings):
         "api_jwks_url",
         "api_jwt_issuer",
         "api_jwt_audience",
+        "link_base_url",
         mode="before",
     )
     @classmethod
@@ -97,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def send_message_endpoint(self) -> str:
         return self.send_message_url or f"{self.functions_url.rstrip('/')}/send_message"
+
+    @property
+    def link_base(self) -> str:
+        return self.link_base_url or f"{self.functions_url.rstrip('/')}/api"
 
     @property
     def run_occurrence_endpoint(self) -> str:

@@ -99,8 +99,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             *_CREATES_SEND_TASKS,
             "WHATSAPP_PHONE_NUMBER_ID",
             "WHATSAPP_API_VERSION",
+            "LINK_BASE_URL",  # tracked links in messages point at the api function
         ),
-        secrets=("WHATSAPP_ACCESS_TOKEN",),
+        secrets=("WHATSAPP_ACCESS_TOKEN", "LINK_SECRET"),
     ),
     FunctionSpec(
         "api",
@@ -121,6 +122,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "WHATSAPP_APP_SECRET",
             "WHATSAPP_VERIFY_TOKEN",
             "API_JWT_SECRET",
+            "LINK_SECRET",
             "WHATSAPP_ACCESS_TOKEN",  # templates sync reads the account's message_templates
         ),
     ),

@@ -17,6 +17,7 @@ from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.campaign import Campaign
 from shared.domain.campaign_pace import CampaignPlanner
+from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
@@ -25,6 +26,7 @@ from shared.domain.runs import CampaignOutcome, RunStatus
 from shared.domain.sending_number import NumberLimits
 from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
+from shared.domain.tracked_links import LinkRef
 from shared.domain.vouchers import Voucher, VoucherConfig
 from shared.whatsapp.outcomes import SendResult
 
@@ -522,3 +524,45 @@ class HistoryLog(Protocol):
     def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:
         """Append-only (production forbids DML on freshly streamed rows); retry-safe by event id."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkLookup:
+    """What following one tracked link needs, read together: the target, its campaign's
+    pipeline settings (None: the kind's defaults) and whether the click is already recorded."""
+
+    record: TargetRecord | None
+    settings: CampaignSettings | None
+    clicked: bool
+
+
+class LinkClickLedger(Protocol):
+    """One click record per (target, link) (:mod:`shared.services.link_clicks`)."""
+
+    def lookup(self, link: LinkRef) -> LinkLookup:
+        """One round trip for the target, its campaign and the click record."""
+        ...
+
+    def record(self, click: LinkClick) -> bool:
+        """Create-only, marked not yet in the history: a second record of the same link keeps
+        the first (False)."""
+        ...
+
+    def mark_appended(self, link: LinkRef) -> None:
+        """Its history row is appended: the sweeper leaves it alone."""
+        ...
+
+    def unappended(self, before: datetime, limit: int) -> list[LinkClick]:
+        """Clicks recorded before ``before`` whose history row is not known to be appended,
+        every tenant's (the sweeper's query)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClick:
+    """A person's first click on one link, with what its history row needs."""
+
+    link: LinkRef
+    at: datetime
+    phone: str
+    wamid: str

@@ -148,6 +148,8 @@ def query_shapes() -> list[QueryShape]:
     for status, clock in OVERDUE_CLOCK.items():
         equalities = ("status", "settled") if status is Status.UNKNOWN else ("status",)
         shapes.append(QueryShape("targets", "COLLECTION_GROUP", equalities, (clock,)))
+    # firestore_link_clicks.unappended: every tenant's clicks still without their history row
+    shapes.append(QueryShape("linkClicks", "COLLECTION_GROUP", ("appended",), ("at",)))
     # firestore_delivery's yielded slot: a campaign's queued targets of one shard by time
     shapes.append(
         QueryShape(

@@ -195,7 +195,8 @@ def _deliveries(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from shared.services.sweeper import sweep
 
-    report = sweep(_deps(args).delivery_ports())
+    deps = _deps(args)
+    report = sweep(deps.delivery_ports(), links=deps.link_ports())
     print(", ".join(f"{key} {value}" for key, value in sorted(report.items())) or "nothing to do")
     return 0
 

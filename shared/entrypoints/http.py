@@ -18,6 +18,9 @@ from shared import logs
 from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError, TransientError
+from shared.domain.tracked_links import LINK_PATH
+from shared.ports import LinkClick
+from shared.services.link_clicks import LinkPorts, append_click, follow_link
 from shared.services.occurrence_tasks import OccurrenceTask
 from shared.services.process_tenant import TenantPorts
 from shared.services.run_occurrence import run_occurrence
@@ -81,6 +84,8 @@ def handle_occurrence_task(
 
 def handle_api(request: flask.Request) -> flask.typing.ResponseReturnValue:
     """The public HTTP function: the WhatsApp webhook here, everything else to the REST API."""
+    if request.path.startswith(LINK_PATH):
+        return _follow_link(request)
     if request.path.rstrip("/") == "/webhooks/whatsapp":
         if request.method == "GET":
             return _verify_subscription(request)
@@ -90,6 +95,39 @@ def handle_api(request: flask.Request) -> flask.typing.ResponseReturnValue:
     from shared.api.bridge import serve  # imported on first use: the webhook needs no FastAPI
 
     return serve(request)
+
+
+def _follow_link(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    """``/l/<cnpj>/<token>``: a tracked link (:mod:`shared.services.link_clicks`). Never cached,
+    so every person's tap reaches us; no referrer, so the target's token stays ours."""
+    if request.method not in ("GET", "HEAD"):
+        return {"error": "method not allowed"}, 405
+    cnpj_value, _, token = request.path[len(LINK_PATH) :].partition("/")
+    ports = container().link_ports()
+    try:
+        followed = follow_link(
+            cnpj_value, token, request.method, request.headers.get("User-Agent", ""), ports
+        )
+    except TransientError as error:
+        # The person still gets nowhere else: a retry (their next tap) records the click.
+        logs.log(_log, logging.WARNING, "tracked link not recorded", error=str(error))
+        return {"error": "try again"}, 503
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if followed is None:
+        return "not found", 404, {**headers, "Content-Type": "text/plain"}
+    response = flask.Response("", 302, {**headers, "Location": followed.url})
+    click = followed.click
+    if click is not None:  # its history row once the person has their answer
+        response.call_on_close(lambda: _append_click_quietly(click, ports))
+    return response
+
+
+def _append_click_quietly(click: LinkClick, ports: LinkPorts) -> None:
+    """After the answer: a failure here only leaves the row to the sweeper."""
+    try:
+        append_click(click, ports)
+    except Exception as error:
+        logs.log(_log, logging.WARNING, "click row left to the sweeper", error=repr(error))
 
 
 def _verify_subscription(request: flask.Request) -> flask.typing.ResponseReturnValue:

@@ -60,4 +60,4 @@ def handle_tenant_job(event: CloudEvent) -> None:
 
 def handle_sweep(event: CloudEvent) -> None:
     del event  # the schedule is the only information
-    sweep(container().delivery_ports())
+    sweep(container().delivery_ports(), links=container().link_ports())

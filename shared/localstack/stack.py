@@ -46,6 +46,7 @@ LOCAL_WHATSAPP = {
     "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
     "WHATSAPP_BUSINESS_ACCOUNT_ID": "100000000000000",  # the sandbox's default account
     "API_JWT_SECRET": "local-api-jwt-secret-not-for-production",
+    "LINK_SECRET": "local-link-secret-not-for-production",
 }
 """Local-only credentials shared by the sandbox and the functions (never real secrets)."""
 

@@ -16,8 +16,11 @@ The rules, and why:
 * **Rates** are percentages with two decimals, as in the PyTake seed: delivery = delivered /
   sent; open = read / delivered; click-through = clicks / delivered; conversion = conversions /
   delivered (0.0 when the denominator is 0).
-* **Clicks** are button replies: the webhook logs a ``CLICKED`` row carrying the wamid the
-  reply quotes, and the click belongs to the target whose history has that wamid.
+* **Clicks** are button replies and tracked-link taps: the webhook logs a ``CLICKED`` row
+  carrying the wamid the reply quotes, the link redirect one carrying the wamid of the target
+  whose link was followed (:mod:`shared.services.link_clicks`, people only, once per link), and
+  the click belongs to the target whose history has that wamid. ``clicks`` counts targets with
+  at least one, whichever kind and however many.
 * **Conversions.** A target converts when its customer (``user_id`` = ``clientes.id``, whose
   ``cpf`` is the sale's ``cpfCliente``) makes a COMPLETED sale in
   ``[first send, first send + attribution window)`` and the message was delivered (an
@@ -97,7 +100,9 @@ class Metrics(BaseModel):
     messages_sent: int = Field(description="Targets that reached SENT (or any later state).")
     messages_delivered: int = Field(description="Targets that reached DELIVERED, READ or a click.")
     messages_read: int = Field(description="Targets that reached READ or a click.")
-    clicks: int = Field(description="Targets whose message got at least one button reply.")
+    clicks: int = Field(
+        description="Targets whose message got at least one button reply or tracked-link tap."
+    )
     messages_expired: int = Field(
         default=0,
         description="Targets never sent because their send-by passed first (EXPIRED):"

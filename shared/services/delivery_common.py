@@ -28,6 +28,7 @@ from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
 from shared.domain.send_by import default_priority, lower_ranks
 from shared.domain.tenant import Tenant
+from shared.domain.tracked_links import LinkSigner
 from shared.manifest import send_queue
 from shared.ports import (
     CampaignChange,
@@ -68,6 +69,8 @@ class DeliveryPorts:
     numbers: NumberShares
     """Each tenant's share of its sending number: every plan is made within it."""
     default_phone_number_id: str = ""
+    links: LinkSigner | None = None
+    """Signs tracked links at send time (:mod:`shared.domain.tracked_links`); None: untracked."""
     templates: TemplateCatalogue | None = None
     """The tenants' template catalogues (template status webhooks); None: such events ignored."""
     default_business_account_id: str = ""

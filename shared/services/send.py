@@ -22,6 +22,7 @@ from shared.domain.errors import FieldError
 from shared.domain.identity import is_bsuid
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
+from shared.domain.tracked_links import tracked_values
 from shared.ports import Change, Claim
 from shared.services.delivery_common import (
     CampaignDelivery,
@@ -119,7 +120,9 @@ def _call_whatsapp(
     try:
         template = delivery.template_for(record)
         data = {**delivery.settings.template_values, **record.data}
-        values = parameter_values(template, record.name, data)
+        values = tracked_values(
+            ports.links, ref, template.parameters, parameter_values(template, record.name, data)
+        )
     except FieldError as error:
         change = Change(Status.FAILED, error_reason=str(error))
         return _write(

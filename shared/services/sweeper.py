@@ -9,6 +9,8 @@ sweeper (scheduled every few minutes) repairs it by re-running the same idempote
 - SENDING past its lease: the sender died, maybe after WhatsApp accepted the message ->
   UNKNOWN, never re-sent; a status webhook (by callback data) can still settle it.
 - UNKNOWN for a day without any webhook -> settled as UNKNOWN (final).
+- A tracked-link click recorded without its history row (the request that recorded it stopped
+  before appending it) -> the row is appended.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from shared.services.delivery_common import (
     record_change,
 )
 from shared.services.enqueue import enqueue_target
+from shared.services.link_clicks import LinkPorts, append_unappended
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +43,9 @@ UNKNOWN_SETTLE_AFTER = timedelta(hours=24)
 BATCH = 500
 
 
-def sweep(ports: DeliveryPorts, limit: int = BATCH) -> Counter[str]:
+def sweep(ports: DeliveryPorts, limit: int = BATCH, links: LinkPorts | None = None) -> Counter[str]:
+    """Repair every overdue target; with ``links``, append the history rows of tracked-link
+    clicks whose own request did not (:mod:`shared.services.link_clicks`)."""
     now = ports.clock()
     ports = for_one_batch(ports)
     report: Counter[str] = Counter()
@@ -62,6 +67,10 @@ def sweep(ports: DeliveryPorts, limit: int = BATCH) -> Counter[str]:
                 target=record.ref.path,
                 error=str(error),
             )
+    if links is not None:
+        appended = append_unappended(links, limit)
+        if appended:
+            report["click_rows_appended"] += appended
     if report:
         logs.log(_log, logging.INFO, "sweep done", **dict(report))
     return report

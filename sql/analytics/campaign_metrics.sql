@@ -32,7 +32,8 @@ WITH events AS (
   GROUP BY event_id
 ),
 clicks AS (
-  -- Button replies quote the wamid of our message: a click belongs to the target that sent it.
+  -- Button replies and tracked-link taps carry the wamid of our message: a click belongs to the
+  -- target that sent it (shared/services/link_clicks.py writes the link's row).
   SELECT
     m.target_id,
     MIN(c.sent_at) AS clicked_at

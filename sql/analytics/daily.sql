@@ -27,7 +27,8 @@ WITH events AS (
   GROUP BY event_id
 ),
 clicks AS (
-  -- Button replies quote the wamid of our message: a click proves it was sent and delivered.
+  -- Button replies and tracked-link taps carry the wamid of our message: a click proves it
+  -- was sent and delivered.
   SELECT
     m.campaign_id,
     m.target_id,

@@ -11,6 +11,8 @@ locals {
   send_message_url = "https://send-message-${data.google_project.this.number}.${var.region}.run.app"
   # Likewise the target of occurrence tasks (an API campaign's occurrence at its instant).
   run_occurrence_url = "https://run-occurrence-${data.google_project.this.number}.${var.region}.run.app"
+  # Tracked links in messages point at the api function (send_message signs them).
+  link_base_url = "https://api-${data.google_project.this.number}.${var.region}.run.app"
   # Known before the account exists, so no function waits for it to be planned.
   tasks_invoker_email = "${google_service_account.tasks_invoker.account_id}@${var.project_id}.iam.gserviceaccount.com"
 
@@ -97,9 +99,11 @@ locals {
         TASKS_INVOKER_SERVICE_ACCOUNT = local.tasks_invoker_email
         WHATSAPP_PHONE_NUMBER_ID      = var.whatsapp_phone_number_id
         WHATSAPP_API_VERSION          = var.whatsapp_api_version
+        LINK_BASE_URL                 = local.link_base_url
       }
       secrets = {
         WHATSAPP_ACCESS_TOKEN = module.secrets.ids["whatsapp-access-token"]
+        LINK_SECRET           = module.secrets.ids["link-secret"]
       }
     }
     api = {
@@ -133,6 +137,7 @@ locals {
         WHATSAPP_APP_SECRET   = module.secrets.ids["whatsapp-app-secret"]
         WHATSAPP_VERIFY_TOKEN = module.secrets.ids["whatsapp-verify-token"]
         API_JWT_SECRET        = module.secrets.ids["api-jwt-secret"]
+        LINK_SECRET           = module.secrets.ids["link-secret"]
         WHATSAPP_ACCESS_TOKEN = module.secrets.ids["whatsapp-access-token"]
       }
     }

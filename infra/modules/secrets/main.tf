@@ -18,6 +18,7 @@ locals {
     "whatsapp-app-secret"   = "Meta app secret that signs webhooks (api: WHATSAPP_APP_SECRET)."
     "whatsapp-verify-token" = "Token Meta echoes when the webhook is subscribed (api: WHATSAPP_VERIFY_TOKEN)."
     "api-jwt-secret"        = "HS256 key of API tokens when no JWKS is configured (api: API_JWT_SECRET)."
+    "link-secret"           = "HMAC key of tracked links (send_message signs, api verifies: LINK_SECRET)."
   }
 }
 
