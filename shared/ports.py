@@ -428,6 +428,11 @@ class DeliveryStore(Protocol):
 
     def is_opted_out(self, cnpj: Cnpj, phone: str) -> bool: ...
 
+    def last_send(self, cnpj: Cnpj, key: str) -> tuple[TargetRef, datetime] | None:
+        """The target last claimed for sending to this phone or BSUID, and when (the frequency
+        ledger, kept for :data:`~shared.domain.tenant.MAX_FREQUENCY_CAP`)."""
+        ...
+
     def record_click(
         self, cnpj: Cnpj, message_id: str, phone: str, payload: str, at: datetime, wamid: str
     ) -> None:

@@ -378,11 +378,11 @@ class FirestoreDeliveryStore:
                 "sendNo": record.send_no + 1,
                 "receipts": {},
             }
-            if cap_hours > 0:
-                # Read only within a cap; kept for the longest cap a tenant may set, so raising
-                # the cap later still sees it. Production's TTL deletes it after that.
-                expires = now + MAX_FREQUENCY_CAP
-                transaction.set(recent_doc, {"sentAt": now, "target": ref.path, TTL_FIELD: expires})
+            # Read by the frequency cap and by a reply that quotes nothing (which message it
+            # answers); kept for the longest cap a tenant may set, so raising the cap later
+            # still sees it. Production's TTL deletes it after that.
+            expires = now + MAX_FREQUENCY_CAP
+            transaction.set(recent_doc, {"sentAt": now, "target": ref.path, TTL_FIELD: expires})
             return ClaimResult(Claim.CLAIMED, target.write(transaction, fields))
 
         return self._transact(ref, body)
@@ -492,6 +492,18 @@ class FirestoreDeliveryStore:
             if snapshot.exists and blocks_sending(snapshot.to_dict()):
                 return True
         return False
+
+    def last_send(self, cnpj: Cnpj, key: str) -> tuple[TargetRef, datetime] | None:
+        with translated("Firestore"):
+            snapshot = self._recent(cnpj, key).get()
+        fields = snapshot.to_dict() or {}
+        sent_at, path = fields.get("sentAt"), fields.get("target")
+        if not isinstance(sent_at, datetime) or not isinstance(path, str):
+            return None
+        try:
+            return TargetRef.parse(path), sent_at
+        except ValueError:
+            return None
 
     def _recent(self, cnpj: Cnpj, phone: str) -> firestore.DocumentReference:
         return self._client.document("users", cnpj.value, "recentSends", phone)

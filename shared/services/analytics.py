@@ -21,6 +21,11 @@ The rules, and why:
   whose link was followed (:mod:`shared.services.link_clicks`, people only, once per link), and
   the click belongs to the target whose history has that wamid. ``clicks`` counts targets with
   at least one, whichever kind and however many.
+* **Responses** are a customer's text or media answering a message
+  (:mod:`shared.services.replies`): a ``REPLIED`` row carrying the answered message's wamid, so
+  it belongs to that target as a click does. ``responses`` counts targets with at least one;
+  the response rate is responses / delivered. A reply proves the message was delivered and
+  read, as a click does.
 * **Conversions.** A target converts when its customer (``user_id`` = ``clientes.id``, whose
   ``cpf`` is the sale's ``cpfCliente``) makes a COMPLETED sale in
   ``[first send, first send + attribution window)`` and the message was delivered (an
@@ -108,6 +113,11 @@ class Metrics(BaseModel):
         description="Targets never sent because their send-by passed first (EXPIRED):"
         " a birthday message the day's capacity could not fit, for instance.",
     )
+    responses: int = Field(
+        default=0,
+        description="Targets whose customer answered the message with text or media (a"
+        " quick-reply button is a click, an opt-out is neither).",
+    )
     conversions: int = Field(
         description="Delivered targets whose customer bought within the attribution window."
     )
@@ -115,6 +125,9 @@ class Metrics(BaseModel):
     open_rate: float = Field(description="messages_read / messages_delivered, percent.")
     click_through_rate: float = Field(description="clicks / messages_delivered, percent.")
     conversion_rate: float = Field(description="conversions / messages_delivered, percent.")
+    response_rate: float = Field(
+        default=0.0, description="responses / messages_delivered, percent."
+    )
     roi: float | None = Field(
         description="(attributed revenue - message cost) / message cost, percent;"
         " null when the cost is 0."
@@ -266,6 +279,7 @@ class _Counts:
     converted: int = 0
     revenue: float = 0.0
     expired: int = 0
+    replied: int = 0
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> _Counts:
@@ -278,6 +292,7 @@ class _Counts:
             converted=int(row["converted"] or 0),
             revenue=float(row["revenue"] or 0.0),
             expired=int(row.get("expired") or 0),
+            replied=int(row.get("replied") or 0),
         )
 
     def rates(self) -> dict[str, float]:
@@ -411,8 +426,10 @@ def _metrics(counts: _Counts, cost_per_message: float) -> Metrics:
         messages_read=counts.read,
         clicks=counts.clicked,
         messages_expired=counts.expired,
+        responses=counts.replied,
         conversions=counts.converted,
         **counts.rates(),
+        response_rate=rate(counts.replied, counts.delivered),
         roi=roi(counts.revenue, _cost(counts, cost_per_message)),
     )
 

@@ -44,7 +44,7 @@ from shared.ports import (
     TenantRepository,
     Yielding,
 )
-from shared.services.consent import ConsentLedger
+from shared.services.consent import ConsentLedger, ConsentPorts
 from shared.services.number_shares import NumberShares
 
 _log = logging.getLogger(__name__)
@@ -149,6 +149,13 @@ class _BatchCampaigns:
 
     def opted_out_phones(self, cnpj: Cnpj) -> list[str]:
         return self._inner.opted_out_phones(cnpj)
+
+
+def consent_ports(ports: DeliveryPorts) -> ConsentPorts:
+    """The consent ledger's ports within delivery's (who sends from a number, its links)."""
+    return ConsentPorts(
+        ports.consent, ports.tenants, ports.identities, ports.default_phone_number_id
+    )
 
 
 def for_one_batch(ports: DeliveryPorts) -> DeliveryPorts:

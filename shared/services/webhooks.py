@@ -30,10 +30,11 @@ from shared.domain.identity import contact_identity, sender_of
 from shared.domain.optout import is_opt_out, is_stop_button
 from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.ports import HistoryRow
-from shared.services import consent, identities, template_events
+from shared.services import consent, identities, replies, template_events
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
+    consent_ports,
     for_one_batch,
     pause_campaign,
     queue_send,
@@ -150,7 +151,7 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
         # (the click still counts for its campaign by the quoted wamid without one).
         phone = sender.phone or _linked_phone(ports, number, sender.bsuid)
         wamid = str(_dict(message.get("context")).get("id", ""))
-        for tenant in consent.tenants_of_number(_consent_ports(ports), number):
+        for tenant in consent.tenants_of_number(consent_ports(ports), number):
             ports.store.record_click(tenant.id, str(message["id"]), phone, payload, now, wamid)
             if wamid:
                 # For analytics (sql/analytics/campaign_metrics.sql): the click belongs to the
@@ -170,7 +171,7 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
                 )
                 ports.history.append(tenant.id, [click])
         return "click"
-    return "inbound_other"
+    return replies.record_reply(message, sender, number, now, ports)
 
 
 def _linked_phone(ports: DeliveryPorts, number: str, bsuid: str | None) -> str:
@@ -221,14 +222,8 @@ def _apply_preference(preference: Any, number: str, ports: DeliveryPorts) -> str
 
 def _consent(event: ConsentEvent, payload: Any, ports: DeliveryPorts) -> str:
     """Record a consent event for every tenant of its number, or quarantine it."""
-    tenants = consent.record_for_number(_consent_ports(ports), event, payload)
+    tenants = consent.record_for_number(consent_ports(ports), event, payload)
     return event.kind.value if tenants else f"{event.kind.value}_quarantined"
-
-
-def _consent_ports(ports: DeliveryPorts) -> consent.ConsentPorts:
-    return consent.ConsentPorts(
-        ports.consent, ports.tenants, ports.identities, ports.default_phone_number_id
-    )
 
 
 def _button_payload(message: dict[str, Any]) -> str | None:

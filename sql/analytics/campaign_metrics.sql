@@ -11,7 +11,7 @@
 --   tag <tag>          targets whose phone is a contact with that tag (its current tags)
 --   hour 00..23 / weekday 1..7 (ISO, Monday = 1)   first reads and first clicks by local time
 -- A target counts in a state if it ever reached it, and a later state implies the earlier
--- ones: clicked -> read -> delivered -> sent. Expired = never sent, its send-by passed first. Rows are deduplicated on event_id.
+-- ones: clicked (or replied) -> read -> delivered -> sent. Expired = never sent, its send-by passed first. Rows are deduplicated on event_id.
 WITH events AS (
   SELECT
     event_id,
@@ -42,6 +42,17 @@ clicks AS (
   WHERE c.status = 'CLICKED'
   GROUP BY m.target_id
 ),
+replies AS (
+  -- A customer's text or media answering our message carries its wamid too
+  -- (shared/services/replies.py): a response of the target that sent it.
+  SELECT
+    m.target_id,
+    MIN(c.sent_at) AS replied_at
+  FROM (SELECT DISTINCT target_id, wamid FROM events WHERE wamid IS NOT NULL AND wamid != '') AS m
+  JOIN `{campaign_dataset}.message_history` AS c ON c.wamid = m.wamid
+  WHERE c.status = 'REPLIED'
+  GROUP BY m.target_id
+),
 targets AS (
   SELECT
     e.target_id,
@@ -65,13 +76,15 @@ reached AS (
     t.phone,
     IFNULL(t.variant, '') AS variant,
     IFNULL(t.rollout, FALSE) AS rollout,
-    COALESCE(t.sent_at, c.clicked_at) AS sent_at,
-    COALESCE(t.delivered_at, c.clicked_at) AS delivered_at,
-    COALESCE(t.read_at, c.clicked_at) AS read_at,
+    COALESCE(t.sent_at, c.clicked_at, p.replied_at) AS sent_at,
+    COALESCE(t.delivered_at, c.clicked_at, p.replied_at) AS delivered_at,
+    COALESCE(t.read_at, c.clicked_at, p.replied_at) AS read_at,
     c.clicked_at,
+    p.replied_at,
     t.expired
   FROM targets AS t
   LEFT JOIN clicks AS c ON c.target_id = t.target_id
+  LEFT JOIN replies AS p ON p.target_id = t.target_id
 ),
 customers AS (
   SELECT DISTINCT id, cpf
@@ -160,7 +173,8 @@ SELECT
   COUNTIF(clicked_at IS NOT NULL) AS clicked,
   COUNTIF(converted) AS converted,
   SUM(revenue) AS revenue,
-  COUNTIF(expired) AS expired
+  COUNTIF(expired) AS expired,
+  COUNTIF(replied_at IS NOT NULL) AS replied
 FROM grouped
 GROUP BY section, bucket
 UNION ALL
@@ -174,6 +188,7 @@ SELECT
   SUM(clicks),
   0,
   0.0,
+  0,
   0
 FROM engagement
 GROUP BY section, bucket

@@ -223,6 +223,7 @@ def test_a_campaign_page_shows_at_once_and_loads_its_numbers_after(
     numbers = fragment(browser, console_url, page.text, "/campanhas/REACTIVATION/numeros")
     assert numbers.lstrip().startswith('<section id="numeros"')
     assert figure(numbers, "recipients") == str(figures["metrics"]["total_recipients"])
+    assert figure(numbers, "responses") == str(figures["metrics"]["responses"])
     assert 'hx-trigger="every 3s"' in numbers  # the campaign runs: the numbers keep coming
     sends = fragment(browser, console_url, page.text, "/campanhas/REACTIVATION/envios")
     daily = (

@@ -1,0 +1,91 @@
+"""A customer's reply to a campaign message: recorded as a response of the campaign it answers.
+
+What a reply is: an inbound text or media message (``text``, ``image``, ``video``, ``audio``,
+``document``, ``sticker``) that is neither an opt-out nor a quick-reply button press (those are
+recorded as what they are). Which message it answers:
+
+1. the one it quotes (``context.id``, when the customer used WhatsApp's reply), else
+2. the last message sent to that person (by phone, else BSUID) by a tenant of the number, within
+   :data:`ANSWER_WINDOW` (the frequency ledger ``recentSends`` keeps it).
+
+The tenant is the one whose last message to the person is the latest. The reply is one
+``REPLIED`` history row (event id ``reply#<inbound message id>``: a redelivered webhook repeats
+it) carrying the answered message's wamid, so ``sql/analytics/`` attributes it to that target as
+it does clicks, and counts responses and the response rate. Its content is never stored nor
+logged: the row keeps only the message's type.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared import logs
+from shared.domain.cnpj import Cnpj
+from shared.domain.identity import Identity
+from shared.ports import HistoryRow
+from shared.services import consent
+from shared.services.delivery_common import DeliveryPorts, consent_ports
+
+_log = logging.getLogger(__name__)
+
+REPLY_TYPES = frozenset({"text", "image", "video", "audio", "document", "sticker"})
+ANSWER_WINDOW = timedelta(days=3)
+"""A reply quoting nothing answers our last message only this soon after it."""
+
+
+def record_reply(
+    message: Mapping[str, Any], sender: Identity, number: str, at: datetime, ports: DeliveryPorts
+) -> str:
+    """What the webhook report counts: ``reply``, ``reply_unattributed`` or ``inbound_other``."""
+    kind = str(message.get("type", ""))
+    if kind not in REPLY_TYPES:
+        return "inbound_other"
+    answered = _answered(message, sender, number, at, ports)
+    if answered is None:
+        logs.log(_log, logging.INFO, "reply to no recent message of ours", kind=kind)
+        return "reply_unattributed"
+    cnpj, wamid, phone = answered
+    row = HistoryRow(
+        event_id=f"reply#{message['id']}",
+        # As a click's row: the reply belongs to the target through the wamid.
+        user_id="",
+        campaign_kind="",
+        campaign_id="",
+        target_id="",
+        sent_at=at,
+        status="REPLIED",
+        phone=phone,
+        wamid=wamid,
+        message_content=kind,  # never the text or the media: only what kind of reply it was
+    )
+    ports.history.append(cnpj, [row])
+    return "reply"
+
+
+def _answered(
+    message: Mapping[str, Any], sender: Identity, number: str, at: datetime, ports: DeliveryPorts
+) -> tuple[Cnpj, str, str] | None:
+    """(tenant, wamid of the answered message, the person's phone) or None."""
+    latest: tuple[datetime, Cnpj, str, str] | None = None
+    keys = [key for key in (sender.phone, sender.bsuid) if key]
+    for tenant in consent.tenants_of_number(consent_ports(ports), number):
+        for key in keys:
+            last = ports.store.last_send(tenant.id, key)
+            if last is None or not at - ANSWER_WINDOW <= last[1] <= at + timedelta(minutes=5):
+                continue
+            ref, sent_at = last
+            record = ports.store.load(ref)
+            if record is None or not record.wamid:
+                continue
+            if latest is None or sent_at > latest[0]:
+                latest = (sent_at, tenant.id, record.wamid, record.phone)
+            break
+    if latest is None:
+        return None
+    _, cnpj, wamid, phone = latest
+    quoted = message.get("context")
+    quoted_id = quoted.get("id") if isinstance(quoted, dict) else None
+    return cnpj, str(quoted_id or wamid), phone
