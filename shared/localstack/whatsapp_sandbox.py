@@ -8,8 +8,12 @@ and injects faults deterministically (``POST /_sandbox/faults``) so tests can re
 outcome. Decisions use a seeded RNG; wamids use uuid4 because a restarted sandbox must never
 reissue an id that a store already holds.
 
-Endpoints: ``POST /{version}/{phone_number_id}/messages`` (the Graph API); ``GET|POST|DELETE
-/_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP, or one of the
+Endpoints: ``POST /{version}/{phone_number_id}/messages`` and ``GET
+/{version}/{WABA_ID}/message_templates`` (the Graph API; every send is checked against the
+sending number's account's template registry, :mod:`shared.localstack.template_registry`);
+``POST|DELETE /_sandbox/templates`` (add, change or delete a template; ``notify`` posts its
+``message_template_status_update``); ``POST /_sandbox/numbers`` (a number's account);
+``GET|POST|DELETE /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP, or one of the
 identity changes Meta reports as ``system`` messages); ``GET /_sandbox/messages``;
 ``GET /_sandbox/stats``; ``DELETE /_sandbox``; ``GET /healthz``.
 
