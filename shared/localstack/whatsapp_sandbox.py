@@ -13,9 +13,10 @@ Endpoints: ``POST /{version}/{phone_number_id}/messages`` and ``GET
 sending number's account's template registry, :mod:`shared.localstack.template_registry`);
 ``POST|DELETE /_sandbox/templates`` (add, change or delete a template; ``notify`` posts its
 ``message_template_status_update``); ``POST /_sandbox/numbers`` (a number's account);
-``GET|POST|DELETE /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g. STOP, or one of the
-identity changes Meta reports as ``system`` messages); ``GET /_sandbox/messages``;
-``GET /_sandbox/stats``; ``DELETE /_sandbox``; ``GET /healthz``.
+``GET|POST|DELETE /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g.
+STOP, or one of the identity changes Meta reports as ``system`` messages); ``GET
+/_sandbox/messages``; ``GET /_sandbox/stats``; ``DELETE /_sandbox`` (also forgets added
+templates); ``GET /healthz``.
 
 People, as Meta has shown them since 2026: each phone has a business-scoped user id (BSUID),
 the sandbox's own (set by an inbound or a number change, else derived from the phone, so a test
