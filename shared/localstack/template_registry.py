@@ -22,29 +22,18 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-from shared.domain.approved_templates import DEFAULT_TEMPLATES, ApprovedTemplate
-
-STATUSES = frozenset(
-    {
-        "APPROVED",
-        "PENDING",
-        "REJECTED",
-        "PAUSED",
-        "DISABLED",
-        "IN_APPEAL",
-        "FLAGGED",
-        "REINSTATED",
-        "PENDING_DELETION",
-        "DELETED",
-        "ARCHIVED",
-        "LIMIT_EXCEEDED",
-        "LOCKED",
-    }
+from shared.domain.approved_templates import (
+    DEFAULT_TEMPLATES,
+    ApprovedTemplate,
+    Category,
+    TemplateStatus,
 )
+
+STATUSES = frozenset(get_args(TemplateStatus))
 """Meta's template statuses (API and ``message_template_status_update``)."""
-CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
+CATEGORIES = frozenset(get_args(Category))
 COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS"})
 MAX_PAGE = 100
 """Graph's usual ``limit`` ceiling for this edge."""
