@@ -88,6 +88,7 @@ EXERCISED = {
     "firestore_consent.FirestoreConsentLedger.quarantined",
     "firestore_audit.FirestoreAuditLog.page",
     "firestore_delivery.FirestoreDeliveryStore.overdue",
+    "firestore_link_clicks.FirestoreLinkClicks.unappended",
     "firestore_delivery.FirestoreDeliveryStore._swept_targets",  # the group overdue queries
     "firestore_delivery.FirestoreDeliveryStore._yield_candidates",  # slots given to the urgent
     "firestore_outlook.FirestoreDeliveryOutlook.waiting",
@@ -169,6 +170,7 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
     campaigns.opted_out_phones(cnpj)
     deps.consent.history(cnpj, ["+5511987654321", "BR.1502576394655843"])
     deps.consent.quarantined("a-number")
+    deps.link_clicks.unappended(now, 5)
     people = FirestorePeopleLedger(deps.firestore_client)
     people.opt_out_page(cnpj, 0, 5)
     people.clicks(cnpj, "+5511987654321")
