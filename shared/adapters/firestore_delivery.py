@@ -43,6 +43,9 @@ YIELD_LEAD = timedelta(seconds=30)
 """A slot this close is not taken from its target: its task may already be on its way."""
 YIELD_CANDIDATES = 20
 """Queued targets read per yielding campaign to find one in the urgent target's window."""
+FIRST_CANDIDATES = 4
+"""Read first: the soonest queued target is nearly always in the window (a contact in another
+zone is the exception), and reading 20 documents per urgent target cost a third of planning."""
 
 _REACHED = frozenset({Status.DELIVERED, Status.READ})
 """The message reached the phone: an error kept from an earlier attempt or from a ``failed``
@@ -196,15 +199,18 @@ class FirestoreDeliveryStore:
         assert record.send_by is not None
         since = max(start, now + YIELD_LEAD)
         for campaign_id in yielding.campaign_ids():
-            candidates = self._yield_candidates(
-                transaction, record.ref.cnpj, campaign_id, shard, since, record.send_by
-            )
-            for snapshot in candidates:
-                victim_ref = TargetRef(record.ref.cnpj, campaign_id, snapshot.id)
-                victim = TargetRecord.from_document(victim_ref, snapshot.to_dict() or {})
-                if victim.planned_at is None or not planner.in_window(victim.planned_at):
-                    continue
-                return self._yield(transaction, victim, snapshot, shard, state, yielding, now)
+            for limit in (FIRST_CANDIDATES, YIELD_CANDIDATES):  # most often the first fits
+                candidates = self._yield_candidates(
+                    transaction, record.ref.cnpj, campaign_id, shard, since, record.send_by, limit
+                )
+                for snapshot in candidates:
+                    victim_ref = TargetRef(record.ref.cnpj, campaign_id, snapshot.id)
+                    victim = TargetRecord.from_document(victim_ref, snapshot.to_dict() or {})
+                    if victim.planned_at is None or not planner.in_window(victim.planned_at):
+                        continue
+                    return self._yield(transaction, victim, snapshot, shard, state, yielding, now)
+                if len(candidates) < limit:
+                    break  # the campaign has no more in the range
         return None
 
     def _yield_candidates(
@@ -215,9 +221,10 @@ class FirestoreDeliveryStore:
         shard: int,
         since: datetime,
         before: datetime,
+        limit: int = YIELD_CANDIDATES,
     ) -> list[Any]:
         """The campaign's queued targets of ``shard`` planned in ``[since, before)``, soonest
-        first: the slots that could be handed over."""
+        first (at most ``limit``): the slots that could be handed over."""
         targets = self._client.collection("users", cnpj.value, "campaigns", campaign_id, "targets")
         query = (
             targets.where(filter=FieldFilter("status", "==", Status.QUEUED.value))
@@ -225,7 +232,7 @@ class FirestoreDeliveryStore:
             .where(filter=FieldFilter("plannedAt", ">=", since))
             .where(filter=FieldFilter("plannedAt", "<", before))
             .order_by("plannedAt")
-            .limit(YIELD_CANDIDATES)
+            .limit(limit)
         )
         with translated("Firestore"):
             return list(query.stream(transaction=transaction))

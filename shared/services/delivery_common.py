@@ -111,18 +111,32 @@ class _BatchTenants:
 
 class _BatchCampaigns:
     """Campaign reads memoised for one batch of work, as :class:`_BatchTenants` does tenants:
-    a webhook POST with many statuses of one campaign reads its record once. A write through
-    this wrapper (a WhatsApp pause) forgets what it read, so the next target sees the pause."""
+    a webhook POST with many statuses of one campaign reads its record once, and a target
+    that takes a lower priority's slot reads the tenant's campaigns in one round trip. A write
+    through this wrapper (a WhatsApp pause) forgets what it read, so the next target sees the
+    pause."""
 
     def __init__(self, inner: CampaignRepository) -> None:
         self._inner = inner
-        self._get = functools.cache(inner.get)
+        self._read: dict[tuple[Cnpj, str], Campaign | None] = {}
 
     def get(self, cnpj: Cnpj, campaign_id: str) -> Campaign | None:
-        return self._get(cnpj, campaign_id)
+        key = (cnpj, campaign_id)
+        if key not in self._read:
+            self._read[key] = self._inner.get(cnpj, campaign_id)
+        return self._read[key]
 
     def get_many(self, cnpj: Cnpj, campaign_ids: list[str]) -> dict[str, Campaign]:
-        return self._inner.get_many(cnpj, campaign_ids)
+        missing = [cid for cid in dict.fromkeys(campaign_ids) if (cnpj, cid) not in self._read]
+        if missing:
+            found = self._inner.get_many(cnpj, missing)
+            for campaign_id in missing:
+                self._read[(cnpj, campaign_id)] = found.get(campaign_id)
+        return {
+            cid: campaign
+            for cid in campaign_ids
+            if (campaign := self._read[(cnpj, cid)]) is not None
+        }
 
     def page(self, cnpj: Cnpj, **query: Any) -> list[Campaign]:
         return self._inner.page(cnpj, **query)
@@ -136,13 +150,13 @@ class _BatchCampaigns:
         try:
             return self._inner.mutate(cnpj, campaign_id, change)
         finally:
-            self._get.cache_clear()
+            self._read.clear()
 
     def pause(self, cnpj: Cnpj, campaign_id: str, reason: str) -> None:
         try:
             self._inner.pause(cnpj, campaign_id, reason)
         finally:
-            self._get.cache_clear()
+            self._read.clear()
 
     def has_open_targets(self, cnpj: Cnpj, campaign_id: str) -> bool:
         return self._inner.has_open_targets(cnpj, campaign_id)
@@ -291,7 +305,9 @@ def yielding_to(
     @functools.cache
     def campaign_ids() -> tuple[str, ...]:
         ranked: list[tuple[int, str]] = []
-        for campaign_id in (*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)):
+        candidates = [*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)]
+        ports.campaigns.get_many(tenant.id, candidates)  # one round trip (memoised per step)
+        for campaign_id in candidates:
             other = _delivery_or_none(ports, tenant, campaign_id)
             if campaign_id == record.ref.campaign_id or other is None:
                 continue

@@ -17,6 +17,7 @@ from shared.ports import Change
 from shared.services.delivery_common import (
     DeliveryPorts,
     campaign_delivery,
+    for_one_batch,
     queue_send,
     record_change,
     schedule_send,
@@ -28,7 +29,12 @@ _FROM_PENDING = frozenset({Status.PENDING})
 
 
 def enqueue_target(ref: TargetRef, ports: DeliveryPorts) -> Status | None:
-    """The target's status afterwards (None if it does not exist)."""
+    """The target's status afterwards (None if it does not exist).
+
+    One step reads its tenant and each campaign once (:func:`for_one_batch`): a target that
+    takes a lower priority's slot would otherwise read its own campaign, the yielding ones and
+    the displaced target's again."""
+    ports = for_one_batch(ports)
     now = ports.clock()
     record = ports.store.load(ref)
     if record is None:
