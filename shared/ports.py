@@ -524,6 +524,26 @@ class HistoryRow:
     ab_group: str = ""
     """A/B tests: ``test`` or ``rollout`` (only the test group measures the variants)."""
 
+    @classmethod
+    def engagement(
+        cls, event_id: str, at: datetime, status: str, phone: str, wamid: str, content: str = ""
+    ) -> HistoryRow:
+        """A customer's answer to a message (a button click, a link tap, a reply): not a state
+        change of a target, so it names none; it belongs to the target whose history has
+        ``wamid`` (``sql/analytics/campaign_metrics.sql`` joins on it)."""
+        return cls(
+            event_id=event_id,
+            user_id="",
+            campaign_kind="",
+            campaign_id="",
+            target_id="",
+            sent_at=at,
+            status=status,
+            phone=phone,
+            wamid=wamid,
+            message_content=content,
+        )
+
 
 class HistoryLog(Protocol):
     def append(self, cnpj: Cnpj, rows: Sequence[HistoryRow]) -> None:

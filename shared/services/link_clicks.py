@@ -105,17 +105,6 @@ def _destination(link: LinkRef, found: LinkLookup) -> str | None:
 
 def _history_row(click: LinkClick) -> HistoryRow:
     link = click.link
-    return HistoryRow(
-        event_id=link.event_id,
-        # As a button reply's row: the click belongs to the target through its wamid, and a
-        # row with the target's id would read as one of its state changes.
-        user_id="",
-        campaign_kind="",
-        campaign_id="",
-        target_id="",
-        sent_at=click.at,
-        status="CLICKED",
-        phone=click.phone,
-        wamid=click.wamid,
-        message_content=f"link:{link.parameter}",
+    return HistoryRow.engagement(
+        link.event_id, click.at, "CLICKED", click.phone, click.wamid, f"link:{link.parameter}"
     )

@@ -48,19 +48,8 @@ def record_reply(
         logs.log(_log, logging.INFO, "reply to no recent message of ours", kind=kind)
         return "reply_unattributed"
     cnpj, wamid, phone = answered
-    row = HistoryRow(
-        event_id=f"reply#{message['id']}",
-        # As a click's row: the reply belongs to the target through the wamid.
-        user_id="",
-        campaign_kind="",
-        campaign_id="",
-        target_id="",
-        sent_at=at,
-        status="REPLIED",
-        phone=phone,
-        wamid=wamid,
-        message_content=kind,  # never the text or the media: only what kind of reply it was
-    )
+    # Only the kind of reply, never its text or media.
+    row = HistoryRow.engagement(f"reply#{message['id']}", at, "REPLIED", phone, wamid, kind)
     ports.history.append(cnpj, [row])
     return "reply"
 

@@ -158,16 +158,8 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
                 # target whose history has this wamid. A reply quoting no message of ours
                 # belongs to nobody. A redelivered webhook repeats the event id. (A customer's
                 # event, not a change of a target: so not ``record_change``.)
-                click = HistoryRow(
-                    event_id=f"click#{message['id']}",
-                    user_id="",
-                    campaign_kind="",
-                    campaign_id="",
-                    target_id="",
-                    sent_at=now,
-                    status="CLICKED",
-                    phone=phone,
-                    wamid=wamid,
+                click = HistoryRow.engagement(
+                    f"click#{message['id']}", now, "CLICKED", phone, wamid
                 )
                 ports.history.append(tenant.id, [click])
         return "click"
