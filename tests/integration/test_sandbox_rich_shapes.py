@@ -60,7 +60,7 @@ class Box:
     def __init__(self, url: str) -> None:
         self.url = url
         for template in REGISTERED:
-            body = {"waba_id": WABA, "template": template}
+            body: dict[str, Any] = {"waba_id": WABA, "template": template}
             requests.post(f"{url}/_sandbox/templates", json=body, timeout=5).raise_for_status()
 
     def upload(self, mime: str, size: int) -> requests.Response:
@@ -143,7 +143,7 @@ def test_a_document_header_by_uploaded_media_id_is_accepted_and_an_unknown_id_re
     box: Box,
 ) -> None:
     media_id = box.upload("application/pdf", 2048).json()["id"]
-    ref = {
+    ref: dict[str, Any] = {
         "name": "boleto_documento",
         "parameters": ["first_name"],
         "header": {"type": "document", "media_id": media_id, "filename": "boleto.pdf"},
