@@ -54,6 +54,7 @@ from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
 from shared.services.template_sync import TemplateSyncPorts
 from shared.whatsapp.client import WhatsAppClient
+from shared.whatsapp.media_api import MetaMediaUploader
 from shared.whatsapp.templates_api import MetaTemplateSource
 
 
@@ -175,6 +176,15 @@ class Container:
     def whatsapp(self) -> WhatsAppClient:
         settings = self.settings
         return WhatsAppClient(
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_api_version,
+            settings.whatsapp_access_token.get_secret_value(),
+        )
+
+    @cached_property
+    def media_uploader(self) -> MetaMediaUploader:
+        settings = self.settings
+        return MetaMediaUploader(
             settings.whatsapp_api_base_url,
             settings.whatsapp_api_version,
             settings.whatsapp_access_token.get_secret_value(),

@@ -375,3 +375,21 @@ def test_the_preview_shows_header_body_footer_and_buttons_as_the_customer_sees_t
         "tracked": False,
         "payload": None,
     }
+
+
+def test_a_header_media_is_uploaded_to_whatsapp_checked_first(api_as: Client, tenant: Cnpj) -> None:
+    def upload(role: Role, mime: str, size: int) -> Any:
+        files = {"file": ("promo.jpg", b"\xff" * size, mime)}
+        return api_as(tenant, role).post("/api/v1/media", files=files)
+
+    answer = upload(Role.EDITOR, "image/jpeg", 1024)
+    assert answer.status_code == 201, answer.text
+    media = answer.json()
+    assert (media["type"], media["mime_type"], media["size_bytes"]) == ("image", "image/jpeg", 1024)
+    assert media["id"].isdigit()
+
+    assert upload(Role.VIEWER, "image/jpeg", 10).status_code == 403
+    gif = upload(Role.EDITOR, "image/gif", 10)
+    assert (gif.status_code, gif.json()["errors"][0]["field"]) == (422, "type")
+    big = upload(Role.EDITOR, "image/png", 5 * 1024 * 1024 + 1)
+    assert (big.status_code, big.json()["errors"][0]["field"]) == (422, "file")
