@@ -8,12 +8,14 @@ console draws as a WhatsApp bubble, so both show the same message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.campaign import Campaign, CampaignFields, MessageTemplate
 from shared.domain.cnpj import Cnpj
 from shared.domain.message_parts import HeaderKind, indexed, shape_of
@@ -31,6 +33,7 @@ SAMPLE_VALUES = {
     "visit_count": "12",
 }
 """The sample customer's fields: a made-up person, never a real one's data."""
+_POSITIONAL = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 COPY_CODE_LABEL = "Copiar código"
 """Meta draws a copy-code button with its own fixed label (in the person's language)."""
 
@@ -145,5 +148,17 @@ def campaign_previews(ports: CampaignPorts, cnpj: Cnpj, campaign: Campaign) -> l
     for template in campaign.templates:
         wa = template.whatsapp_template
         entry = catalogue.get(f"{wa.name}@{wa.language}") if wa else None
-        previews.append(preview(template, approved_components(entry) if entry else []))
+        if entry is None:
+            previews.append(preview(template, []))
+            continue
+        shown = template.model_copy(update={"content": _as_sent(entry, template.parameters)})
+        previews.append(preview(shown, approved_components(entry)))
     return previews
+
+
+def _as_sent(entry: ApprovedTemplate, parameters: list[str]) -> str:
+    """The approved body with the campaign's variables in its parameters' places, in order, as
+    Meta fills it (a built-in campaign's own content lists only its variables)."""
+    if entry.parameter_format == "NAMED" or len(parameters) != len(entry.parameters):
+        return entry.content
+    return _POSITIONAL.sub(lambda m: "{{" + parameters[int(m.group(1)) - 1] + "}}", entry.body)
