@@ -67,6 +67,9 @@ _EXTENSIONS: dict[str, str] = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".gif": "image/gif",  # refused: known here so a link to one is refused before start
+    ".webp": "image/webp",
+    ".mov": "video/quicktime",
     ".mp4": "video/mp4",
     ".3gp": "video/3gpp",
     ".pdf": "application/pdf",
