@@ -267,9 +267,14 @@ def test_missed_occurrences_lapse_instead_of_piling_up(
     body = {
         **approved(SIMPLE),
         "scheduled_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
-        "recurrence": {"frequency": "daily", "end_type": "after", "max_occurrences": 10,
-                       "hour": 0, "minute": 0},
-    }  # fmt: skip
+        "recurrence": {
+            "frequency": "daily",
+            "end_type": "after",
+            "max_occurrences": 10,
+            "hour": 0,
+            "minute": 0,
+        },
+    }
     campaign = client.post("/api/v1/campaigns", json=body).json()
     started = client.post(f"/api/v1/campaigns/{campaign['id']}/start").json()
     assert started["campaign"]["status"] == "running"
@@ -393,3 +398,46 @@ def test_a_header_media_is_uploaded_to_whatsapp_checked_first(api_as: Client, te
     assert (gif.status_code, gif.json()["errors"][0]["field"]) == (422, "type")
     big = upload(Role.EDITOR, "image/png", 5 * 1024 * 1024 + 1)
     assert (big.status_code, big.json()["errors"][0]["field"]) == (422, "file")
+
+
+IMAGE_BODY = "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até domingo!"
+
+
+@pytest.mark.parametrize(
+    ("template", "field"),
+    [
+        (
+            {
+                "content": IMAGE_BODY,
+                "buttons": [{"type": "url", "suffix": "s"}],
+            },
+            "templates[0].header",
+        ),
+        (
+            {
+                "content": IMAGE_BODY,
+                "header": {"type": "image", "link": "https://cdn.lavo.example/s.png"},
+            },
+            "templates[0].buttons",
+        ),
+        (
+            {
+                "content": "{{first_name}} {{name}}",
+                "header": {"type": "image", "link": "https://cdn.lavo.example/s.png"},
+            },
+            "templates[0].variables",
+        ),
+    ],
+    ids=["media_header_missing", "url_suffix_missing", "wrong_parameter_count"],
+)
+def test_a_start_meta_would_refuse_at_every_send_is_a_422_naming_the_part(
+    api_as: Client, tenant: Cnpj, template: dict[str, Any], field: str
+) -> None:
+    client = api_as(tenant)
+    wanted = {"name": "Rica", "whatsapp_template": {"name": "oferta_com_imagem"}, **template}
+    created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [wanted]})
+    assert created.status_code == 201, created.text
+    answer = client.post(f"/api/v1/campaigns/{created.json()['id']}/start")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == field
+    assert client.get(f"/api/v1/campaigns/{created.json()['id']}").json()["status"] == "draft"
