@@ -615,7 +615,9 @@ def _template_ref(template: MessageTemplate) -> TemplateRef:
 
 def tracked_button_name(index: int) -> str:
     """The name a tracked URL button's destination has among the template values: the link's
-    parameter, so the redirect finds it as it finds a body link's."""
+    parameter, so the redirect finds it as it finds a body link's. Like ``variable_values``,
+    the values are one map per campaign: two A/B variants with a tracked button at the same
+    index share one destination (the last template's)."""
     return f"button_{index}"
 
 

@@ -8,9 +8,12 @@ and injects faults deterministically (``POST /_sandbox/faults``) so tests can re
 outcome. Decisions use a seeded RNG; wamids use uuid4 because a restarted sandbox must never
 reissue an id that a store already holds.
 
-Endpoints: ``POST /{version}/{phone_number_id}/messages`` and ``GET
+Endpoints: ``POST /{version}/{phone_number_id}/messages``, ``POST
+/{version}/{phone_number_id}/media`` (an upload: type and size checked, the id kept) and ``GET
 /{version}/{WABA_ID}/message_templates`` (the Graph API; every send is checked against the
-sending number's account's template registry, :mod:`shared.localstack.template_registry`);
+sending number's account's template registry, :mod:`shared.localstack.template_registry`, body,
+header and buttons, :mod:`shared.localstack.template_shapes`; a media id it never issued is
+refused);
 ``POST|DELETE /_sandbox/templates`` (add, change or delete a template; ``notify`` posts its
 ``message_template_status_update``); ``POST /_sandbox/numbers`` (a number's account);
 ``GET|POST|DELETE /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g.
