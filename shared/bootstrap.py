@@ -28,6 +28,7 @@ from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_identities import FirestoreIdentityLinks
 from shared.adapters.firestore_link_clicks import FirestoreLinkClicks
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_media import FirestoreMediaLibrary
 from shared.adapters.firestore_numbers import FirestoreSendingNumbers
 from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
 from shared.adapters.firestore_people import FirestorePeopleLedger
@@ -182,6 +183,10 @@ class Container:
         )
 
     @cached_property
+    def media_library(self) -> FirestoreMediaLibrary:
+        return FirestoreMediaLibrary(self.firestore_client)
+
+    @cached_property
     def media_uploader(self) -> MetaMediaUploader:
         settings = self.settings
         return MetaMediaUploader(
@@ -233,6 +238,7 @@ class Container:
             ),
             numbers=self.number_shares,
             templates=self.templates,
+            media=self.media_library,
         )
 
     @cached_property

@@ -39,6 +39,7 @@ from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import Tenant
 from shared.ports import (
     CampaignRepository,
+    MediaLibrary,
     TargetStore,
     TemplateCatalogue,
     TenantRepository,
@@ -46,7 +47,7 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
-from shared.services.message_checks import check_messages, mapped_to_approved
+from shared.services.message_checks import check_media, check_messages, mapped_to_approved
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
 from shared.services.segments import estimate
@@ -71,6 +72,8 @@ class CampaignPorts:
     """Where an API campaign's next occurrence gets its task (None: only ticks run them)."""
     templates: TemplateCatalogue | None = None
     """The tenant's synced catalogue: a start on a template it marks unusable is refused."""
+    media: MediaLibrary | None = None
+    """The tenant's uploaded header media: a start naming another id is refused."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -494,7 +497,9 @@ def _check_thresholds(campaign: Campaign) -> Campaign:
 
 
 def _refuse_unusable_templates(ports: CampaignPorts, cnpj: Cnpj, campaign: Campaign) -> None:
-    """422 naming the template, or its part, when the catalogue says Meta would refuse it."""
+    """422 naming the template, or its part, when the catalogue says Meta would refuse it, or a
+    header's media id is not one this tenant uploaded (recently enough)."""
+    check_media(ports.media, cnpj, campaign, ports.clock())
     if ports.templates is None:
         return
     check_messages(ports.templates, cnpj, campaign)

@@ -11,13 +11,18 @@ issued, so a send with an id that was never uploaded is refused locally as Meta 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import FieldError, NotFoundError
 from shared.domain.message_parts import MEDIA_LIMITS, MediaKind, check_media
-from shared.ports import TenantRepository
+from shared.ports import MediaLibrary, TenantRepository
+
+MEDIA_ID_LIFETIME = timedelta(days=30)
+"""How long Meta keeps an uploaded media (pywa's figure: **UNCONFIRMED** by Meta's pages). A
+campaign whose media id is older is refused before start: upload it again."""
 
 
 class MediaUploader(Protocol):
@@ -47,12 +52,14 @@ def kind_of(mime_type: str) -> MediaKind:
 def upload_media(
     uploader: MediaUploader,
     tenants: TenantRepository,
+    library: MediaLibrary,
     cnpj: Cnpj,
     default_phone_number_id: str,
     *,
     content: bytes,
     mime_type: str,
     filename: str,
+    now: datetime,
 ) -> UploadedMedia:
     kind = kind_of(mime_type)
     check_media(kind, mime_type, len(content), "file")
@@ -63,4 +70,20 @@ def upload_media(
         raise NotFoundError("no such tenant")
     number = tenant.delivery.phone_number_id or default_phone_number_id
     media_id = uploader.upload(number, content, mime_type, filename)
-    return UploadedMedia(media_id, kind, mime_type, len(content), filename)
+    media = UploadedMedia(media_id, kind, mime_type, len(content), filename)
+    library.record(cnpj, media_id, {**asdict(media), "uploaded_at": now})
+    return media
+
+
+def check_media_ids(
+    library: MediaLibrary, cnpj: Cnpj, wanted: list[tuple[str, str]], now: datetime
+) -> None:
+    """A :class:`FieldError` at the first ``(field, media_id)`` this tenant did not upload, or
+    uploaded so long ago that Meta no longer has it: every send would be refused (131053)."""
+    uploaded = library.uploaded_at(cnpj, [media_id for _, media_id in wanted])
+    for field, media_id in wanted:
+        at = uploaded.get(media_id)
+        if at is None:
+            raise FieldError(field, f"media {media_id!r} was not uploaded with POST /api/v1/media")
+        if now - at > MEDIA_ID_LIFETIME:
+            raise FieldError(field, f"media {media_id!r} is older than 30 days: upload it again")

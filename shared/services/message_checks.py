@@ -11,6 +11,7 @@ carried Meta's components is checked against the default's components.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from shared.domain.approved_templates import DEFAULT_TEMPLATES, ApprovedTemplate
@@ -18,7 +19,8 @@ from shared.domain.campaign import Campaign, MessageTemplate, WhatsAppTemplate
 from shared.domain.cnpj import Cnpj
 from shared.domain.errors import FieldError
 from shared.domain.message_parts import TemplateShape, check_against, indexed, shape_of
-from shared.ports import TemplateCatalogue
+from shared.ports import MediaLibrary, TemplateCatalogue
+from shared.services.media import check_media_ids
 from shared.services.template_sync import refuse_unusable
 
 _DEFAULTS = {t.key: t for t in DEFAULT_TEMPLATES}
@@ -114,6 +116,19 @@ def _missing(template: MessageTemplate) -> str:
         f"nenhum template aprovado com {' e '.join(parts)}: aprove-o no WhatsApp Manager e "
         "sincronize (POST /api/v1/templates/sync), ou indique whatsapp_template"
     )
+
+
+def check_media(
+    library: MediaLibrary | None, cnpj: Cnpj, campaign: Campaign, now: datetime
+) -> None:
+    """Every header ``media_id`` is one this tenant uploaded, recently enough (422 otherwise)."""
+    wanted = [
+        (f"templates[{i}].header.media_id", t.header.media_id)
+        for i, t in enumerate(campaign.templates)
+        if t.header is not None and t.header.media_id is not None
+    ]
+    if wanted and library is not None:
+        check_media_ids(library, cnpj, wanted, now)
 
 
 def check_messages(catalogue: TemplateCatalogue, cnpj: Cnpj, campaign: Campaign) -> None:

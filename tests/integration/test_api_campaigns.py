@@ -399,6 +399,21 @@ def test_a_header_media_is_uploaded_to_whatsapp_checked_first(api_as: Client, te
     big = upload(Role.EDITOR, "image/png", 5 * 1024 * 1024 + 1)
     assert (big.status_code, big.json()["errors"][0]["field"]) == (422, "file")
 
+    client = api_as(tenant)
+    for media_id, status in (("987654321", 422), (media["id"], 200)):
+        template = {
+            "name": "Semana",
+            "content": IMAGE_BODY,
+            "header": {"type": "image", "media_id": media_id},
+            "buttons": [{"type": "url", "suffix": "semana"}],
+        }
+        created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [template]})
+        assert created.status_code == 201, created.text
+        started = client.post(f"/api/v1/campaigns/{created.json()['id']}/start")
+        assert started.status_code == status, started.text
+        if status == 422:  # not one this tenant uploaded: Meta would refuse every send
+            assert started.json()["errors"][0]["field"] == "templates[0].header.media_id"
+
 
 IMAGE_BODY = "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até domingo!"
 

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from shared.api.audit import record_write
-from shared.api.deps import Services, Writer
+from shared.api.deps import Now, Services, Writer
 from shared.api.problems import MEDIA_TYPE
 from shared.domain.errors import FieldError
 from shared.domain.message_parts import MEDIA_LIMITS, MediaKind
@@ -45,6 +45,7 @@ class MediaAnswer(BaseModel):
 async def upload(
     principal: Writer,
     services: Services,
+    now: Now,
     file: Annotated[UploadFile, File(description="JPEG/PNG ≤ 5 MB, MP4/3GPP ≤ 16 MB, PDF...")],
     type: Annotated[str | None, Form(max_length=100, description="default: the file's")] = None,
 ) -> MediaAnswer:
@@ -60,11 +61,13 @@ async def upload(
             upload_media,
             services.media_uploader,
             services.tenants,
+            services.media_library,
             principal.cnpj,
             services.settings.whatsapp_phone_number_id,
             content=content,
             mime_type=mime,
             filename=(file.filename or "media")[:240],
+            now=now,
         )
     except MediaRefused as error:
         raise HTTPException(502, str(error)) from None
