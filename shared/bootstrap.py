@@ -53,6 +53,7 @@ from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
 from shared.services.template_sync import TemplateSyncPorts
+from shared.services.yield_orders import YieldOrders
 from shared.whatsapp.client import WhatsAppClient
 from shared.whatsapp.templates_api import MetaTemplateSource
 
@@ -280,6 +281,7 @@ class Container:
             clock=self.clock,
             send_url=self.settings.send_message_endpoint,
             numbers=self.number_shares,
+            yield_orders=self.yield_orders,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
             links=self.link_signer,
             templates=self.templates,
@@ -289,6 +291,11 @@ class Container:
     @cached_property
     def sending_numbers(self) -> FirestoreSendingNumbers:
         return FirestoreSendingNumbers(self.firestore_client)
+
+    @cached_property
+    def yield_orders(self) -> YieldOrders:
+        """One per process: it keeps each tenant's yield ranking for a minute."""
+        return YieldOrders()
 
     @cached_property
     def number_shares(self) -> NumberShares:

@@ -334,10 +334,15 @@ class Yielding:
     targets of these campaigns (of a lower priority, most yielding first), each planned again
     by its own campaign's planner (see :mod:`shared.domain.send_by`). The campaigns are only
     looked up when a slot is missing: most targets find one and read nothing more. A campaign
-    with a pace of its own is planned again by that pace (:class:`CampaignPlanner`)."""
+    with a pace of its own is planned again by that pace (:class:`CampaignPlanner`).
+
+    ``campaign_ids`` may be up to a minute old (:mod:`shared.services.yield_orders`);
+    ``refreshed`` reads them again and gives those ``campaign_ids`` did not, or nothing when
+    ``campaign_ids`` was read in this step: the store asks for it before it expires a target."""
 
     campaign_ids: Callable[[], Sequence[str]]
     planner_for: Callable[[TargetRecord], Planner | CampaignPlanner]
+    refreshed: Callable[[], Sequence[str]] = tuple
 
 
 @dataclass(frozen=True, slots=True)
