@@ -47,6 +47,7 @@ from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.link_cache import LinkCache
 from shared.services.link_clicks import LinkPorts
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
@@ -157,7 +158,13 @@ class Container:
             clicks=self.link_clicks,
             history=self.history,
             clock=self.clock,
+            cache=self.link_cache,
         )
+
+    @cached_property
+    def link_cache(self) -> LinkCache:
+        """Per process: the campaigns' link values and the clicks seen recorded."""
+        return LinkCache(self.clock)
 
     @cached_property
     def link_signer(self) -> LinkSigner | None:

@@ -568,6 +568,11 @@ class LinkClickLedger(Protocol):
         """One round trip for the target, its campaign and the click record."""
         ...
 
+    def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:
+        """The campaign's template values by parameter name (a built-in kind not stored yet:
+        its defaults), or None when there is no such campaign: one document read."""
+        ...
+
     def record(self, click: LinkClick) -> bool:
         """Create-only, marked not yet in the history: a second record of the same link keeps
         the first (False)."""
