@@ -21,6 +21,7 @@ from shared.adapters.bigquery_history import BigQueryHistoryLog
 from shared.adapters.bigquery_people import BigQueryPeopleDirectory
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.adapters.firestore_alerts import FirestoreAlerts
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_consent import FirestoreConsentLedger
@@ -291,7 +292,12 @@ class Container:
             links=self.link_signer,
             templates=self.templates,
             default_business_account_id=self.settings.whatsapp_business_account_id,
+            alerts=self.alerts,
         )
+
+    @cached_property
+    def alerts(self) -> FirestoreAlerts:
+        return FirestoreAlerts(self.firestore_client)
 
     @cached_property
     def sending_numbers(self) -> FirestoreSendingNumbers:

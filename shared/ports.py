@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from shared.domain.alerts import Alert
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.campaign import Campaign
@@ -200,6 +201,22 @@ class TemplateCatalogue(Protocol):
 
     def store(self, cnpj: Cnpj, templates: Sequence[ApprovedTemplate]) -> None:
         """Write these templates whole (a sync's result), overwriting what is stored."""
+        ...
+
+
+class AlertLog(Protocol):
+    """A tenant's alerts (:mod:`shared.domain.alerts`): ``users/{cnpj}/alerts/{id}``."""
+
+    def record(self, cnpj: Cnpj, alert: Alert) -> bool:
+        """Create-only: an alert already there (a redelivered event) is kept as it is (False)."""
+        ...
+
+    def recent(self, cnpj: Cnpj, limit: int) -> list[Alert]:
+        """The most recent alerts, dismissed or not, newest first."""
+        ...
+
+    def dismiss(self, cnpj: Cnpj, alert_id: str, by: str, at: datetime) -> bool:
+        """Mark it dismissed; False when the tenant has no such alert."""
         ...
 
 
