@@ -40,7 +40,7 @@ class Alert(BaseModel):
     campaigns_paused: int = Field(default=0, ge=0)
     at: datetime
     dismissed: bool = False
-    dismissed_by: str = Field(default="", max_length=200)
+    dismissed_by: str = Field(default="", max_length=256)
     dismissed_at: datetime | None = None
 
     @property

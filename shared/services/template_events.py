@@ -262,7 +262,9 @@ def _pause_campaigns_on(
     ids = [*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)]  # live: scheduled/running API ones
     live = ports.campaigns.get_many(tenant.id, ids)
     using = [
-        c for c in live.values() if c.status in PAUSABLE and (name, language) in _templates_of(c)
+        c
+        for c in live.values()
+        if c.status in PAUSABLE and (name, language) in templates_sent_by(c)
     ]
     for campaign in using:
         reason = f"WhatsApp template {name} ({language}) is {status}"
@@ -270,7 +272,8 @@ def _pause_campaigns_on(
     return len(using)
 
 
-def _templates_of(campaign: Campaign) -> set[tuple[str, str]]:
+def templates_sent_by(campaign: Campaign) -> set[tuple[str, str]]:
+    """(name, language) of every template the campaign sends: its own and its A/B variants'."""
     settings = campaign.pipeline
     main = settings.template or type(settings).default_template
     refs = [main, *settings.variant_templates.values()]
