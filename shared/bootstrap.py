@@ -36,6 +36,7 @@ from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
 from shared.adapters.firestore_signins import FirestoreSigninLedger
 from shared.adapters.firestore_targets import FirestoreTargetStore
+from shared.adapters.firestore_template_schedule import FirestoreTemplateSyncSchedule
 from shared.adapters.firestore_templates import FirestoreTemplateCatalogue
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
 from shared.adapters.firestore_vouchers import FirestoreVoucherBook
@@ -54,6 +55,7 @@ from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
+from shared.services.template_schedule import ScheduledSyncPorts
 from shared.services.template_sync import TemplateSyncPorts
 from shared.whatsapp.client import WhatsAppClient
 from shared.whatsapp.templates_api import MetaTemplateSource
@@ -321,6 +323,9 @@ class Container:
             targets=self.targets,
             campaigns=self.campaign_ports(),
             outlook=self.outlook,
+            template_sync=ScheduledSyncPorts(
+                self.template_sync_ports(), FirestoreTemplateSyncSchedule(self.firestore_client)
+            ),
         )
 
 

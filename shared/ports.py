@@ -220,6 +220,30 @@ class AlertLog(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """A tenant's last scheduled template sync (:mod:`shared.services.template_schedule`)."""
+
+    attempted_at: datetime
+    succeeded: bool
+    """False until it finished well (a claim not finished counts as failed)."""
+
+
+class TemplateSyncSchedule(Protocol):
+    """``users/{cnpj}/templateSync/schedule``: when the tenant's library was last synced."""
+
+    def read(self, cnpj: Cnpj) -> SyncState | None: ...
+
+    def claim(self, cnpj: Cnpj, seen: SyncState | None, now: datetime) -> bool:
+        """Record an attempt at ``now`` only if the state is still ``seen`` (compare-and-set):
+        False when another job claimed it meanwhile."""
+        ...
+
+    def finish(self, cnpj: Cnpj, attempted_at: datetime, error: str) -> None:
+        """The attempt's outcome ("" = it succeeded)."""
+        ...
+
+
 class TemplateSource(Protocol):
     """Meta's ``message_templates`` of a WhatsApp Business account, raw entries."""
 
