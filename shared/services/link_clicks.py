@@ -3,8 +3,10 @@
 The redirect target is read from our data — the value the target's message was filled with
 for that parameter (the target's own data, else the campaign's ``variable_values``, as at send
 time) — and must still be an ``https://`` URL; the request supplies none of it, so nobody can
-turn our domain into an open redirect. A token that does not verify, a target or campaign that
-does not exist and a value that is no longer a link are all the same 404, and record nothing.
+turn our domain into an open redirect. A token that does not verify, a campaign that does not
+exist, a value that is no longer a link (and, for a link from the target's own data, a target
+that does not exist) are all the same 404, and record nothing. Only we sign tokens, so a valid
+one names a target we sent; a click on one whose target is gone is redirected and not recorded.
 
 The answer needs no store round trip in the common case, a link whose value is the campaign's
 (its ``variable_values``): each process keeps every campaign's link values for a minute
