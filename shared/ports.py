@@ -605,8 +605,9 @@ class LinkLookup:
 class LinkClickLedger(Protocol):
     """One click record per (target, link) (:mod:`shared.services.link_clicks`)."""
 
-    def lookup(self, link: LinkRef) -> LinkLookup:
-        """One round trip for the target, its campaign and the click record."""
+    def lookup(self, link: LinkRef, with_campaign: bool = True) -> LinkLookup:
+        """One round trip for the target, its campaign and the click record (without the
+        campaign: its settings None, as recording a click needs)."""
         ...
 
     def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:

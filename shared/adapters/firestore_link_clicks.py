@@ -36,14 +36,15 @@ class FirestoreLinkClicks:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
 
-    def lookup(self, link: LinkRef) -> LinkLookup:
+    def lookup(self, link: LinkRef, with_campaign: bool = True) -> LinkLookup:
         target = self._client.document(link.target.path)
         campaign = self._client.document(
             "users", link.target.cnpj.value, "campaigns", link.target.campaign_id
         )
         click = self._click(link)
+        refs = [target, campaign, click] if with_campaign else [target, click]
         with translated("Firestore"):
-            found = {s.reference.path: s for s in self._client.get_all([target, campaign, click])}
+            found = {s.reference.path: s for s in self._client.get_all(refs)}
         target_doc, campaign_doc, click_doc = (
             found.get(ref.path) for ref in (target, campaign, click)
         )
@@ -52,7 +53,7 @@ class FirestoreLinkClicks:
             if target_doc is not None and target_doc.exists
             else None
         )
-        settings = _settings(link.target.campaign_id, campaign_doc)
+        settings = _settings(link.target.campaign_id, campaign_doc) if with_campaign else None
         return LinkLookup(record, settings, click_doc is not None and click_doc.exists)
 
     def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:

@@ -109,7 +109,7 @@ def record_tap(followed: Followed, ports: LinkPorts) -> LinkClick | None:
     link = followed.tap
     if link is None:
         return None
-    found = followed.found or ports.clicks.lookup(link)
+    found = followed.found or ports.clicks.lookup(link, with_campaign=False)
     if found.record is None:
         return None
     if found.clicked:
