@@ -85,12 +85,11 @@ def apply_template_event(
     ports: TemplateEventPorts, field: str, entry: dict[str, Any], value: Any
 ) -> str:
     """Apply one template event of a webhook entry; a label for the webhook's report."""
-    raw_time = entry.get("time")
-    known_time = isinstance(raw_time, int) and not isinstance(raw_time, bool) and raw_time > 0
+    seconds = _unix_time(entry.get("time"))
     event = _Event(
         str(entry.get("id", "")),
-        str(raw_time) if known_time else "",
-        datetime.fromtimestamp(raw_time, UTC) if known_time else ports.clock(),  # type: ignore[arg-type]
+        str(seconds) if seconds is not None else "",
+        datetime.fromtimestamp(seconds, UTC) if seconds is not None else ports.clock(),
     )
     if not isinstance(value, dict):
         return "malformed"
@@ -99,6 +98,13 @@ def apply_template_event(
     if field == CATEGORY_FIELD:
         return _apply_category_update(ports, event, value)
     return _apply_status_update(ports, event, value)
+
+
+def _unix_time(raw: object) -> int | None:
+    """The entry's ``time`` when it is a plausible instant (1 to 2**33 seconds), else None."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**33:
+        return raw
+    return None
 
 
 def apply_status_update(ports: TemplateEventPorts, waba_id: str, value: Any) -> str:

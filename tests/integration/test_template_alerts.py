@@ -182,3 +182,16 @@ def test_malformed_and_unknown_template_events_are_acknowledged_and_record_nothi
     assert unknown_report == {"template_quality": 1}  # read, but no catalogue of ours holds it
     assert _alerts(deps, cnpj) == []
     assert _library(deps, cnpj) == {"quality": None, "category": "MARKETING", "status": "APPROVED"}
+
+
+def test_an_entry_time_that_is_no_instant_is_replaced_by_the_clock(
+    deps: Container, account: tuple[Cnpj, str]
+) -> None:
+    cnpj, waba_id = account
+    drop = {**TEMPLATE, "new_quality_score": "YELLOW"}
+    before = deps.clock()
+
+    report = _webhook(deps, waba_id, "message_template_quality_update", drop, time=10**20)
+
+    (alert,) = _alerts(deps, cnpj)
+    assert report == {"template_quality": 1} and alert.at >= before
