@@ -32,6 +32,7 @@ from shared.domain.tenant import Tenant
 from shared.domain.tracked_links import LinkSigner
 from shared.manifest import send_queue
 from shared.ports import (
+    AlertLog,
     CampaignChange,
     CampaignRepository,
     DeliveryStore,
@@ -78,6 +79,8 @@ class DeliveryPorts:
     templates: TemplateCatalogue | None = None
     """The tenants' template catalogues (template status webhooks); None: such events ignored."""
     default_business_account_id: str = ""
+    alerts: AlertLog | None = None
+    """The tenants' alerts (template events record them); None: none recorded."""
 
 
 class _BatchTenants:

@@ -40,6 +40,7 @@ from shared.ports import (
 )
 from shared.services.campaigns import CampaignPorts, run_due_occurrence
 from shared.services.forecast import RunForesight
+from shared.services.template_schedule import ScheduledSyncPorts, sync_if_due
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class TenantPorts:
     outlook: DeliveryOutlook | None = None
     """What a run's figures of messages that will go or expire are foreseen from (None: not
     foreseen)."""
+    template_sync: ScheduledSyncPorts | None = None
+    """The template library's scheduled sync, after the campaigns (None: not synced here)."""
 
     def foresee(self, cnpj: Cnpj, now: datetime) -> Foresee | None:
         """A run's foresight of its campaigns' targets; its failure is logged and leaves the
@@ -115,6 +118,8 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
         if segment_outcome is not None:
             ports.runs.record(cnpj, job.tick_id, segment_outcome)
             outcomes.append(segment_outcome)
+    if ports.template_sync is not None:  # after targeting; never fails the job
+        sync_if_due(ports.template_sync, cnpj, job.instant)
     duration_ms = int((time.monotonic() - started) * 1000)
     retries = [o for o in outcomes if o.status is OutcomeStatus.RETRY]
     if retries:
