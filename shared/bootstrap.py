@@ -21,6 +21,7 @@ from shared.adapters.bigquery_history import BigQueryHistoryLog
 from shared.adapters.bigquery_people import BigQueryPeopleDirectory
 from shared.adapters.bigquery_warehouse import BigQueryWarehouse
 from shared.adapters.cloud_tasks_queue import CloudTasksQueue
+from shared.adapters.firestore_alerts import FirestoreAlerts
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_campaigns import FirestoreCampaignRepository
 from shared.adapters.firestore_consent import FirestoreConsentLedger
@@ -36,6 +37,7 @@ from shared.adapters.firestore_recipients import FirestoreRecipientList
 from shared.adapters.firestore_runs import FirestoreRunLedger, FirestoreTickLog
 from shared.adapters.firestore_signins import FirestoreSigninLedger
 from shared.adapters.firestore_targets import FirestoreTargetStore
+from shared.adapters.firestore_template_schedule import FirestoreTemplateSyncSchedule
 from shared.adapters.firestore_templates import FirestoreTemplateCatalogue
 from shared.adapters.firestore_tenants import FirestoreTenantRepository
 from shared.adapters.firestore_vouchers import FirestoreVoucherBook
@@ -48,12 +50,15 @@ from shared.services.consent import ConsentPorts
 from shared.services.contacts import ContactPorts
 from shared.services.dashboard import DashboardPorts
 from shared.services.delivery_common import DeliveryPorts
+from shared.services.link_cache import LinkCache
 from shared.services.link_clicks import LinkPorts
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks
 from shared.services.people import PeoplePorts
 from shared.services.process_tenant import TenantPorts
+from shared.services.template_schedule import ScheduledSyncPorts
 from shared.services.template_sync import TemplateSyncPorts
+from shared.services.yield_orders import YieldOrders
 from shared.whatsapp.client import WhatsAppClient
 from shared.whatsapp.media_api import MetaMediaUploader
 from shared.whatsapp.templates_api import MetaTemplateSource
@@ -159,7 +164,13 @@ class Container:
             clicks=self.link_clicks,
             history=self.history,
             clock=self.clock,
+            cache=self.link_cache,
         )
+
+    @cached_property
+    def link_cache(self) -> LinkCache:
+        """Per process: the campaigns' link values and the clicks seen recorded."""
+        return LinkCache(self.clock)
 
     @cached_property
     def link_signer(self) -> LinkSigner | None:
@@ -296,15 +307,26 @@ class Container:
             clock=self.clock,
             send_url=self.settings.send_message_endpoint,
             numbers=self.number_shares,
+            yield_orders=self.yield_orders,
             default_phone_number_id=self.settings.whatsapp_phone_number_id,
             links=self.link_signer,
             templates=self.templates,
             default_business_account_id=self.settings.whatsapp_business_account_id,
+            alerts=self.alerts,
         )
+
+    @cached_property
+    def alerts(self) -> FirestoreAlerts:
+        return FirestoreAlerts(self.firestore_client)
 
     @cached_property
     def sending_numbers(self) -> FirestoreSendingNumbers:
         return FirestoreSendingNumbers(self.firestore_client)
+
+    @cached_property
+    def yield_orders(self) -> YieldOrders:
+        """One per process: it keeps each tenant's yield ranking for a minute."""
+        return YieldOrders()
 
     @cached_property
     def number_shares(self) -> NumberShares:
@@ -324,6 +346,9 @@ class Container:
             targets=self.targets,
             campaigns=self.campaign_ports(),
             outlook=self.outlook,
+            template_sync=ScheduledSyncPorts(
+                self.template_sync_ports(), FirestoreTemplateSyncSchedule(self.firestore_client)
+            ),
         )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from shared.domain.alerts import Alert
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.audit import AuditFilter, AuditRecord
 from shared.domain.campaign import Campaign
@@ -213,6 +214,46 @@ class TemplateCatalogue(Protocol):
         ...
 
 
+class AlertLog(Protocol):
+    """A tenant's alerts (:mod:`shared.domain.alerts`): ``users/{cnpj}/alerts/{id}``."""
+
+    def record(self, cnpj: Cnpj, alert: Alert) -> bool:
+        """Create-only: an alert already there (a redelivered event) is kept as it is (False)."""
+        ...
+
+    def recent(self, cnpj: Cnpj, limit: int) -> list[Alert]:
+        """The most recent alerts, dismissed or not, newest first."""
+        ...
+
+    def dismiss(self, cnpj: Cnpj, alert_id: str, by: str, at: datetime) -> bool:
+        """Mark it dismissed; False when the tenant has no such alert."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """A tenant's last scheduled template sync (:mod:`shared.services.template_schedule`)."""
+
+    attempted_at: datetime
+    succeeded: bool
+    """False until it finished well (a claim not finished counts as failed)."""
+
+
+class TemplateSyncSchedule(Protocol):
+    """``users/{cnpj}/templateSync/schedule``: when the tenant's library was last synced."""
+
+    def read(self, cnpj: Cnpj) -> SyncState | None: ...
+
+    def claim(self, cnpj: Cnpj, seen: SyncState | None, now: datetime) -> bool:
+        """Record an attempt at ``now`` only if the state is still ``seen`` (compare-and-set):
+        False when another job claimed it meanwhile."""
+        ...
+
+    def finish(self, cnpj: Cnpj, attempted_at: datetime, error: str) -> None:
+        """The attempt's outcome ("" = it succeeded)."""
+        ...
+
+
 class TemplateSource(Protocol):
     """Meta's ``message_templates`` of a WhatsApp Business account, raw entries."""
 
@@ -344,10 +385,15 @@ class Yielding:
     targets of these campaigns (of a lower priority, most yielding first), each planned again
     by its own campaign's planner (see :mod:`shared.domain.send_by`). The campaigns are only
     looked up when a slot is missing: most targets find one and read nothing more. A campaign
-    with a pace of its own is planned again by that pace (:class:`CampaignPlanner`)."""
+    with a pace of its own is planned again by that pace (:class:`CampaignPlanner`).
+
+    ``campaign_ids`` may be up to a minute old (:mod:`shared.services.yield_orders`);
+    ``refreshed`` reads them again and gives those ``campaign_ids`` did not, or nothing when
+    ``campaign_ids`` was read in this step: the store asks for it before it expires a target."""
 
     campaign_ids: Callable[[], Sequence[str]]
     planner_for: Callable[[TargetRecord], Planner | CampaignPlanner]
+    refreshed: Callable[[], Sequence[str]] = tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,8 +620,14 @@ class LinkLookup:
 class LinkClickLedger(Protocol):
     """One click record per (target, link) (:mod:`shared.services.link_clicks`)."""
 
-    def lookup(self, link: LinkRef) -> LinkLookup:
-        """One round trip for the target, its campaign and the click record."""
+    def lookup(self, link: LinkRef, with_campaign: bool = True) -> LinkLookup:
+        """One round trip for the target, its campaign and the click record (without the
+        campaign: its settings None, as recording a click needs)."""
+        ...
+
+    def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:
+        """The campaign's template values by parameter name (a built-in kind not stored yet:
+        its defaults), or None when there is no such campaign: one document read."""
         ...
 
     def record(self, click: LinkClick) -> bool:

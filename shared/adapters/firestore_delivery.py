@@ -9,7 +9,7 @@ transactions so a claim and the facts it depends on cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -198,7 +198,7 @@ class FirestoreDeliveryStore:
         """
         assert record.send_by is not None
         since = max(start, now + YIELD_LEAD)
-        for campaign_id in yielding.campaign_ids():
+        for campaign_id in _in_yield_order(yielding):
             for limit in (FIRST_CANDIDATES, YIELD_CANDIDATES):  # most often the first fits
                 candidates = self._yield_candidates(
                     transaction, record.ref.cnpj, campaign_id, shard, since, record.send_by, limit
@@ -591,3 +591,10 @@ def _change_fields(record: TargetRecord, change: Change, now: datetime) -> dict[
     elif status is Status.UNKNOWN:
         fields["settled"] = False  # the sweeper's query needs the field present
     return fields
+
+
+def _in_yield_order(yielding: Yielding) -> Iterator[str]:
+    """The (possibly minute-old) ranking, then any campaign a fresh one adds: read only when
+    the first found no slot to hand over."""
+    yield from yielding.campaign_ids()
+    yield from yielding.refreshed()

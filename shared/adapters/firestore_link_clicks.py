@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from google.api_core import exceptions as api
 from google.cloud import firestore
@@ -20,7 +21,8 @@ from shared import logs
 from shared.adapters.errors import translated
 from shared.adapters.firestore_campaigns import read_campaign
 from shared.domain.campaign_ids import BUILT_IN_KINDS
-from shared.domain.campaign_settings import settings_model
+from shared.domain.campaign_settings import CampaignSettings, settings_model
+from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.tracked_links import LinkRef
 from shared.ports import LinkClick, LinkLookup
@@ -34,14 +36,15 @@ class FirestoreLinkClicks:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
 
-    def lookup(self, link: LinkRef) -> LinkLookup:
+    def lookup(self, link: LinkRef, with_campaign: bool = True) -> LinkLookup:
         target = self._client.document(link.target.path)
         campaign = self._client.document(
             "users", link.target.cnpj.value, "campaigns", link.target.campaign_id
         )
         click = self._click(link)
+        refs = [target, campaign, click] if with_campaign else [target, click]
         with translated("Firestore"):
-            found = {s.reference.path: s for s in self._client.get_all([target, campaign, click])}
+            found = {s.reference.path: s for s in self._client.get_all(refs)}
         target_doc, campaign_doc, click_doc = (
             found.get(ref.path) for ref in (target, campaign, click)
         )
@@ -50,14 +53,15 @@ class FirestoreLinkClicks:
             if target_doc is not None and target_doc.exists
             else None
         )
-        stored = read_campaign(campaign_doc) if campaign_doc is not None else None
-        if stored is not None:
-            settings = stored.pipeline
-        elif link.target.campaign_id in BUILT_IN_KINDS:
-            settings = settings_model(link.target.campaign_id)()
-        else:
-            settings = None
+        settings = _settings(link.target.campaign_id, campaign_doc) if with_campaign else None
         return LinkLookup(record, settings, click_doc is not None and click_doc.exists)
+
+    def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:
+        campaign = self._client.document("users", cnpj.value, "campaigns", campaign_id)
+        with translated("Firestore"):
+            snapshot = campaign.get()
+        settings = _settings(campaign_id, snapshot)
+        return None if settings is None else dict(settings.template_values)
 
     def record(self, click: LinkClick) -> bool:
         document = {
@@ -103,6 +107,18 @@ class FirestoreLinkClicks:
 
     def _click(self, link: LinkRef) -> firestore.DocumentReference:
         return self._client.document("users", link.target.cnpj.value, LINK_CLICKS, link.click_id)
+
+
+def _settings(
+    campaign_id: str, snapshot: firestore.DocumentSnapshot[Any] | None
+) -> CampaignSettings | None:
+    """The campaign's pipeline settings; a built-in kind not stored yet has its defaults."""
+    stored = read_campaign(snapshot) if snapshot is not None else None
+    if stored is not None:
+        return stored.pipeline
+    if campaign_id in BUILT_IN_KINDS:
+        return settings_model(campaign_id)()
+    return None
 
 
 def _link_of(path: str) -> LinkRef | None:

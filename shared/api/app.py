@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from shared.api import docs, problems
 from shared.api.ratelimit import RateLimiter
 from shared.api.routes import (
+    alerts,
     audit,
     campaigns,
     contacts,
@@ -42,6 +43,7 @@ ROUTERS = (
     tenant_settings.router,
     runs.router,
     dashboard.router,
+    alerts.router,
 )
 
 

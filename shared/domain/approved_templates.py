@@ -47,6 +47,8 @@ TemplateStatus = Literal[
     "LOCKED",
 ]
 """Meta's template statuses (the list API and ``message_template_status_update``)."""
+QualityScore = Literal["GREEN", "YELLOW", "RED", "UNKNOWN"]
+"""Meta's template quality rating (``quality_score.score``, ``new_quality_score``)."""
 ParameterFormat = Literal["POSITIONAL", "NAMED"]
 _POSITIONAL = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 _NAMED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
@@ -90,6 +92,11 @@ class ApprovedTemplate(BaseModel):
         "for a default never synced",
     )
     synced_at: datetime | None = Field(default=None, description="when Meta last listed it")
+    quality_score: QualityScore | None = Field(
+        default=None,
+        description="Meta's quality rating (sync or message_template_quality_update); "
+        "None: not rated yet",
+    )
 
     @property
     def unusable_reason(self) -> str | None:

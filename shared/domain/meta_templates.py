@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from shared.domain.approved_templates import ApprovedTemplate
+from shared.domain.approved_templates import ApprovedTemplate, QualityScore
 
 _POSITIONAL = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 _NAMED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
@@ -81,8 +81,15 @@ def from_meta(
                 "components": raw.get("components"),
                 "on_meta": True,
                 "synced_at": synced_at,
+                "quality_score": _quality(raw.get("quality_score")),
             }
         )
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) or "template" for e in error.errors()})
         raise UnreadableTemplate(key, f"not a template we can send ({', '.join(fields)})") from None
+
+
+def _quality(raw: object) -> str | None:
+    """``quality_score: {"score": "GREEN", "date": ...}``: the score, if Meta gave one."""
+    score = raw.get("score") if isinstance(raw, dict) else None
+    return score if score in get_args(QualityScore) else None

@@ -19,8 +19,7 @@ from shared.bootstrap import container
 from shared.domain.delivery import TargetRef
 from shared.domain.errors import CampaignError, FieldError, PermanentError, TransientError
 from shared.domain.tracked_links import LINK_PATH
-from shared.ports import LinkClick
-from shared.services.link_clicks import LinkPorts, append_click, follow_link
+from shared.services.link_clicks import Followed, LinkPorts, follow_link, record_tap
 from shared.services.occurrence_tasks import OccurrenceTask
 from shared.services.process_tenant import TenantPorts
 from shared.services.run_occurrence import run_occurrence
@@ -116,18 +115,18 @@ def _follow_link(request: flask.Request) -> flask.typing.ResponseReturnValue:
     if followed is None:
         return "not found", 404, {**headers, "Content-Type": "text/plain"}
     response = flask.Response("", 302, {**headers, "Location": followed.url})
-    click = followed.click
-    if click is not None:  # its history row once the person has their answer
-        response.call_on_close(lambda: _append_click_quietly(click, ports))
+    if followed.tap is not None:  # the click is recorded once the person has their answer
+        response.call_on_close(lambda: _record_tap_quietly(followed, ports))
     return response
 
 
-def _append_click_quietly(click: LinkClick, ports: LinkPorts) -> None:
-    """After the answer: a failure here only leaves the row to the sweeper."""
+def _record_tap_quietly(followed: Followed, ports: LinkPorts) -> None:
+    """After the answer: a failure before the click record leaves the tap to the person's next
+    one, after it leaves the row to the sweeper (:mod:`shared.services.link_clicks`)."""
     try:
-        append_click(click, ports)
+        record_tap(followed, ports)
     except Exception as error:
-        logs.log(_log, logging.WARNING, "click row left to the sweeper", error=repr(error))
+        logs.log(_log, logging.WARNING, "click left to the next tap or sweep", error=repr(error))
 
 
 def _verify_subscription(request: flask.Request) -> flask.typing.ResponseReturnValue:

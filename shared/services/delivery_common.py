@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from shared.domain.tenant import Tenant
 from shared.domain.tracked_links import LinkSigner
 from shared.manifest import send_queue
 from shared.ports import (
+    AlertLog,
     CampaignChange,
     CampaignRepository,
     DeliveryStore,
@@ -46,6 +48,7 @@ from shared.ports import (
 )
 from shared.services.consent import ConsentLedger, ConsentPorts
 from shared.services.number_shares import NumberShares
+from shared.services.yield_orders import Ranking, YieldOrders
 
 _log = logging.getLogger(__name__)
 
@@ -68,12 +71,16 @@ class DeliveryPorts:
     """Where Cloud Tasks deliver: the ``send_message`` function's URL."""
     numbers: NumberShares
     """Each tenant's share of its sending number: every plan is made within it."""
+    yield_orders: YieldOrders
+    """Which campaigns give way to an urgent target, kept a minute per process."""
     default_phone_number_id: str = ""
     links: LinkSigner | None = None
     """Signs tracked links at send time (:mod:`shared.domain.tracked_links`); None: untracked."""
     templates: TemplateCatalogue | None = None
     """The tenants' template catalogues (template status webhooks); None: such events ignored."""
     default_business_account_id: str = ""
+    alerts: AlertLog | None = None
+    """The tenants' alerts (template events record them); None: none recorded."""
 
 
 class _BatchTenants:
@@ -301,25 +308,50 @@ def yielding_to(
     if not lower:
         return None
     tenant = delivery.tenant
+    now = ports.clock()
+    read_in_this_step = False
+
+    def read() -> Ranking:
+        nonlocal read_in_this_step
+        read_in_this_step = True
+        return _ranking(ports, tenant)
+
+    def in_order(ranking: Ranking, leaving_out: Sequence[str] = ()) -> tuple[str, ...]:
+        ranked = sorted(
+            (rank, campaign_id)
+            for rank, campaign_id in ranking
+            if rank in lower
+            and campaign_id != record.ref.campaign_id
+            and campaign_id not in leaving_out
+        )
+        return tuple(campaign_id for _, campaign_id in reversed(ranked))
 
     @functools.cache
     def campaign_ids() -> tuple[str, ...]:
-        ranked: list[tuple[int, str]] = []
-        candidates = [*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)]
-        ports.campaigns.get_many(tenant.id, candidates)  # one round trip (memoised per step)
-        for campaign_id in candidates:
-            other = _delivery_or_none(ports, tenant, campaign_id)
-            if campaign_id == record.ref.campaign_id or other is None:
-                continue
-            rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
-            if rank in lower:
-                ranked.append((rank, campaign_id))
-        return tuple(campaign_id for _, campaign_id in sorted(ranked, reverse=True))
+        return in_order(ports.yield_orders.ranking(tenant.id, now, read))
+
+    def refreshed() -> tuple[str, ...]:
+        if read_in_this_step:
+            return ()
+        return in_order(ports.yield_orders.refresh(tenant.id, now, read), campaign_ids())
 
     def planner_for(target: TargetRecord) -> Planner | CampaignPlanner:
         return campaign_delivery(ports, tenant, target.ref.campaign_id).planner(target)
 
-    return Yielding(campaign_ids, planner_for)
+    return Yielding(campaign_ids, planner_for, refreshed)
+
+
+def _ranking(ports: DeliveryPorts, tenant: Tenant) -> Ranking:
+    """Every campaign of the tenant a target could take a slot from, with its priority."""
+    candidates = [*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)]
+    ports.campaigns.get_many(tenant.id, candidates)  # one round trip (memoised per step)
+    ranking: list[tuple[int, str]] = []
+    for campaign_id in candidates:
+        other = _delivery_or_none(ports, tenant, campaign_id)
+        if other is not None:
+            rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
+            ranking.append((rank, campaign_id))
+    return tuple(ranking)
 
 
 def _delivery_or_none(

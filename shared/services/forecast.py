@@ -125,48 +125,92 @@ def foresee_targets(
     *,
     now: datetime,
 ) -> Foreseen | None:
-    """How many of ``targets`` (about to be created, in the order they are written) would be
-    sent before their send-by and how many would expire, planned after every message already
-    waiting for the tenant: the simulation of :func:`forecast_tenant`, nothing planned. Among
-    messages of one priority delivery plans the first found first, so the audience's order
-    (the targeting query's) decides who gets the scarce slots. None when there are more
-    messages than a forecast simulates."""
-    tenant = ports.tenants.get(cnpj)
-    if tenant is None or not targets or len(targets) > MAX_SIMULATED:
-        return None
-    tenant = ports.numbers.applied(tenant)
-    stored = ports.campaigns.get_many(cnpj, [*BUILT_IN_KINDS, *ports.campaigns.live(cnpj)])
-    fresh = {TargetRef(cnpj, target.campaign_id, target.id).path: target for target in targets}
-    campaigns = [
-        _gather(ports, outlook, tenant, campaign_id, stored.get(campaign_id), None, now)
-        for campaign_id in dict.fromkeys([*BUILT_IN_KINDS, *stored])
-    ]
-    # A repeated run finds some of its targets created already: a planned one keeps its
-    # slot; a waiting one is planned once, in its audience's place.
-    planned = {key for campaign in campaigns for key in campaign.planned_keys}
-    waiting = [
-        message
-        for campaign in campaigns
-        for message in campaign.unplanned
-        if message.key not in fresh
-    ]
-    new = [
-        _unplanned(
-            _delivery(tenant, target.campaign_id, stored.get(target.campaign_id)),
-            _record_of(TargetRef(cnpj, target.campaign_id, target.id), target),
-            now,
+    """One campaign's foresight (:class:`RunForesight`), for a run of that campaign alone."""
+    return RunForesight(ports, outlook, cnpj, now=now)(targets)
+
+
+@dataclass(frozen=True, slots=True)
+class _Backlog:
+    """What a run's foresight reads once: the tenant and every message already waiting."""
+
+    tenant: Tenant
+    stored: dict[str, Campaign]
+    planned_keys: frozenset[str]
+    waiting: list[Unplanned]
+
+
+class RunForesight:
+    """How many of each campaign's targets (about to be created, in the order they are written)
+    would be sent before their send-by and how many would expire, planned after every message
+    already waiting for the tenant: the simulation of :func:`forecast_tenant`, nothing planned.
+    Among messages of one priority delivery plans the first found first, so the audience's
+    order (the targeting query's) decides who gets the scarce slots.
+
+    One per run: the first campaign that finds targets reads the tenant's waiting messages,
+    and each later campaign is foreseen after them and after the targets the run's earlier
+    campaigns wrote, without reading them all again. None when there are more messages than
+    a forecast simulates."""
+
+    def __init__(
+        self, ports: CampaignPorts, outlook: DeliveryOutlook, cnpj: Cnpj, *, now: datetime
+    ) -> None:
+        self._ports, self._outlook, self._cnpj, self._now = ports, outlook, cnpj, now
+        self._backlog: _Backlog | None = None
+        self._written: list[Unplanned] = []
+        """The run's earlier campaigns' new targets, in the order they were written."""
+
+    def __call__(self, targets: Sequence[Target]) -> Foreseen | None:
+        if not targets or len(targets) > MAX_SIMULATED:
+            return None
+        backlog = self._backlog or self._read()
+        if backlog is None:
+            return None
+        cnpj, tenant = self._cnpj, backlog.tenant
+        fresh = {TargetRef(cnpj, target.campaign_id, target.id).path: target for target in targets}
+        # A repeated run finds some of its targets created already: a planned one keeps its
+        # slot; a waiting one is planned once, in its audience's place.
+        waiting = [
+            message for message in [*backlog.waiting, *self._written] if message.key not in fresh
+        ]
+        new = [
+            _unplanned(
+                _delivery(tenant, target.campaign_id, backlog.stored.get(target.campaign_id)),
+                _record_of(TargetRef(cnpj, target.campaign_id, target.id), target),
+                self._now,
+            )
+            for key, target in fresh.items()
+            if key not in backlog.planned_keys
+        ]
+        self._written.extend(new)
+        if len(waiting) + len(new) > MAX_SIMULATED:
+            return None
+        expire = sum(
+            1
+            for message, at in _simulated(self._outlook, tenant, [*waiting, *new])
+            if at is None and message.key in fresh
         )
-        for key, target in fresh.items()
-        if key not in planned
-    ]
-    if len(waiting) + len(new) > MAX_SIMULATED:
-        return None
-    expire = sum(
-        1
-        for message, at in _simulated(outlook, tenant, [*waiting, *new])
-        if at is None and message.key in fresh
-    )
-    return Foreseen(will_send=len(fresh) - expire, will_expire=expire)
+        return Foreseen(will_send=len(fresh) - expire, will_expire=expire)
+
+    def _read(self) -> _Backlog | None:
+        ports, cnpj = self._ports, self._cnpj
+        tenant = ports.tenants.get(cnpj)
+        if tenant is None:
+            return None
+        tenant = ports.numbers.applied(tenant)
+        stored = ports.campaigns.get_many(cnpj, [*BUILT_IN_KINDS, *ports.campaigns.live(cnpj)])
+        campaigns = [
+            _gather(
+                ports, self._outlook, tenant, campaign_id, stored.get(campaign_id), None, self._now
+            )
+            for campaign_id in dict.fromkeys([*BUILT_IN_KINDS, *stored])
+        ]
+        self._backlog = _Backlog(
+            tenant,
+            stored,
+            frozenset(key for campaign in campaigns for key in campaign.planned_keys),
+            [message for campaign in campaigns for message in campaign.unplanned],
+        )
+        return self._backlog
 
 
 def _record_of(ref: TargetRef, target: Target) -> TargetRecord:

@@ -39,7 +39,8 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.campaigns import CampaignPorts, run_due_occurrence
-from shared.services.forecast import foresee_targets
+from shared.services.forecast import RunForesight
+from shared.services.template_schedule import ScheduledSyncPorts, sync_if_due
 
 _log = logging.getLogger(__name__)
 
@@ -55,17 +56,20 @@ class TenantPorts:
     outlook: DeliveryOutlook | None = None
     """What a run's figures of messages that will go or expire are foreseen from (None: not
     foreseen)."""
+    template_sync: ScheduledSyncPorts | None = None
+    """The template library's scheduled sync, after the campaigns (None: not synced here)."""
 
     def foresee(self, cnpj: Cnpj, now: datetime) -> Foresee | None:
-        """The run's foresight of its targets; its failure is logged and leaves the figures
-        out, never the campaign."""
+        """A run's foresight of its campaigns' targets; its failure is logged and leaves the
+        figures out, never the campaign."""
         outlook = self.outlook
         if outlook is None:
             return None
+        foresight = RunForesight(self.campaigns, outlook, cnpj, now=now)
 
         def foresee(targets: Sequence[Target]) -> Foreseen | None:
             try:
-                return foresee_targets(self.campaigns, outlook, cnpj, targets, now=now)
+                return foresight(targets)
             except Exception as error:  # the figures are a courtesy: never fail a run for them
                 logs.log(
                     _log,
@@ -101,18 +105,21 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
         return []
     ctx = RunContext(tenant=tenant, zone=tz, instant=job.instant, today=today, run_id=job.tick_id)
     outcomes = []
+    foresee = ports.foresee(cnpj, job.instant)  # one per run: it reads the backlog once
     for processor_class in registered_processors():
         processor = processor_class(ports.warehouse, ports.targets, ports.campaigns.vouchers)
-        outcome = _run_campaign(processor, ctx, job.force, ports)
+        outcome = _run_campaign(processor, ctx, job.force, ports, foresee)
         ports.runs.record(cnpj, job.tick_id, outcome)
         outcomes.append(outcome)
     # Listing them failing is the tenant's job failing: Pub/Sub redelivers it, and the
     # redelivery skips what this run completed.
     for campaign_id in ports.campaigns.campaigns.live(cnpj):
-        segment_outcome = _run_segment(ports, ctx, campaign_id)
+        segment_outcome = _run_segment(ports, ctx, campaign_id, foresee)
         if segment_outcome is not None:
             ports.runs.record(cnpj, job.tick_id, segment_outcome)
             outcomes.append(segment_outcome)
+    if ports.template_sync is not None:  # after targeting; never fails the job
+        sync_if_due(ports.template_sync, cnpj, job.instant)
     duration_ms = int((time.monotonic() - started) * 1000)
     retries = [o for o in outcomes if o.status is OutcomeStatus.RETRY]
     if retries:
@@ -123,7 +130,9 @@ def process_tenant(job: TenantJob, ports: TenantPorts) -> list[CampaignOutcome]:
     return outcomes
 
 
-def _run_segment(ports: TenantPorts, ctx: RunContext, campaign_id: str) -> CampaignOutcome | None:
+def _run_segment(
+    ports: TenantPorts, ctx: RunContext, campaign_id: str, foresee: Foresee | None
+) -> CampaignOutcome | None:
     """An API campaign's due occurrence; its failure is its own, like any campaign's."""
     return _contained(
         ctx,
@@ -134,20 +143,28 @@ def _run_segment(ports: TenantPorts, ctx: RunContext, campaign_id: str) -> Campa
             campaign_id,
             now=ctx.instant,
             run_id=ctx.run_id,
-            foresee=ports.foresee(ctx.tenant.id, ctx.instant),
+            foresee=foresee,
         ),
     )
 
 
 def _run_campaign(
-    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, ports: TenantPorts
+    processor: CampaignProcessor[Any],
+    ctx: RunContext,
+    force: bool,
+    ports: TenantPorts,
+    foresee: Foresee | None,
 ) -> CampaignOutcome:
     kind = processor.kind
-    return _contained(ctx, kind, lambda: _run_if_due(processor, ctx, force, ports))
+    return _contained(ctx, kind, lambda: _run_if_due(processor, ctx, force, ports, foresee))
 
 
 def _run_if_due(
-    processor: CampaignProcessor[Any], ctx: RunContext, force: bool, ports: TenantPorts
+    processor: CampaignProcessor[Any],
+    ctx: RunContext,
+    force: bool,
+    ports: TenantPorts,
+    foresee: Foresee | None,
 ) -> CampaignOutcome:
     kind = processor.kind
     cnpj = ctx.tenant.id
@@ -167,7 +184,7 @@ def _run_if_due(
     reason = processor.not_due_reason(ctx, settings)
     if reason is not None:
         return CampaignOutcome(kind, OutcomeStatus.NOT_DUE, detail=reason)
-    outcome = processor.run(ctx, settings, ports.foresee(cnpj, ctx.instant))
+    outcome = processor.run(ctx, settings, foresee)
     runs.mark_done(cnpj, kind, CampaignMarker(ctx.today.isoformat(), ctx.run_id))
     logs.log(
         _log,

@@ -58,8 +58,9 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
             if not isinstance(value, dict):
                 report["malformed"] += 1
                 continue
-            if change.get("field") == template_events.FIELD:
-                report[_apply_template_status(entry, value, ports)] += 1
+            field = change.get("field")
+            if field in template_events.FIELDS:
+                report[_apply_template_event(entry, str(field), value, ports)] += 1
                 continue
             for status in _list(value.get("statuses")):
                 report[_apply_status(status, ports)] += 1
@@ -72,16 +73,20 @@ def handle_webhook(payload: dict[str, Any], ports: DeliveryPorts) -> Counter[str
     return report
 
 
-def _apply_template_status(entry: dict[str, Any], value: Any, ports: DeliveryPorts) -> str:
+def _apply_template_event(
+    entry: dict[str, Any], field: str, value: Any, ports: DeliveryPorts
+) -> str:
     if ports.templates is None:
-        return "ignored_template_status"
+        return "ignored_template_event"
     events = template_events.TemplateEventPorts(
         tenants=ports.tenants,
         campaigns=ports.campaigns,
         catalogue=ports.templates,
         default_business_account_id=ports.default_business_account_id,
+        alerts=ports.alerts,
+        clock=ports.clock,
     )
-    return template_events.apply_status_update(events, str(entry.get("id", "")), value)
+    return template_events.apply_template_event(events, field, entry, value)
 
 
 def _apply_status(status: Any, ports: DeliveryPorts) -> str:

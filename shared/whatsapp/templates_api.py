@@ -15,7 +15,7 @@ import requests
 
 from shared.domain.errors import TransientError
 
-FIELDS = "id,name,language,status,category,components,parameter_format"
+FIELDS = "id,name,language,status,category,components,parameter_format,quality_score"
 PAGE_SIZE = 100
 MAX_PAGES = 100
 """10,000 templates: far above Meta's per-account limit (250 for an unverified business)."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from shared.bootstrap import Container
 from shared.clock import SettableClock
 from shared.domain.campaign import LocalWindow
 from shared.domain.cnpj import Cnpj
-from shared.domain.delivery import TargetRef
+from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.runs import Foreseen
 from shared.domain.send_by import Priority, send_by
@@ -25,9 +26,10 @@ from shared.domain.targets import Target
 from shared.domain.tenant import Tenant
 from shared.localstack.faithful_tasks import FaithfulCloudTasks
 from shared.manifest import send_queue
+from shared.ports import DeliveryOutlook
 from shared.services.campaigns import store_built_ins
 from shared.services.enqueue import enqueue_target
-from shared.services.forecast import foresee_targets
+from shared.services.forecast import RunForesight, foresee_targets
 from tests.campaign_records import edit_built_in
 from tests.integration.test_campaign_pace import NoHistory
 
@@ -38,7 +40,8 @@ PER_DAY = 2
 DAYS_LEFT = 11  # the 20th to the 30th: a reactivation is not sent after its month
 
 
-def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container) -> None:
+def private_tenant(deps: Container) -> Container:
+    """The tenant at two reactivations a day, in a Firestore project of its own."""
     clock = SettableClock(START)
     project = f"demo-foresight-{secrets.token_hex(4)}"
     private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
@@ -55,6 +58,11 @@ def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container)
         "REACTIVATION",
         send_window=LocalWindow(start="08:00", end="20:00"),
     )
+    return private
+
+
+def lapsed(prefix: str, count: int) -> list[Target]:
+    """Reactivation targets found at START, in the targeting query's order."""
     deadline = send_by(
         "REACTIVATION",
         instant=START,
@@ -62,10 +70,9 @@ def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container)
         tenant_zone=SAO_PAULO,
         contact_zone=SAO_PAULO,
     )
-    # The audience in the targeting query's order: the most recently lapsed first.
-    audience = [
+    return [
         Target(
-            customer_id=f"lapsed-{rank:02d}",
+            customer_id=f"{prefix}-{rank:02d}",
             name="Maria",
             phone=f"+55119{secrets.randbelow(10**8):08d}",
             campaign_id="REACTIVATION",
@@ -75,8 +82,14 @@ def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container)
             send_by=deadline,
             priority=Priority.BULK.rank,
         )
-        for rank in range(30)
+        for rank in range(count)
     ]
+
+
+def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container) -> None:
+    private = private_tenant(deps)
+    # The audience in the targeting query's order: the most recently lapsed first.
+    audience = lapsed("lapsed", 30)
 
     foreseen = foresee_targets(
         private.campaign_ports(), private.outlook, TENANT, audience, now=START
@@ -95,3 +108,36 @@ def test_a_run_foresees_who_goes_and_the_audience_order_decides(deps: Container)
     # A repeated run finds them: the planned keep their slots, the rest still find none.
     again = foresee_targets(private.campaign_ports(), private.outlook, TENANT, audience, now=START)
     assert again == Foreseen(will_send=22, will_expire=8)
+
+
+class CountingOutlook:
+    """The emulator's outlook, counting the reads of waiting messages."""
+
+    def __init__(self, inner: DeliveryOutlook) -> None:
+        self._inner = inner
+        self.waiting_reads = 0
+
+    def waiting(self, cnpj: Cnpj, campaign_id: str) -> list[TargetRecord]:
+        self.waiting_reads += 1
+        return self._inner.waiting(cnpj, campaign_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_run_reads_the_backlog_once_and_foresees_each_campaign_after_the_earlier_ones(
+    deps: Container,
+) -> None:
+    private = private_tenant(deps)
+    outlook = CountingOutlook(private.outlook)
+    foresight = RunForesight(
+        private.campaign_ports(), cast(DeliveryOutlook, outlook), TENANT, now=START
+    )
+
+    first = foresight(lapsed("first", 15))
+    reads = outlook.waiting_reads
+    second = foresight(lapsed("second", 15))
+
+    assert first == Foreseen(will_send=15, will_expire=0)
+    assert second == Foreseen(will_send=PER_DAY * DAYS_LEFT - 15, will_expire=8)
+    assert reads > 0 and outlook.waiting_reads == reads

@@ -16,6 +16,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -331,3 +332,50 @@ def test_an_api_target_that_yields_past_its_validity_expires_and_frees_its_count
     assert (expired[0].target_id, "EXPIRED") in {
         (row.target_id, row.status) for row in scenario.history.rows
     }
+
+
+class CountingLive:
+    """The tenant's campaigns, counting how often the live ones are listed (the ranking's read)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.listed = 0
+
+    def live(self, cnpj: Cnpj) -> list[str]:
+        self.listed += 1
+        return list(self._inner.live(cnpj))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_birthdays_within_a_minute_rank_the_yielding_campaigns_once(scenario: Scenario) -> None:
+    backlog = [scenario.target("REACTIVATION", date(2026, 11, 20), n) for n in range(12)]
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    counting = CountingLive(scenario.deps.campaigns)
+    scenario.ports = replace(scenario.ports, campaigns=counting)
+
+    birthdays = [scenario.target("BIRTHDAY", date(2026, 11, 21), n) for n in range(3)]
+
+    assert [scenario.local_day(ref) for ref in birthdays] == [date(2026, 11, 21)] * 3
+    assert sum(scenario.load(ref).task_generation == 2 for ref in backlog) == 3
+    assert counting.listed == 1
+
+
+def test_a_campaign_the_kept_ranking_misses_still_gives_way(scenario: Scenario) -> None:
+    # The process ranked this tenant's campaigns before the API campaign existed: nothing.
+    store_api_campaign(scenario)
+    backlog = scenario.api_backlog(
+        API_CAMPAIGN, 2 * DAY_CAP, send_by=datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    )
+    scenario.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    # This process ranked the tenant's campaigns a moment ago, before the API campaign
+    # started: it found none to take a slot from.
+    scenario.ports.yield_orders.ranking(scenario.cnpj, scenario.clock(), tuple)
+
+    birthday = scenario.target("BIRTHDAY", date(2026, 11, 21), 0)
+
+    assert scenario.local_day(birthday) == date(2026, 11, 21)
+    assert sum(scenario.load(ref).task_generation == 2 for ref in backlog) == 1
+    kept = scenario.ports.yield_orders.ranking(scenario.cnpj, scenario.clock(), tuple)
+    assert API_CAMPAIGN in {campaign_id for _, campaign_id in kept}

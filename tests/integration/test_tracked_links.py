@@ -15,12 +15,21 @@ from typing import Any
 import requests
 
 from shared.bootstrap import Container
+from shared.clock import Clock, SettableClock
 from shared.domain.cnpj import Cnpj
 from shared.domain.delivery import TargetRef
 from shared.domain.tracked_links import LinkRef, LinkSigner
-from shared.ports import HistoryRow, LinkClick
+from shared.ports import HistoryRow, LinkClick, LinkClickLedger, LinkLookup
 from shared.services.analytics import AnalyticsRequest, campaign_analytics
-from shared.services.link_clicks import APPEND_GRACE, append_unappended
+from shared.services.link_cache import CAMPAIGN_TTL, LinkCache
+from shared.services.link_clicks import (
+    APPEND_GRACE,
+    Followed,
+    LinkPorts,
+    append_unappended,
+    follow_link,
+    record_tap,
+)
 from shared.services.tenants import register_tenant
 from tests.campaign_records import edit_built_in
 from tests.conftest import new_tenant_id
@@ -180,6 +189,7 @@ def test_a_bot_is_redirected_and_records_nothing(deps: Container) -> None:
     assert [(a.status_code, a.headers["Location"]) for a in previews] == [(302, PROMO)] * 4
     assert _clicked_rows(deps, cnpj) == [] and _click_records(deps, cnpj) == []
     assert _follow(url).status_code == 302  # then the person taps it
+    assert len(_appended_rows(deps, cnpj, 1)) == 1
     assert len(_click_records(deps, cnpj)) == 1
 
 
@@ -209,13 +219,16 @@ def test_a_tap_before_the_send_settles_is_counted_by_the_next_one(deps: Containe
     ref = _delivered_target(deps, cnpj, "c1")
     wamid = deps.firestore_client.document(ref.path).get().get("wamid")
     deps.firestore_client.document(ref.path).update({"wamid": "", "status": "UNKNOWN"})
-    url = _signer(deps).url(LinkRef(ref, "promo_link"))
+    ports, token = _ports(deps), _signer(deps).token(LinkRef(ref, "promo_link"))
 
-    assert _follow(url).status_code == 302  # no wamid: nothing could attribute the click
+    early = follow_link(cnpj.value, token, "GET", PERSON, ports)
+    assert early is not None and early.url == PROMO
+    assert record_tap(early, ports) is None  # no wamid: nothing could attribute the click
     assert _click_records(deps, cnpj) == [] and _clicked_rows(deps, cnpj) == []
     deps.firestore_client.document(ref.path).update({"wamid": wamid, "status": "DELIVERED"})
-    assert _follow(url).status_code == 302
-    assert [row["wamid"] for row in _appended_rows(deps, cnpj, 1)] == [wamid]
+    later = follow_link(cnpj.value, token, "GET", PERSON, ports)
+    assert later is not None and record_tap(later, ports) is not None
+    assert [row["wamid"] for row in _clicked_rows(deps, cnpj)] == [wamid]
 
 
 def test_simultaneous_first_taps_are_one_click(deps: Container) -> None:
@@ -227,8 +240,8 @@ def test_simultaneous_first_taps_are_one_click(deps: Container) -> None:
         answers = list(pool.map(lambda _: _follow(url), range(4)))
 
     assert {answer.status_code for answer in answers} == {302}
-    assert len(_click_records(deps, cnpj)) == 1
     rows = _appended_rows(deps, cnpj, 1)
+    assert len(_click_records(deps, cnpj)) == 1
     assert {row["event_id"] for row in rows} == {f"link#{ref.path}#promo_link"}
     result = campaign_analytics(
         deps.warehouse, cnpj, AnalyticsRequest(campaign_id=KIND, cost_per_message=0)
@@ -259,3 +272,124 @@ def test_a_click_whose_row_was_not_appended_is_appended_by_the_sweeper(deps: Con
         LinkRef(ref, "promo_link").click_id: True,
         LinkRef(ref, "other_link").click_id: False,
     }
+
+
+class CountingLedger:
+    """The real Firestore ledger, counting the round trips the redirect's answer makes."""
+
+    def __init__(self, ledger: LinkClickLedger) -> None:
+        self.ledger = ledger
+        self.reads: list[str] = []
+
+    def lookup(self, link: LinkRef, with_campaign: bool = True) -> LinkLookup:
+        self.reads.append("lookup" if with_campaign else "lookup without campaign")
+        return self.ledger.lookup(link, with_campaign)
+
+    def campaign_values(self, cnpj: Cnpj, campaign_id: str) -> dict[str, str] | None:
+        self.reads.append("campaign")
+        return self.ledger.campaign_values(cnpj, campaign_id)
+
+    def record(self, click: LinkClick) -> bool:
+        self.reads.append("record")
+        return self.ledger.record(click)
+
+    def mark_appended(self, link: LinkRef) -> None:
+        self.ledger.mark_appended(link)
+
+    def unappended(self, before: datetime, limit: int) -> list[LinkClick]:
+        return self.ledger.unappended(before, limit)
+
+
+def _ports(
+    deps: Container, ledger: LinkClickLedger | None = None, clock: Clock | None = None
+) -> LinkPorts:
+    """This test's own process memory (a fresh cache), on the real Firestore and BigQuery."""
+    clock = clock or deps.clock
+    return LinkPorts(
+        _signer(deps), ledger or deps.link_clicks, deps.history, clock, LinkCache(clock)
+    )
+
+
+def test_a_campaign_link_is_answered_from_memory_and_recorded_after(deps: Container) -> None:
+    cnpj = _tenant(deps)
+    first, second = (_delivered_target(deps, cnpj, c) for c in ("c1", "c2"))
+    ledger = CountingLedger(deps.link_clicks)
+    ports, signer = _ports(deps, ledger), _signer(deps)
+
+    taps = [
+        follow_link(cnpj.value, signer.token(LinkRef(ref, "promo_link")), "GET", PERSON, ports)
+        for ref in (first, second)
+    ]
+
+    assert [tap.url if tap else None for tap in taps] == [PROMO, PROMO]
+    assert ledger.reads == ["campaign"]  # one read per campaign per minute; none per tap
+    assert _click_records(deps, cnpj) == []  # nothing written before the answers
+    for tap in taps:
+        assert tap is not None and record_tap(tap, ports) is not None
+    recording = ["lookup without campaign", "record"]
+    assert ledger.reads == ["campaign", *recording, *recording]
+    again = follow_link(
+        cnpj.value, signer.token(LinkRef(first, "promo_link")), "GET", PERSON, ports
+    )
+    assert again is not None and again.tap is None  # this process saw it recorded: no more work
+    assert len(_click_records(deps, cnpj)) == 2 and len(_clicked_rows(deps, cnpj)) == 2
+
+
+def test_a_crash_between_the_answer_and_the_record_leaves_the_tap_to_the_next_one(
+    deps: Container,
+) -> None:
+    cnpj = _tenant(deps)
+    ref = _delivered_target(deps, cnpj, "c1")
+    token = _signer(deps).token(LinkRef(ref, "promo_link"))
+
+    answered = follow_link(cnpj.value, token, "GET", PERSON, _ports(deps))
+    assert answered is not None and answered.tap is not None
+    # The instance stops here, after the answer and before recording: nothing is recorded.
+    assert _click_records(deps, cnpj) == [] and _clicked_rows(deps, cnpj) == []
+
+    restarted = _ports(deps)  # another instance, its memory empty
+    next_tap = follow_link(cnpj.value, token, "GET", PERSON, restarted)
+    assert next_tap is not None and record_tap(next_tap, restarted) is not None
+    assert record_tap(answered, restarted) is None  # a late retry of the first: still one click
+    assert len(_click_records(deps, cnpj)) == 1
+    assert [row["event_id"] for row in _clicked_rows(deps, cnpj)] == [f"link#{ref.path}#promo_link"]
+
+
+def test_an_edited_campaign_link_is_followed_within_the_cache_ttl(deps: Container) -> None:
+    cnpj = _tenant(deps)
+    ref = _delivered_target(deps, cnpj, "c1")
+    clock = SettableClock(deps.clock())
+    ports, token = _ports(deps, clock=clock), _signer(deps).token(LinkRef(ref, "promo_link"))
+    assert _url(follow_link(cnpj.value, token, "HEAD", "", ports)) == PROMO
+
+    moved = "https://lavo.example/natal"
+    edit_built_in(
+        deps.campaigns,
+        cnpj,
+        KIND,
+        templates=[{**TEMPLATE, "variable_values": {"promo_link": moved}}],
+    )
+    clock.now += CAMPAIGN_TTL - timedelta(seconds=1)
+    assert _url(follow_link(cnpj.value, token, "HEAD", "", ports)) == PROMO
+    clock.now += timedelta(seconds=1)
+    assert _url(follow_link(cnpj.value, token, "HEAD", "", ports)) == moved
+
+
+def test_a_link_from_the_target_s_own_data_is_read_with_the_target(deps: Container) -> None:
+    cnpj = _tenant(deps)
+    ref = _delivered_target(deps, cnpj, "c1")
+    own = "https://lavo.example/c1-receipt"
+    deps.firestore_client.document(ref.path).update({"data": {"receipt_link": own}})
+    ledger = CountingLedger(deps.link_clicks)
+    ports = _ports(deps, ledger)
+    token = _signer(deps).token(LinkRef(ref, "receipt_link"))
+
+    tap = follow_link(cnpj.value, token, "GET", PERSON, ports)
+
+    assert tap is not None and tap.url == own and ledger.reads == ["campaign", "lookup"]
+    assert record_tap(tap, ports) is not None
+    assert ledger.reads == ["campaign", "lookup", "record"]  # what answering read is reused
+
+
+def _url(followed: Followed | None) -> str | None:
+    return followed.url if followed else None

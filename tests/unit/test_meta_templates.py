@@ -85,3 +85,10 @@ def test_a_sync_adds_updates_and_marks_what_meta_no_longer_lists() -> None:
         written[DEFAULT_TEMPLATES[1].key].unusable_reason == "is PAUSED on WhatsApp, not APPROVED"
     )
     assert _plan({"antigo@pt_BR": written["antigo@pt_BR"]}, {}).writes == []  # marked once
+
+
+def test_metas_quality_rating_is_kept_and_an_unknown_one_left_out() -> None:
+    rated = meta("oi", "Oi", quality_score={"score": "YELLOW", "date": 1})
+    odd = meta("oi", "Oi", quality_score={"score": "PURPLE"})
+    assert from_meta(rated, KNOWN, NOW).quality_score == "YELLOW"
+    assert from_meta(odd, KNOWN, NOW).quality_score is None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from shared.console.pages import (
+    alerts,
     audit,
     automatic,
     campaign_new,
@@ -19,6 +20,7 @@ from shared.console.pages import (
 PAGE_ROUTERS = (
     signin.router,
     home.router,
+    alerts.router,
     campaign_new.router,
     campaigns.router,
     automatic.router,

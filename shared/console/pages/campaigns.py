@@ -40,6 +40,7 @@ from shared.domain.delivery_status import Status
 from shared.domain.errors import ConflictError, FieldError
 from shared.services import activity
 from shared.services import campaigns as service
+from shared.services.alerts import billed_as_marketing
 from shared.services.analytics import CampaignAnalytics
 from shared.services.campaigns import Action
 from shared.services.forecast import forecast_campaign
@@ -246,6 +247,9 @@ def campaign_numbers(visit: SignedIn, campaign_id: CampaignId) -> Response:
         campaign=campaign,
         state=state_of(figures),
         live=campaign.status in LIVE_STATUSES,
+        billed_as_marketing=billed_as_marketing(
+            visit.services.alerts, visit.principal.cnpj, campaign
+        ),
         **(_numbers(visit, figures) if figures else {}),
     )
 

@@ -1,6 +1,7 @@
 """Início: what the owner asks each morning — is everything running, and does anything need me?
 
-The page is ``GET /api/v1/dashboard`` (today's runs, messages, next runs and alerts) and
+The page is ``GET /api/v1/dashboard`` (today's runs, messages, next runs and alerts),
+``GET /api/v1/alerts`` (what WhatsApp did to the tenant's templates; dismissible) and
 ``GET /api/v1/analytics/daily?days=30`` (the chart), through the same service calls. Its own
 answer reads only the store (runs, next runs and alerts: Firestore, milliseconds), so it shows
 at once on a cheap phone; the two parts that need BigQuery (today's messages, the 30 days) are
@@ -26,6 +27,7 @@ from shared.console.templating import render
 from shared.console.visit import SignedIn, Visit
 from shared.domain.errors import NotFoundError
 from shared.services.activity import DailySeries
+from shared.services.alerts import open_alerts
 from shared.services.dashboard import board, day_and_messages, tenant_day
 
 router = APIRouter()
@@ -77,6 +79,7 @@ def home(visit: SignedIn) -> Response:
         board=today,
         campaigns_by_id={c.campaign_id: c for c in today.campaigns},
         pause_words=pause_words,
+        template_alerts=open_alerts(visit.services.alerts, visit.principal.cnpj),
     )
 
 
