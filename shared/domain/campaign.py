@@ -207,7 +207,28 @@ class MessageTemplate(BaseModel):
     "media_url": "https://..."}`` is ``{"header": {"type": "image", "link": "https://..."}}``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Semana da roupa limpa",
+                    "content": "{{first_name}}, chegou a semana da roupa limpa: lavagem com "
+                    "desconto até domingo!",
+                    "template_type": "image",
+                    "media_url": "https://cdn.example.com/semana.jpg",
+                    "buttons": [{"type": "URL", "suffix": "semana"}],
+                },
+                {
+                    "name": "Cupom",
+                    "content": "{{first_name}}, este cupom é seu: {{voucherCode}}. Ele vale "
+                    "{{voucherValue}} de desconto até {{voucherExpiresAt}}.",
+                    "buttons": [{"type": "COPY_CODE"}],
+                    "whatsapp_template": {"name": "cupom_desconto", "language": "pt_BR"},
+                },
+            ]
+        },
+    )
 
     id: str | None = Field(
         default=None, max_length=100, description="referenced by ab_test_config variants"
