@@ -47,3 +47,7 @@ SEND_RETRY = RetryPolicy(
 DEFER_MARKETING_LIMIT = timedelta(hours=24, minutes=5)
 """131049 (the per-user marketing limit), however it arrives: Meta says not to retry within
 24 h, so the target is planned again at least this much later (a deferral, not a retry)."""
+
+PAUSE_RECHECK = timedelta(minutes=15)
+"""A paused campaign's messages wait this long before looking again, and so does a message Meta
+refused because its template is paused or disabled: after a resume they go at that recheck."""

@@ -21,7 +21,7 @@ from shared.domain.delivery_status import Status
 from shared.domain.errors import FieldError
 from shared.domain.identity import is_bsuid
 from shared.domain.phones import normalize_br_mobile
-from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
+from shared.domain.retry import DEFER_MARKETING_LIMIT, PAUSE_RECHECK, SEND_RETRY
 from shared.domain.tracked_links import LinkRef, tracked_values
 from shared.ports import Change, Claim
 from shared.services.delivery_common import (
@@ -44,8 +44,6 @@ _log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 """Longer than the client's connect + read timeout, so a live send never loses its lease."""
-PAUSE_RECHECK = timedelta(minutes=15)
-"""A paused campaign's messages wait this long before looking again (resume re-plans sooner)."""
 
 _QUEUED = frozenset({Status.QUEUED})
 _SENDING = frozenset({Status.SENDING})
@@ -174,6 +172,9 @@ def _settle(
         )
         change = Change(Status.SKIPPED, error_code=code, error_reason="opted_out (131050)")
         return _write(ports, delivery, ports.store.transition(ref, _SENDING, None, change, now))
+    if action is Action.HOLD:  # refused, not sent: it goes once the template is approved again
+        pause_campaign(ports, delivery, ref, code, reason)
+        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "held")
     if action is Action.FAIL_AND_PAUSE:
         pause_campaign(ports, delivery, ref, code, reason)
     if action in (Action.RETRY, Action.DEFER):

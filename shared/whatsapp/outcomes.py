@@ -24,6 +24,9 @@ class Action(StrEnum):
     """Permanent for this message."""
     FAIL_AND_PAUSE = "FAIL_AND_PAUSE"
     """Permanent, and the campaign itself is broken (template, spam limit): pause it, alert."""
+    HOLD = "HOLD"
+    """Meta paused or disabled the template: nothing went out, and the message is still good
+    once it is approved again. Pause the campaign and keep the message for its resume."""
     AMBIGUOUS = "AMBIGUOUS"
     """The request left and no answer came: it may have been delivered. Never re-sent."""
 
@@ -32,7 +35,10 @@ RETRYABLE_CODES = frozenset({130429, 131056, 131000, 131016, 2, 4, 80007})
 """Throughput, pair rate, internal/unavailable, and Graph's generic temporary errors."""
 PERMANENT_CODES = frozenset({131026, 131047, 131051, 131052, 131053, 368, 130497, 100})
 PAUSE_CODES = frozenset({131048})
-"""Spam rate limit; every 132xxx (template configuration) code pauses too."""
+"""Spam rate limit; every other 132xxx (template configuration) code pauses too."""
+HOLD_CODES = frozenset({132015, 132016})
+"""Template paused (132015) and disabled (132016): Meta's codes as the sandbox answers them;
+a second source for both is still to be found (see the providers notes)."""
 DEFER_CODE = 131049
 OPT_OUT_CODE = 131050
 
@@ -64,6 +70,8 @@ def classify_code(code: int | None, http_status: int | None = None) -> Action:
         return Action.DEFER
     if code == OPT_OUT_CODE:
         return Action.OPT_OUT
+    if code in HOLD_CODES:
+        return Action.HOLD
     if code in PAUSE_CODES or (code is not None and 132000 <= code <= 132999):
         return Action.FAIL_AND_PAUSE
     if code in RETRYABLE_CODES:

@@ -22,10 +22,10 @@ from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
-from shared.domain.retry import DEFER_MARKETING_LIMIT
+from shared.domain.retry import DEFER_MARKETING_LIMIT, PAUSE_RECHECK
 from shared.localstack.whatsapp_sandbox import REFUSALS
 from shared.services.enqueue import enqueue_target
-from shared.services.send import LEASE, PAUSE_RECHECK, send_message
+from shared.services.send import LEASE, send_message
 from shared.whatsapp.client import WhatsAppClient
 from tests.integration import delivery_fixtures
 from tests.integration.delivery_fixtures import (

@@ -24,6 +24,8 @@ DOCUMENTED_CODES = [
     (132000, Action.FAIL_AND_PAUSE),  # template parameter count mismatch
     (132001, Action.FAIL_AND_PAUSE),  # template missing
     (132012, Action.FAIL_AND_PAUSE),  # parameter format
+    (132015, Action.HOLD),  # template paused by Meta
+    (132016, Action.HOLD),  # template disabled by Meta
 ]
 
 
@@ -41,8 +43,10 @@ def test_classify_reads_the_code_of_an_error_answer(code: int, action: Action) -
     assert classify(SendResult(400, error_code=code, error_reason="boom")) is action
 
 
-def test_every_template_code_pauses() -> None:
-    assert {classify_code(code, 400) for code in range(132000, 133000)} == {Action.FAIL_AND_PAUSE}
+def test_every_template_code_pauses_and_only_a_paused_or_disabled_template_holds() -> None:
+    actions = {code: classify_code(code, 400) for code in range(132000, 133000)}
+    assert {code for code, action in actions.items() if action is Action.HOLD} == {132015, 132016}
+    assert set(actions.values()) == {Action.FAIL_AND_PAUSE, Action.HOLD}
 
 
 @pytest.mark.parametrize("code", [131999, 133000, 999999, None])
