@@ -29,6 +29,7 @@ from shared.adapters.firestore_delivery import FirestoreDeliveryStore
 from shared.adapters.firestore_identities import FirestoreIdentityLinks
 from shared.adapters.firestore_link_clicks import FirestoreLinkClicks
 from shared.adapters.firestore_locks import FirestoreContactsLock
+from shared.adapters.firestore_media import FirestoreMediaLibrary
 from shared.adapters.firestore_numbers import FirestoreSendingNumbers
 from shared.adapters.firestore_outlook import FirestoreDeliveryOutlook
 from shared.adapters.firestore_people import FirestorePeopleLedger
@@ -59,6 +60,7 @@ from shared.services.template_schedule import ScheduledSyncPorts
 from shared.services.template_sync import TemplateSyncPorts
 from shared.services.yield_orders import YieldOrders
 from shared.whatsapp.client import WhatsAppClient
+from shared.whatsapp.media_api import MetaMediaUploader
 from shared.whatsapp.templates_api import MetaTemplateSource
 
 
@@ -192,6 +194,19 @@ class Container:
         )
 
     @cached_property
+    def media_library(self) -> FirestoreMediaLibrary:
+        return FirestoreMediaLibrary(self.firestore_client)
+
+    @cached_property
+    def media_uploader(self) -> MetaMediaUploader:
+        settings = self.settings
+        return MetaMediaUploader(
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_api_version,
+            settings.whatsapp_access_token.get_secret_value(),
+        )
+
+    @cached_property
     def template_source(self) -> MetaTemplateSource:
         settings = self.settings
         return MetaTemplateSource(
@@ -234,6 +249,7 @@ class Container:
             ),
             numbers=self.number_shares,
             templates=self.templates,
+            media=self.media_library,
         )
 
     @cached_property

@@ -190,6 +190,16 @@ class SendingNumberBook(Protocol):
     def set_limits(self, phone_number_id: str, limits: NumberLimits) -> None: ...
 
 
+class MediaLibrary(Protocol):
+    """The header media a tenant uploaded to WhatsApp: ``users/{cnpj}/media/{id}``."""
+
+    def record(self, cnpj: Cnpj, media_id: str, fields: Mapping[str, Any]) -> None: ...
+
+    def uploaded_at(self, cnpj: Cnpj, media_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each of these ids was uploaded by this tenant (ids it never uploaded: absent)."""
+        ...
+
+
 class TemplateCatalogue(Protocol):
     """A tenant's approved WhatsApp templates: ``users/{cnpj}/templates/{name}@{language}``."""
 

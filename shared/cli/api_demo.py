@@ -89,15 +89,21 @@ def run_try_api(api: Api, seed: int) -> list[str]:
             "throttle_config": {"messages_per_minute": 120, "respect_business_hours": False},
             "voucher": {"kind": "percentage", "value": 15, "validity_days": 7},
             "templates": [
-                {
+                {  # the seed's form: no whatsapp_template, mapped onto cupom_desconto by its
+                    # body and its COPY_CODE button (the coupon is each person's own code)
                     "name": "Oferta VIP",
-                    "content": "Olá {{first_name}}! {{voucherValue}} OFF com o cupom "
-                    "{{voucherCode}} até {{voucherExpiresAt}}.",
-                    "whatsapp_template": {"name": "black_friday_vip", "language": "pt_BR"},
+                    "content": "{{first_name}}, este cupom é seu: {{voucherCode}}. Ele vale "
+                    "{{voucherValue}} de desconto até {{voucherExpiresAt}}.",
+                    "template_type": "text",
+                    "buttons": [{"type": "COPY_CODE"}],
                 }
             ],
         },
     )
+    (message,) = api.call("GET", f"/api/v1/campaigns/{campaign['id']}/preview")
+    buttons = ", ".join(f"[{b['label']}{': ' + b['code'] if b['code'] else ''}]"
+                        for b in message["buttons"])  # fmt: skip
+    lines.append(f"preview ({message['template']}): {message['body']} {buttons}")
     started = api.call("POST", f"/api/v1/campaigns/{campaign['id']}/start")
     targets = started["targets"] or {}
     lines.append(

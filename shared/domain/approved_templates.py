@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from shared.domain.campaign import MessageTemplate, Name
+from shared.domain.message_parts import TemplateShape, default_buttons, shape_of
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 TemplateStatus = Literal[
@@ -131,6 +132,11 @@ class ApprovedTemplate(BaseModel):
         )
 
     @property
+    def shape(self) -> TemplateShape:
+        """What its components ask of a send: header, footer, buttons."""
+        return shape_of(self.components)
+
+    @property
     def key(self) -> str:
         """Unique within a catalogue: the same name exists once per language."""
         return f"{self.name}@{self.language}"
@@ -152,6 +158,7 @@ class ApprovedTemplate(BaseModel):
             "variable_values": {k: v for k, v in variable_values.items() if k in self.parameters},
             "ab_variant": ab_variant,
             "whatsapp_template": {"name": self.name, "language": self.language},
+            "buttons": [b.model_dump(exclude_none=True) for b in default_buttons(self.shape)],
         }
 
     def message_template(self, *, variable_values: dict[str, str]) -> MessageTemplate:
@@ -159,11 +166,68 @@ class ApprovedTemplate(BaseModel):
         return MessageTemplate.model_validate(self.message_fields(variable_values=variable_values))
 
 
+def meta_components(
+    body: str,
+    parameters: list[str],
+    *,
+    header: dict[str, Any] | None = None,
+    footer: str = "",
+    buttons: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Meta's components for a positional body (with its example) and optional parts."""
+    component: dict[str, Any] = {"type": "BODY", "text": body}
+    if parameters:
+        component["example"] = {"body_text": [list(parameters)]}
+    parts = [header] if header else []
+    parts.append(component)
+    if footer:
+        parts.append({"type": "FOOTER", "text": footer})
+    if buttons:
+        parts.append({"type": "BUTTONS", "buttons": buttons})
+    return parts
+
+
+STOP_FOOTER = "Responda SAIR para não receber ofertas"
+STOP_BUTTON = {"type": "QUICK_REPLY", "text": "Parar promoções"}
+"""Meta's marketing opt-out quick reply: a tap is an opt-out (shared.domain.optout)."""
+_CUPOM_BODY = "{{1}}, este cupom é seu: {{2}}. Ele vale {{3}} de desconto até {{4}}."
+_CUPOM_PARAMETERS = ["first_name", "voucherCode", "voucherValue", "voucherExpiresAt"]
+_IMAGEM_BODY = "{{1}}, chegou a semana da roupa limpa: lavagem com desconto até domingo!"
 DEFAULT_TEMPLATES: tuple[ApprovedTemplate, ...] = (
     ApprovedTemplate(
         name="cupom_desconto",
-        body="{{1}}, este cupom é seu: {{2}}. Ele vale {{3}} de desconto até {{4}}.",
-        parameters=["first_name", "voucherCode", "voucherValue", "voucherExpiresAt"],
+        body=_CUPOM_BODY,
+        parameters=_CUPOM_PARAMETERS,
+        components=meta_components(
+            _CUPOM_BODY,
+            _CUPOM_PARAMETERS,
+            footer=STOP_FOOTER,
+            buttons=[{"type": "COPY_CODE", "example": "LAVA10"}, STOP_BUTTON],
+        ),
+    ),
+    ApprovedTemplate(
+        name="oferta_com_imagem",
+        body=_IMAGEM_BODY,
+        parameters=["first_name"],
+        components=meta_components(
+            _IMAGEM_BODY,
+            ["first_name"],
+            header={
+                "type": "HEADER",
+                "format": "IMAGE",
+                "example": {"header_handle": ["4::aW1hZ2VtLmpwZw=="]},
+            },
+            footer=STOP_FOOTER,
+            buttons=[
+                {
+                    "type": "URL",
+                    "text": "Ver oferta",
+                    "url": "https://lavanderia.example/oferta/{{1}}",
+                    "example": ["https://lavanderia.example/oferta/semana"],
+                },
+                STOP_BUTTON,
+            ],
+        ),
     ),
     ApprovedTemplate(
         name="boas_vindas",
@@ -193,5 +257,8 @@ DEFAULT_TEMPLATES: tuple[ApprovedTemplate, ...] = (
         parameters=["first_name"],
     ),
 )
-"""The built-in campaigns' default templates, the API examples' ``oferta_fim_de_ano``, and
-``cupom_desconto`` for campaigns with a voucher (its code, value and last day fill it)."""
+"""The built-in campaigns' default templates, the API examples' ``oferta_fim_de_ano``,
+``cupom_desconto`` for campaigns with a voucher (its code, value and last day fill it; its
+COPY_CODE button copies the code) and ``oferta_com_imagem`` (an IMAGE header and a URL button
+whose suffix the campaign gives: the demo's rich message). Those two carry Meta's components,
+so the sandbox's registry, a fresh tenant's catalogue and the docs show rich messages."""

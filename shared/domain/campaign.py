@@ -36,6 +36,7 @@ from shared.domain.campaign_settings import (
     settings_model,
 )
 from shared.domain.errors import ConflictError, FieldError
+from shared.domain.message_parts import ButtonValue, MessageHeader, indexed
 from shared.domain.pacing import SendWindow
 from shared.domain.segmentation import Segmentation
 from shared.domain.send_by import Priority
@@ -198,16 +199,55 @@ class MessageTemplate(BaseModel):
     Named variables map, in order, to the approved template's body parameters. A variable is
     filled from the target (``name``, ``first_name``, campaign data such as ``voucherCode``)
     or, failing that, from ``variable_values`` (the same text for every contact).
+
+    Rich parts: ``header`` (a media by https link or uploaded id, or a text header's variable)
+    and ``buttons`` (quick-reply payloads, URL suffixes or tracked destinations, copy-code
+    coupons), see :mod:`shared.domain.message_parts`. The seed's ``template_type``,
+    ``media_url`` and ``media_type`` are read as a header: ``{"template_type": "image",
+    "media_url": "https://..."}`` is ``{"header": {"type": "image", "link": "https://..."}}``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Semana da roupa limpa",
+                    "content": "{{first_name}}, chegou a semana da roupa limpa: lavagem com "
+                    "desconto até domingo!",
+                    "template_type": "image",
+                    "media_url": "https://cdn.example.com/semana.jpg",
+                    "buttons": [{"type": "URL", "suffix": "semana"}],
+                },
+                {
+                    "name": "Cupom",
+                    "content": "{{first_name}}, este cupom é seu: {{voucherCode}}. Ele vale "
+                    "{{voucherValue}} de desconto até {{voucherExpiresAt}}.",
+                    "buttons": [{"type": "COPY_CODE"}],
+                    "whatsapp_template": {"name": "cupom_desconto", "language": "pt_BR"},
+                },
+            ]
+        },
+    )
 
     id: str | None = Field(
         default=None, max_length=100, description="referenced by ab_test_config variants"
     )
     name: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=1024)
-    template_type: Literal["text"] = "text"
+    template_type: Literal["text", "image", "video", "document"] = Field(
+        default="text", description="the seed's: text, or the kind of its media header"
+    )
+    media_url: str | None = Field(
+        default=None, max_length=2000, description="the seed's: the header media's https link"
+    )
+    media_type: str | None = Field(
+        default=None,
+        max_length=100,
+        description="the seed's: image, video, document, or the media's MIME type",
+    )
+    header: MessageHeader | None = None
+    buttons: list[ButtonValue] = Field(default_factory=list, max_length=10)
     variables: list[str] | None = Field(
         default=None, max_length=20, description="default: the {{variables}} of content, in order"
     )
@@ -218,6 +258,36 @@ class MessageTemplate(BaseModel):
     whatsapp_template: WhatsAppTemplate | None = Field(
         default=None, description="required to start: marketing messages must be approved"
     )
+
+    @model_validator(mode="after")
+    def _seed_media_is_a_header(self) -> MessageTemplate:
+        """The seed's media fields and ``header`` say one thing, or a 422 names the field."""
+        if self.media_url is not None:
+            kind = self.template_type
+            mime = self.media_type if self.media_type and "/" in self.media_type else None
+            if self.media_type and mime is None:
+                if self.media_type not in ("image", "video", "document"):
+                    raise ValueError("media_type must be image, video, document or a MIME type")
+                kind = self.media_type  # type: ignore[assignment]
+            if kind == "text" and mime is not None:
+                kind = mime.split("/", 1)[0]  # type: ignore[assignment]
+            if kind not in ("image", "video", "document"):
+                raise ValueError("template_type (or media_type) must say the media's kind")
+            try:
+                header = MessageHeader(type=kind, link=self.media_url, mime_type=mime)
+            except pydantic.ValidationError as error:
+                raise ValueError(f"media_url: {error.errors()[0]['msg']}") from None
+            if self.header is not None and self.header != header:
+                raise ValueError("give the media as header or as media_url, not both")
+            self.header, self.template_type = header, kind
+        elif self.template_type != "text" and (
+            self.header is None or self.header.type != self.template_type
+        ):
+            raise ValueError(f"a {self.template_type} template needs media_url (or header)")
+        indexes = [index for index, _ in indexed(self.buttons)]
+        if len(indexes) != len(set(indexes)):
+            raise ValueError("each button index once")
+        return self
 
     @property
     def parameters(self) -> list[str]:
@@ -426,18 +496,40 @@ class Campaign(CampaignFields):
                         f"variant {variant.name!r} has no approved WhatsApp template",
                     )
 
+    def fillable(self, template: MessageTemplate) -> frozenset[str] | None:
+        """The names a send of ``template`` can fill (target fields, the voucher's, its
+        values); None for a built-in kind, whose targets carry their kind's own fields."""
+        if self.kind != SEGMENT:
+            return None
+        known = set(TARGET_FIELDS) | (set(VOUCHER_FIELDS) if self.voucher else set())
+        return frozenset(known | set(template.variable_values))
+
     def _check_variables_fillable(self) -> None:
         """Every variable of a sent template has a value, or every message would fail."""
-        known = set(TARGET_FIELDS) | (set(VOUCHER_FIELDS) if self.voucher else set())
         for index, template in enumerate(self.templates):
-            if template.whatsapp_template is None:
+            known = self.fillable(template)
+            if template.whatsapp_template is None or known is None:
                 continue
             for name in template.parameters:
-                if name not in known and name not in template.variable_values:
+                if name not in known:
                     raise FieldError(
                         f"templates[{index}].variable_values",
                         f"nothing fills {{{{{name}}}}}: give it in variable_values, or use "
-                        f"{', '.join(sorted(known))}",
+                        f"{', '.join(sorted(known - set(template.variable_values)))}",
+                    )
+            variable = template.header.text_variable if template.header else None
+            if variable is not None and variable not in known:
+                raise FieldError(
+                    f"templates[{index}].header.text_variable", f"nothing fills {variable!r}"
+                )
+            for position, button in enumerate(template.buttons):
+                needed = button.variable
+                if needed is not None and needed not in known:
+                    where = "code_field" if button.type == "copy_code" else "suffix_field"
+                    raise FieldError(
+                        f"templates[{index}].buttons[{position}].{where}",
+                        f"nothing fills {needed!r}"
+                        + (" (the campaign issues no vouchers)" if needed == "voucherCode" else ""),
                     )
 
     # -- what targeting and delivery read -------------------------------------------------
@@ -473,9 +565,17 @@ def pipeline_settings(campaign: Campaign) -> CampaignSettings:
         "timezone_per_contact": throttle.timezone_per_contact,
         "variant_templates": _variant_templates(campaign),
         "template_values": {
-            name: value
-            for template in campaign.templates
-            for name, value in template.variable_values.items()
+            **{
+                name: value
+                for template in campaign.templates
+                for name, value in template.variable_values.items()
+            },
+            **{
+                tracked_button_name(index): button.url
+                for template in campaign.templates
+                for index, button in indexed(template.buttons)
+                if button.url is not None
+            },
         },
         "voucher": campaign.voucher,
         "priority": campaign.priority,
@@ -529,7 +629,17 @@ def _template_ref(template: MessageTemplate) -> TemplateRef:
         name=template.whatsapp_template.name,
         language=template.whatsapp_template.language,
         parameters=template.parameters,
+        header=template.header,
+        buttons=template.buttons,
     )
+
+
+def tracked_button_name(index: int) -> str:
+    """The name a tracked URL button's destination has among the template values: the link's
+    parameter, so the redirect finds it as it finds a body link's. Like ``variable_values``,
+    the values are one map per campaign: two A/B variants with a tracked button at the same
+    index share one destination (the last template's)."""
+    return f"button_{index}"
 
 
 def _under_thresholds(error: pydantic.ValidationError, names: set[str]) -> pydantic.ValidationError:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.domain.campaign_ids import SEGMENT
 from shared.domain.errors import NotFoundError
+from shared.domain.message_parts import ButtonValue, MessageHeader
 from shared.domain.pacing import SendWindow
 from shared.domain.send_by import Priority
 from shared.domain.vouchers import VoucherConfig
@@ -27,6 +28,8 @@ class TemplateRef(BaseModel):
     Marketing messages outside the 24-hour service window must be approved templates, so a
     campaign names one; ``parameters`` lists, in body order, the fields that fill it:
     ``first_name``, ``name`` or any key of the target's data (``voucherCode``, ``visit_count``).
+    ``header`` and ``buttons`` fill the template's media or text header and its buttons
+    (:mod:`shared.domain.message_parts`), checked against the approved template before start.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -34,6 +37,8 @@ class TemplateRef(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
     language: str = Field(default="pt_BR", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     parameters: list[str] = Field(default_factory=lambda: ["first_name"], max_length=20)
+    header: MessageHeader | None = None
+    buttons: list[ButtonValue] = Field(default_factory=list, max_length=10)
 
 
 class CampaignThrottle(BaseModel):

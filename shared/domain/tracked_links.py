@@ -105,7 +105,12 @@ class LinkSigner:
     """Where the ``api`` function answers publicly (the redirect is ``<base_url>/l/...``)."""
 
     def url(self, link: LinkRef) -> str:
-        return f"{self.base_url.rstrip('/')}{LINK_PATH}{link.target.cnpj.value}/{self.token(link)}"
+        return f"{self.base_url.rstrip('/')}{LINK_PATH}{self.path(link)}"
+
+    def path(self, link: LinkRef) -> str:
+        """The part after ``/l/``: a URL button approved as ``https://<host>/l/{{1}}`` takes it
+        as its suffix, so its taps go through the same redirect as a body link."""
+        return f"{link.target.cnpj.value}/{self.token(link)}"
 
     def token(self, link: LinkRef) -> str:
         names = _FIELD_SEPARATOR.join(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -30,6 +30,7 @@ from shared.domain.approved_templates import (
     Category,
     TemplateStatus,
 )
+from shared.localstack.template_shapes import SentParts, ShapeError, check_parts
 
 STATUSES = frozenset(get_args(TemplateStatus))
 """Meta's template statuses (API and ``message_template_status_update``)."""
@@ -94,10 +95,12 @@ class InvalidTemplate(ValueError):
 
 
 def meta_shape(template: ApprovedTemplate, template_id: str) -> dict[str, Any]:
-    """A catalogue entry as Meta lists it: positional body, APPROVED."""
+    """A catalogue entry as Meta lists it: its components (a positional body when it has
+    none), APPROVED."""
     component: dict[str, Any] = {"type": "BODY", "text": template.body}
     if template.parameters:
         component["example"] = {"body_text": [list(template.parameters)]}
+    components = copy.deepcopy(template.components) if template.components else [component]
     return {
         "id": template_id,
         "name": template.name,
@@ -105,7 +108,7 @@ def meta_shape(template: ApprovedTemplate, template_id: str) -> dict[str, Any]:
         "status": "APPROVED",
         "category": template.category,
         "parameter_format": "POSITIONAL",
-        "components": [component],
+        "components": components,
     }
 
 
@@ -229,8 +232,18 @@ class TemplateRegistry:
         with self._lock:
             return self._account(waba_id).pop((name, language), None) is not None
 
-    def check(self, waba_id: str, name: str, language: str, parameter_count: int) -> None:
-        """Meta's checks of a send's template, or :class:`TemplateRefusal`."""
+    def check(
+        self,
+        waba_id: str,
+        name: str,
+        language: str,
+        parameter_count: int,
+        parts: SentParts | None = None,
+        issued_media: Container[str] = (),
+    ) -> None:
+        """Meta's checks of a send's template, or :class:`TemplateRefusal`: the template, its
+        status, the body's parameter count, then header and buttons
+        (:mod:`shared.localstack.template_shapes`)."""
         with self._lock:
             template = self._account(waba_id).get((name, language))
         if template is None or template["status"] not in ("APPROVED", "PAUSED", "DISABLED"):
@@ -255,6 +268,10 @@ class TemplateRegistry:
                 f"body: number of localizable_params ({parameter_count}) does not match the "
                 f"expected number of params ({expected})",
             )
+        try:
+            check_parts(template, parts or SentParts(), issued_media)
+        except ShapeError as error:
+            raise TemplateRefusal(error.code, error.message, error.details) from None
 
 
 def default_seed() -> tuple[dict[str, Any], ...]:

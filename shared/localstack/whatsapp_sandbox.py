@@ -8,9 +8,12 @@ and injects faults deterministically (``POST /_sandbox/faults``) so tests can re
 outcome. Decisions use a seeded RNG; wamids use uuid4 because a restarted sandbox must never
 reissue an id that a store already holds.
 
-Endpoints: ``POST /{version}/{phone_number_id}/messages`` and ``GET
+Endpoints: ``POST /{version}/{phone_number_id}/messages``, ``POST
+/{version}/{phone_number_id}/media`` (an upload: type and size checked, the id kept) and ``GET
 /{version}/{WABA_ID}/message_templates`` (the Graph API; every send is checked against the
-sending number's account's template registry, :mod:`shared.localstack.template_registry`);
+sending number's account's template registry, :mod:`shared.localstack.template_registry`, body,
+header and buttons, :mod:`shared.localstack.template_shapes`; a media id it never issued is
+refused);
 ``POST|DELETE /_sandbox/templates`` (add, change or delete a template; ``notify`` posts its
 ``message_template_status_update``); ``POST /_sandbox/numbers`` (a number's account);
 ``GET|POST|DELETE /_sandbox/faults``; ``POST /_sandbox/inbound`` (a customer's message, e.g.
@@ -56,12 +59,14 @@ from werkzeug.wrappers import Request, Response
 
 from shared import logs
 from shared.domain.identity import is_bsuid, mask_bsuid
+from shared.domain.message_parts import MEDIA_LIMITS
 from shared.localstack.template_registry import (
     MAX_PAGE,
     InvalidTemplate,
     TemplateRefusal,
     TemplateRegistry,
 )
+from shared.localstack.template_shapes import ShapeError, sent_parts
 from shared.whatsapp.signature import HEADER, sign
 
 _log = logging.getLogger(__name__)
@@ -137,6 +142,8 @@ class AcceptedMessage:
     """The ambiguous or async fault applied to it, if any."""
     user_id: str = ""
     """The recipient's BSUID: the ``recipient`` it was sent to, or the phone's person's."""
+    components: list[dict[str, Any]] = field(default_factory=list)
+    """The send's header and button components, as received (the body is ``parameters``)."""
 
 
 @dataclass
@@ -193,6 +200,7 @@ _ROUTES = Map(
         Rule("/_sandbox/templates", endpoint="templates", methods=["POST", "DELETE"]),
         Rule("/_sandbox/numbers", endpoint="numbers", methods=["POST"]),
         Rule("/<version>/<phone_number_id>/messages", endpoint="send", methods=["POST"]),
+        Rule("/<version>/<phone_number_id>/media", endpoint="media", methods=["POST"]),
         Rule("/<version>/<waba_id>/message_templates", endpoint="list_templates", methods=["GET"]),
     ]
 )
@@ -229,6 +237,8 @@ class Sandbox:
         self.registry = TemplateRegistry()
         self._accounts: dict[str, str] = {}
         """phone_number_id -> its business account (else ``config.waba_id``)."""
+        self._media: dict[str, str] = {}
+        """Media ids this sandbox issued (``POST /{number}/media``) -> their MIME type."""
 
     def reset(self) -> None:
         """Forget messages, stats, faults and webhooks not yet posted; re-seed the RNG."""
@@ -286,8 +296,11 @@ class Sandbox:
             if not _VERSION.fullmatch(version):
                 raise GraphError(400, 100, f"Unknown API version {version!r}", "version")
             template, language, parameters = _validate(body)
+            components = [c for c in body["template"].get("components", []) if c["type"] != "body"]
             if self.config.check_templates:
-                self._check_template(phone_number_id, template, language, len(parameters))
+                self._check_template(
+                    phone_number_id, template, language, len(parameters), components
+                )
             by_phone = "to" in body
             to = str(body["to"]).lstrip("+") if by_phone else ""
             with self._cond:
@@ -308,6 +321,7 @@ class Sandbox:
                     received_at=time.time(),
                     fault=fault.kind if fault else None,
                     user_id=user_id,
+                    components=components,
                 )
                 self._messages.append(message)
                 self._schedule_statuses(message, fault)
@@ -340,10 +354,22 @@ class Sandbox:
             return self._accounts.get(phone_number_id, self.config.waba_id)
 
     def _check_template(
-        self, phone_number_id: str, name: str, language: str, parameter_count: int
+        self,
+        phone_number_id: str,
+        name: str,
+        language: str,
+        parameter_count: int,
+        components: list[dict[str, Any]],
     ) -> None:
+        with self._cond:
+            issued = set(self._media)
         try:
-            self.registry.check(self.account_of(phone_number_id), name, language, parameter_count)
+            parts = sent_parts(components)
+            self.registry.check(
+                self.account_of(phone_number_id), name, language, parameter_count, parts, issued
+            )
+        except ShapeError as error:
+            raise GraphError(400, error.code, error.message, error.details) from None
         except TemplateRefusal as refusal:
             raise GraphError(400, refusal.code, refusal.message, refusal.details) from None
 
@@ -559,6 +585,8 @@ class Sandbox:
             return self._send(request, args["version"], args["phone_number_id"])
         if endpoint == "inbound":
             return self._inbound(request)
+        if endpoint == "media":
+            return self._upload_media(request)
         if endpoint == "list_templates":
             return self._list_templates(request, args["version"], args["waba_id"])
         if endpoint == "templates":
@@ -575,6 +603,36 @@ class Sandbox:
             self.reset()
             return _json({"reset": True})
         return _json({"ok": True})
+
+    # ---- media ---------------------------------------------------------------------------------
+
+    def _upload_media(self, request: Request) -> Response:
+        """``POST /{phone_number_id}/media`` (multipart ``messaging_product``, ``file``,
+        ``type``): Meta's upload; the id it answers is the one a header may send later."""
+        try:
+            return self._store_media(request)
+        finally:
+            request.close()  # the spooled upload's temporary file
+
+    def _store_media(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {self.config.access_token}":
+            raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if request.form.get("messaging_product") != "whatsapp":
+            raise _invalid("messaging_product", "must be 'whatsapp'")
+        upload = request.files.get("file")
+        if upload is None:
+            raise _invalid("file", "is required")
+        mime = request.form.get("type") or upload.mimetype
+        limits = [limit for types, limit in MEDIA_LIMITS.values() if mime in types]
+        if not limits:
+            raise _invalid("type", f"{mime!r} is not a supported media type")
+        size = len(upload.read(max(limits) + 1))
+        if size > max(limits):
+            raise _invalid("file", f"is larger than {max(limits)} bytes for {mime}")
+        media_id = str(uuid.uuid4().int)[:16]
+        with self._cond:
+            self._media[media_id] = mime
+        return _json({"id": media_id})
 
     # ---- the template registry ----------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from shared.domain.segmentation import Segmentation
 from shared.domain.tenant import Tenant
 from shared.ports import (
     CampaignRepository,
+    MediaLibrary,
     TargetStore,
     TemplateCatalogue,
     TenantRepository,
@@ -46,10 +47,10 @@ from shared.ports import (
     Warehouse,
 )
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
+from shared.services.message_checks import check_media, check_messages, mapped_to_approved
 from shared.services.number_shares import NumberShares
 from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
 from shared.services.segments import estimate
-from shared.services.template_sync import refuse_unusable
 
 Action = Literal["start", "pause", "resume", "cancel"]
 
@@ -71,6 +72,8 @@ class CampaignPorts:
     """Where an API campaign's next occurrence gets its task (None: only ticks run them)."""
     templates: TemplateCatalogue | None = None
     """The tenant's synced catalogue: a start on a template it marks unusable is refused."""
+    media: MediaLibrary | None = None
+    """The tenant's uploaded header media: a start naming another id is refused."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -164,6 +167,8 @@ def create_campaign(
         updated_at=now,
         created_by=subject,
     )
+    if ports.templates is not None:
+        campaign = mapped_to_approved(ports.templates, cnpj, campaign, strict=False)
 
     def create(current: Campaign | None) -> Campaign:
         if current is not None:
@@ -199,6 +204,8 @@ def patch_campaign(
             )
         edited = Campaign.model_validate({**campaign.model_dump(), **changes, "updated_at": now})
         edited.check_consistent()
+        if ports.templates is not None and "templates" in changes:
+            edited = mapped_to_approved(ports.templates, cnpj, edited, strict=False)
         if built_in:
             edited = _check_thresholds(edited)
         if enabled is not None:
@@ -218,6 +225,8 @@ def change_status(
     def act(campaign: Campaign) -> Campaign:
         update: dict[str, Any] = {"updated_at": now, "status_reason": ""}
         if action == "start":
+            if ports.templates is not None:
+                campaign = mapped_to_approved(ports.templates, cnpj, campaign, strict=True)
             campaign.check_startable()
             _refuse_unusable_templates(ports, cnpj, campaign)
             if campaign.status not in (CampaignStatus.DRAFT,):
@@ -488,19 +497,12 @@ def _check_thresholds(campaign: Campaign) -> Campaign:
 
 
 def _refuse_unusable_templates(ports: CampaignPorts, cnpj: Cnpj, campaign: Campaign) -> None:
-    """422 naming the template when the synced catalogue says Meta would refuse it."""
+    """422 naming the template, or its part, when the catalogue says Meta would refuse it, or a
+    header's media id is not one this tenant uploaded (recently enough)."""
+    check_media(ports.media, cnpj, campaign, ports.clock())
     if ports.templates is None:
         return
-    wanted = [
-        (
-            f"templates[{i}].whatsapp_template",
-            t.whatsapp_template.name,
-            t.whatsapp_template.language,
-        )
-        for i, t in enumerate(campaign.templates)
-        if t.whatsapp_template is not None
-    ]
-    refuse_unusable(ports.templates, cnpj, wanted)
+    check_messages(ports.templates, cnpj, campaign)
 
 
 def _check_daily(recurrence: Recurrence | None) -> None:

@@ -22,7 +22,7 @@ from shared.domain.errors import FieldError
 from shared.domain.identity import is_bsuid
 from shared.domain.phones import normalize_br_mobile
 from shared.domain.retry import DEFER_MARKETING_LIMIT, PAUSE_RECHECK, SEND_RETRY
-from shared.domain.tracked_links import tracked_values
+from shared.domain.tracked_links import LinkRef, tracked_values
 from shared.ports import Change, Claim
 from shared.services.delivery_common import (
     CampaignDelivery,
@@ -33,7 +33,12 @@ from shared.services.delivery_common import (
     record_change,
 )
 from shared.whatsapp.outcomes import Action, SendResult, classify
-from shared.whatsapp.requests_body import parameter_values, template_message
+from shared.whatsapp.requests_body import (
+    fields_of,
+    parameter_values,
+    rich_components,
+    template_message,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -121,13 +126,19 @@ def _call_whatsapp(
         values = tracked_values(
             ports.links, ref, template.parameters, parameter_values(template, record.name, data)
         )
+        signer = ports.links
+        rich = rich_components(
+            template,
+            fields_of(record.name, data),
+            (lambda name: signer.path(LinkRef(ref, name))) if signer is not None else None,
+        )
     except FieldError as error:
         change = Change(Status.FAILED, error_reason=str(error))
         return _write(
             ports, delivery, ports.store.transition(ref, _SENDING, None, change, ports.clock())
         )
     callback = ref.callback_data(record.send_no)
-    body = template_message(record.phone, template, values, callback, bsuid=record.bsuid)
+    body = template_message(record.phone, template, values, callback, bsuid=record.bsuid, rich=rich)
     number = delivery.tenant.delivery.phone_number_id or ports.default_phone_number_id
     result = ports.sender.send(number, body)
     return _settle(ports, record, delivery, result)

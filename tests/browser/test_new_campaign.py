@@ -173,3 +173,51 @@ def test_every_step_fits_a_phone_and_has_no_serious_accessibility_problem(
     expect(phone.locator('[data-figure="review-cost"]')).to_be_visible()
     look("revisao")
     assert problems == {}
+
+
+def test_rich_messages_show_as_whatsapp_draws_them(
+    page: Page, console_url: str, sample_tenant: Callable[..., Cnpj], api_as: Client
+) -> None:
+    """The review bubble shows a copy-code voucher's button; a campaign page shows its image
+    header, footer and buttons (the API's preview, escaped)."""
+    cnpj = sample_tenant(customers=3)
+    sign_in(page, console_url, cnpj, Role.EDITOR)
+    page.goto(f"{console_url}/campanhas/nova")
+    page.get_by_label("Nome da campanha").fill("Cupom no console")
+    page.get_by_role("button", name="Próximo: mensagem").click()
+    page.wait_for_load_state()
+    options = page.get_by_label("Modelo aprovado pelo WhatsApp").locator("option")
+    assert "oferta_com_imagem@pt_BR" not in options.evaluate_all("os => os.map(o => o.value)")
+    page.get_by_label("Modelo aprovado pelo WhatsApp").select_option("cupom_desconto@pt_BR")
+    page.locator("#cupom").check()
+    button = page.locator('#bolha-a .bubble-button[data-tipo="copy_code"]')
+    expect(button).to_contain_text("Copiar código")
+    expect(page.locator("#bolha-a .bubble-footer")).to_have_text(
+        "Responda SAIR para não receber ofertas"
+    )
+
+    rich = {
+        "name": "Semana <b>limpa</b>",
+        "content": "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até "
+        "domingo!",
+        "template_type": "image",
+        "media_url": "https://cdn.lavo.example/semana.jpg?a=<script>",
+        "buttons": [{"type": "url", "suffix": "semana"}],
+    }
+    created = api_as(cnpj).post(
+        "/api/v1/campaigns",
+        json={"name": "Imagem", "segmentation": {"include_all": True}, "templates": [rich]},
+    )
+    assert created.status_code == 201, created.text
+    page.goto(f"{console_url}/campanhas/{created.json()['id']}")
+    section = page.locator("#mensagem")
+    expect(section.locator('[data-midia="image"]')).to_contain_text(
+        "https://cdn.lavo.example/semana.jpg?a=<script>"
+    )
+    expect(section.locator(".bubble-text")).to_contain_text("chegou a semana da roupa limpa")
+    expect(section.locator('.bubble-button[data-tipo="url"]')).to_contain_text(
+        "https://lavanderia.example/oferta/semana"
+    )
+    expect(section.locator('.bubble-button[data-tipo="quick_reply"]')).to_have_text(
+        re.compile("Parar promoções")
+    )

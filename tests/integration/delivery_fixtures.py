@@ -112,11 +112,19 @@ class SandboxClient:
             rule["code"] = code
         requests.post(f"{self.base_url}/_sandbox/faults", json=rule, timeout=10).raise_for_status()
 
-    def approve_template(self, name: str, body: str, waba_id: str = "") -> None:
+    def approve_template(
+        self,
+        name: str,
+        body: str,
+        waba_id: str = "",
+        extra: Iterable[dict[str, Any]] = (),
+    ) -> None:
         """Add (or change) an APPROVED template in the sandbox's registry of that business
         account (default: the one of every number not given another), as the business does
-        in Meta's manager; the sandbox refuses sends on templates it does not hold."""
-        template: dict[str, Any] = {"name": name, "components": [{"type": "BODY", "text": body}]}
+        in Meta's manager; the sandbox refuses sends on templates it does not hold. ``extra``
+        are its other components (HEADER, FOOTER, BUTTONS) in Meta's shape."""
+        components = [{"type": "BODY", "text": body}, *extra]
+        template: dict[str, Any] = {"name": name, "components": components}
         answer = requests.post(
             f"{self.base_url}/_sandbox/templates",
             json={"waba_id": waba_id or None, "template": template},

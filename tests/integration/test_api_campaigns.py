@@ -39,16 +39,54 @@ def test_the_seed_s_simple_campaign_is_created_as_a_draft(api_as: Client, tenant
     assert campaign["throttle_config"]["messages_per_minute"] == 5
 
 
-def test_starting_without_an_approved_template_is_a_422_that_says_why(
+def test_starting_without_an_approved_template_is_a_422_that_says_which_is_missing(
     api_as: Client, tenant: Cnpj
 ) -> None:
     client = api_as(tenant)
-    campaign = client.post("/api/v1/campaigns", json=SIMPLE).json()
+    unknown = {"name": "Oferta", "content": "Um texto que ninguém aprovou"}
+    campaign = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [unknown]}).json()
     answer = client.post(f"/api/v1/campaigns/{campaign['id']}/start")
     assert answer.status_code == 422
     assert answer.headers["Content-Type"] == "application/problem+json"
-    assert answer.json()["errors"][0]["field"] == "templates"
-    assert "approved" in answer.json()["errors"][0]["reason"]
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "templates[0]"
+    assert "nenhum template aprovado com corpo 'Um texto que ninguém aprovou'" in error["reason"]
+
+
+def test_the_seeds_template_is_mapped_onto_the_approved_one_with_its_body(
+    api_as: Client, tenant: Cnpj
+) -> None:
+    """The seed's example names no WhatsApp template; its content is ``oferta_fim_de_ano``'s."""
+    created = api_as(tenant).post("/api/v1/campaigns", json=SIMPLE)
+    assert created.status_code == 201, created.text
+    (template,) = created.json()["templates"]
+    assert template["whatsapp_template"] == {"name": "oferta_fim_de_ano", "language": "pt_BR"}
+
+
+def test_a_seed_template_with_media_and_buttons_maps_or_names_what_is_missing(
+    api_as: Client, tenant: Cnpj
+) -> None:
+    client = api_as(tenant)
+    rich = {
+        "name": "Semana",
+        "content": "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até "
+        "domingo!",
+        "template_type": "image",
+        "media_url": "https://cdn.lavo.example/semana.jpg",
+        "buttons": [{"type": "URL", "suffix": "semana"}],
+    }
+    created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [rich]})
+    assert created.status_code == 201, created.text
+    (template,) = created.json()["templates"]
+    assert template["whatsapp_template"]["name"] == "oferta_com_imagem"
+    assert template["header"]["type"] == "image"
+
+    video = {**rich, "template_type": "video", "media_url": "https://cdn.lavo.example/s.mp4"}
+    refused = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [video]})
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "templates[0]"
+    assert "nenhum template aprovado com cabeçalho VIDEO e botões URL e corpo" in error["reason"]
 
 
 def test_the_black_friday_payload_is_refused_naming_variant_b(api_as: Client, tenant: Cnpj) -> None:
@@ -229,9 +267,14 @@ def test_missed_occurrences_lapse_instead_of_piling_up(
     body = {
         **approved(SIMPLE),
         "scheduled_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
-        "recurrence": {"frequency": "daily", "end_type": "after", "max_occurrences": 10,
-                       "hour": 0, "minute": 0},
-    }  # fmt: skip
+        "recurrence": {
+            "frequency": "daily",
+            "end_type": "after",
+            "max_occurrences": 10,
+            "hour": 0,
+            "minute": 0,
+        },
+    }
     campaign = client.post("/api/v1/campaigns", json=body).json()
     started = client.post(f"/api/v1/campaigns/{campaign['id']}/start").json()
     assert started["campaign"]["status"] == "running"
@@ -261,3 +304,155 @@ def test_a_pause_by_whatsapp_sticks_to_the_campaign(
     assert client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"name": "x"}).ok
     stored = deps.campaigns.get(tenant, campaign["id"])
     assert stored is not None and stored.pipeline.paused is True  # the edit did not unpause it
+
+
+def test_the_preview_shows_header_body_footer_and_buttons_as_the_customer_sees_them(
+    api_as: Client, tenant: Cnpj
+) -> None:
+    client = api_as(tenant)
+    rich = {
+        "name": "Semana",
+        "content": "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até "
+        "domingo!",
+        "header": {"type": "image", "link": "https://cdn.lavo.example/semana.jpg"},
+        "buttons": [{"type": "url", "suffix": "semana"}],
+        "whatsapp_template": {"name": "oferta_com_imagem"},
+    }
+    created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [rich]}).json()
+    answer = client.get(f"/api/v1/campaigns/{created['id']}/preview")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [
+        {
+            "template": "oferta_com_imagem@pt_BR",
+            "ab_variant": None,
+            "header": {
+                "type": "image",
+                "link": "https://cdn.lavo.example/semana.jpg",
+                "media_id": None,
+                "filename": None,
+                "text": None,
+            },
+            "body": "Maria, chegou a semana da roupa limpa: lavagem com desconto até domingo!",
+            "footer": "Responda SAIR para não receber ofertas",
+            "buttons": [
+                {
+                    "kind": "url",
+                    "label": "Ver oferta",
+                    "tracked": False,
+                    "code": None,
+                    "url": "https://lavanderia.example/oferta/semana",
+                    "payload": None,
+                },
+                {
+                    "kind": "quick_reply",
+                    "label": "Parar promoções",
+                    "tracked": False,
+                    "code": None,
+                    "url": None,
+                    "payload": "Parar promoções",
+                },
+            ],
+        }
+    ]
+
+    coupon = {
+        "name": "Cupom",
+        "content": "{{first_name}}, este cupom é seu: {{voucherCode}}. Ele vale {{voucherValue}} "
+        "de desconto até {{voucherExpiresAt}}.",
+        "buttons": [{"type": "copy_code"}],
+    }
+    no_voucher = client.post("/api/v1/campaigns/preview", json={**SIMPLE, "templates": [coupon]})
+    assert no_voucher.status_code == 422
+    assert no_voucher.json()["errors"][0]["field"] == "templates[0].buttons[0].code_field"
+    voucher = {"kind": "percentage", "value": 10}
+    unsaved = client.post(
+        "/api/v1/campaigns/preview", json={**SIMPLE, "templates": [coupon], "voucher": voucher}
+    )
+    assert unsaved.status_code == 200, unsaved.text
+    (message,) = unsaved.json()
+    assert message["template"] == "cupom_desconto@pt_BR"
+    assert message["body"].startswith("Maria, este cupom é seu: EXEMPLO10.")
+    assert message["buttons"][0] == {
+        "kind": "copy_code",
+        "label": "Copiar código",
+        "code": "EXEMPLO10",
+        "url": None,
+        "tracked": False,
+        "payload": None,
+    }
+
+
+def test_a_header_media_is_uploaded_to_whatsapp_checked_first(api_as: Client, tenant: Cnpj) -> None:
+    def upload(role: Role, mime: str, size: int) -> Any:
+        files = {"file": ("promo.jpg", b"\xff" * size, mime)}
+        return api_as(tenant, role).post("/api/v1/media", files=files)
+
+    answer = upload(Role.EDITOR, "image/jpeg", 1024)
+    assert answer.status_code == 201, answer.text
+    media = answer.json()
+    assert (media["type"], media["mime_type"], media["size_bytes"]) == ("image", "image/jpeg", 1024)
+    assert media["id"].isdigit()
+
+    assert upload(Role.VIEWER, "image/jpeg", 10).status_code == 403
+    gif = upload(Role.EDITOR, "image/gif", 10)
+    assert (gif.status_code, gif.json()["errors"][0]["field"]) == (422, "type")
+    big = upload(Role.EDITOR, "image/png", 5 * 1024 * 1024 + 1)
+    assert (big.status_code, big.json()["errors"][0]["field"]) == (422, "file")
+
+    client = api_as(tenant)
+    for media_id, status in (("987654321", 422), (media["id"], 200)):
+        template = {
+            "name": "Semana",
+            "content": IMAGE_BODY,
+            "header": {"type": "image", "media_id": media_id},
+            "buttons": [{"type": "url", "suffix": "semana"}],
+        }
+        created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [template]})
+        assert created.status_code == 201, created.text
+        started = client.post(f"/api/v1/campaigns/{created.json()['id']}/start")
+        assert started.status_code == status, started.text
+        if status == 422:  # not one this tenant uploaded: Meta would refuse every send
+            assert started.json()["errors"][0]["field"] == "templates[0].header.media_id"
+
+
+IMAGE_BODY = "{{first_name}}, chegou a semana da roupa limpa: lavagem com desconto até domingo!"
+
+
+@pytest.mark.parametrize(
+    ("template", "field"),
+    [
+        (
+            {
+                "content": IMAGE_BODY,
+                "buttons": [{"type": "url", "suffix": "s"}],
+            },
+            "templates[0].header",
+        ),
+        (
+            {
+                "content": IMAGE_BODY,
+                "header": {"type": "image", "link": "https://cdn.lavo.example/s.png"},
+            },
+            "templates[0].buttons",
+        ),
+        (
+            {
+                "content": "{{first_name}} {{name}}",
+                "header": {"type": "image", "link": "https://cdn.lavo.example/s.png"},
+            },
+            "templates[0].variables",
+        ),
+    ],
+    ids=["media_header_missing", "url_suffix_missing", "wrong_parameter_count"],
+)
+def test_a_start_meta_would_refuse_at_every_send_is_a_422_naming_the_part(
+    api_as: Client, tenant: Cnpj, template: dict[str, Any], field: str
+) -> None:
+    client = api_as(tenant)
+    wanted = {"name": "Rica", "whatsapp_template": {"name": "oferta_com_imagem"}, **template}
+    created = client.post("/api/v1/campaigns", json={**SIMPLE, "templates": [wanted]})
+    assert created.status_code == 201, created.text
+    answer = client.post(f"/api/v1/campaigns/{created.json()['id']}/start")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == field
+    assert client.get(f"/api/v1/campaigns/{created.json()['id']}").json()["status"] == "draft"

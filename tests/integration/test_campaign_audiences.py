@@ -182,7 +182,13 @@ def test_every_target_gets_its_own_voucher(api_as: Client, tenant: Cnpj, deps: C
     body = copy.deepcopy(approved(SIMPLE))
     body["throttle_config"] = {**body["throttle_config"], **closed_window()}
     body["voucher"] = {"kind": "percentage", "value": 10, "validity_days": 30}
-    body["templates"][0]["content"] = "{{first_name}}, use {{voucherCode}} ({{voucherValue}})"
+    body["templates"][0] = {  # before start checked the body's count, this sent 3 of 0
+        "name": "Cupom",
+        "content": "{{first_name}}, este cupom é seu: {{voucherCode}}. Ele vale {{voucherValue}} "
+        "de desconto até {{voucherExpiresAt}}.",
+        "buttons": [{"type": "copy_code"}],
+        "whatsapp_template": {"name": "cupom_desconto", "language": "pt_BR"},
+    }
     campaign = client.post("/api/v1/campaigns", json=body).json()
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/start").status_code == 200
     targets = targets_of(deps, tenant, campaign["id"])

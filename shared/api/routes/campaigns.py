@@ -27,6 +27,7 @@ from shared.domain.runs import CampaignOutcome
 from shared.services import campaigns as service
 from shared.services.analytics import CampaignAnalytics
 from shared.services.forecast import MAX_DAYS, CampaignForecast, forecast_campaign
+from shared.services.message_preview import MessagePreview, campaign_preview, draft_preview
 from shared.services.recipients import RecipientPage, recipients_page
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
@@ -181,6 +182,25 @@ def campaign_forecast(
     return forecast_campaign(
         services.campaign_ports(), services.outlook, principal.cnpj, campaign_id, days=days, now=now
     )
+
+
+@router.get("/{campaign_id}/preview", response_model=list[MessagePreview])
+def campaign_message_preview(
+    campaign_id: CampaignId, principal: Reader, services: Services
+) -> list[MessagePreview]:
+    """Each message as a sample customer sees it (one per template: A/B variants): header
+    (media link or text), body filled, footer, buttons (label, kind, URL or code)."""
+    return campaign_preview(services.campaign_ports(), principal.cnpj, campaign_id)
+
+
+@router.post("/preview", response_model=list[MessagePreview])
+def unsaved_campaign_preview(
+    body: CampaignCreate, principal: Reader, services: Services, now: Now
+) -> list[MessagePreview]:
+    """The same for a campaign not saved yet: its templates mapped onto the approved ones as
+    saving would (a rich template no approved one fits is the same 422)."""
+    body.check_consistent()
+    return draft_preview(services.campaign_ports(), principal.cnpj, body, now)
 
 
 @router.get(

@@ -34,11 +34,14 @@ from shared.console.visit import Refused, SignedIn, Visit, write_form
 from shared.domain.approved_templates import ApprovedTemplate
 from shared.domain.campaign import CampaignCreate
 from shared.domain.errors import ConflictError, FieldError
+from shared.domain.message_parts import shape_of
 from shared.domain.segmentation import FIELDS, Operator
 from shared.domain.vouchers import Voucher, VoucherConfig
 from shared.services import campaign_review as review
 from shared.services import campaigns as service
 from shared.services.campaign_review import Forecast, SampleMember
+from shared.services.message_checks import approved_components
+from shared.services.message_preview import MessagePreview, preview
 from shared.services.templates import approved_templates
 
 router = APIRouter(prefix="/campanhas/nova")
@@ -66,6 +69,8 @@ class Bubble:
     text: str | None = None
     to: SampleMember | None = None
     problem: str | None = None
+    rich: MessagePreview | None = None
+    """Header, footer and buttons as WhatsApp draws them (the same preview as the API's)."""
 
 
 @dataclass
@@ -297,7 +302,8 @@ def _bubble(
     except pydantic.ValidationError:
         bubble.problem = "Algum valor preenchido é longo demais (máximo 1.024 caracteres)."
         return bubble
-    bubble.text = message.render(filled)
+    bubble.rich = preview(message, approved_components(template), values=filled)
+    bubble.text = bubble.rich.body
     return bubble
 
 
@@ -326,9 +332,17 @@ def _voucher_example(values: dict[str, str], timezone: str, issued: datetime) ->
 
 def _catalogue(visit: Visit) -> dict[str, ApprovedTemplate]:
     """The templates a new campaign may choose: those WhatsApp would send now (APPROVED and
-    still on the account), so the form never offers one whose start would be refused."""
+    still on the account) and the form can fill, so it never offers one whose start would be
+    refused. The form has no media or URL-suffix inputs yet: a template with a media header, a
+    text header parameter or a dynamic URL button is made through the API (a copy-code button
+    is filled by the voucher)."""
     templates = approved_templates(visit.services.templates, visit.principal.cnpj)
-    return {t.key: t for t in templates if t.unusable_reason is None}
+    return {t.key: t for t in templates if t.unusable_reason is None and _fillable(t)}
+
+
+def _fillable(template: ApprovedTemplate) -> bool:
+    shape = shape_of(approved_components(template))
+    return not shape.needs_header and not any(b.dynamic for b in shape.buttons)
 
 
 def _zone(visit: Visit) -> ZoneInfo:

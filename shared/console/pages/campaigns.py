@@ -44,6 +44,7 @@ from shared.services.alerts import billed_as_marketing
 from shared.services.analytics import CampaignAnalytics
 from shared.services.campaigns import Action
 from shared.services.forecast import forecast_campaign
+from shared.services.message_preview import campaign_previews
 from shared.services.recipients import Recipient, targets_page
 from shared.services.runs import (
     DONE_FOR_THE_DAY,
@@ -224,6 +225,7 @@ def campaign_page(
         next_at=_next_runs(visit, [campaign])[campaign.id],
         live=campaign.status in LIVE_STATUSES,
         recipients_later=later,
+        previews=campaign_previews(ports, visit.principal.cnpj, campaign),
         **table,
     )
 
