@@ -274,7 +274,7 @@ def queue_send(
     )
     if queued.displaced is not None:
         displaced = queued.displaced
-        displaced_delivery = campaign_delivery(ports, delivery.tenant, displaced.ref.campaign_id)
+        displaced_delivery = _ranked_delivery(ports, delivery.tenant, displaced.ref.campaign_id)
         record_change(ports, displaced, displaced_delivery)
         if displaced.status is Status.QUEUED:
             schedule_send(ports, displaced)
@@ -319,7 +319,7 @@ def yielding_to(
     def in_order(ranking: Ranking, leaving_out: Sequence[str] = ()) -> tuple[str, ...]:
         ranked = sorted(
             (rank, campaign_id)
-            for rank, campaign_id in ranking
+            for rank, campaign_id, _ in ranking
             if rank in lower
             and campaign_id != record.ref.campaign_id
             and campaign_id not in leaving_out
@@ -336,21 +336,29 @@ def yielding_to(
         return in_order(ports.yield_orders.refresh(tenant.id, now, read), campaign_ids())
 
     def planner_for(target: TargetRecord) -> Planner | CampaignPlanner:
-        return campaign_delivery(ports, tenant, target.ref.campaign_id).planner(target)
+        return _ranked_delivery(ports, tenant, target.ref.campaign_id).planner(target)
 
     return Yielding(campaign_ids, planner_for, refreshed)
+
+
+def _ranked_delivery(ports: DeliveryPorts, tenant: Tenant, campaign_id: str) -> CampaignDelivery:
+    """A yielding campaign's delivery settings as the kept ranking has them (no read), else read."""
+    for _, ranked_id, settings in ports.yield_orders.kept(tenant.id, ports.clock()) or ():
+        if ranked_id == campaign_id:
+            return CampaignDelivery(tenant, settings)
+    return campaign_delivery(ports, tenant, campaign_id)
 
 
 def _ranking(ports: DeliveryPorts, tenant: Tenant) -> Ranking:
     """Every campaign of the tenant a target could take a slot from, with its priority."""
     candidates = [*BUILT_IN_KINDS, *ports.campaigns.live(tenant.id)]
     ports.campaigns.get_many(tenant.id, candidates)  # one round trip (memoised per step)
-    ranking: list[tuple[int, str]] = []
+    ranking: list[tuple[int, str, CampaignSettings]] = []
     for campaign_id in candidates:
         other = _delivery_or_none(ports, tenant, campaign_id)
         if other is not None:
             rank = (other.settings.priority or default_priority(kind_of(campaign_id))).rank
-            ranking.append((rank, campaign_id))
+            ranking.append((rank, campaign_id, other.settings))
     return tuple(ranking)
 
 

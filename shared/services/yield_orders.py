@@ -13,7 +13,9 @@ What the minute can miss, and why it does no harm:
   fresh ranking before it gives up and expires a target (:attr:`~shared.ports.Yielding.
   refreshed`), so a slot is never lost for that;
 * a campaign whose priority changed within it is ranked as before for up to a minute: one of
-  its targets may still give way, or not, as it would have a minute earlier.
+  its targets may still give way, or not, as it would have a minute earlier;
+* the ranking keeps each campaign's delivery settings, by which a target that gives way is
+  planned again (its window, its pace): a change within the minute applies from the next one.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from shared.domain.campaign_settings import CampaignSettings
 from shared.domain.cnpj import Cnpj
 
 FRESH_FOR = timedelta(minutes=1)
 
-Ranking = tuple[tuple[int, str], ...]
-"""Every campaign a target may take a slot from, as (priority rank, campaign id)."""
+Ranking = tuple[tuple[int, str, CampaignSettings], ...]
+"""Every campaign a target may take a slot from: (priority rank, campaign id, its settings)."""
 
 
 class YieldOrders:
@@ -39,11 +42,16 @@ class YieldOrders:
 
     def ranking(self, cnpj: Cnpj, now: datetime, read: Callable[[], Ranking]) -> Ranking:
         """The tenant's ranking as read within the last minute of ``now``, else ``read()``."""
+        kept = self.kept(cnpj, now)
+        return kept if kept is not None else self.refresh(cnpj, now, read)
+
+    def kept(self, cnpj: Cnpj, now: datetime) -> Ranking | None:
+        """The tenant's ranking if read within the last minute of ``now``; nothing is read."""
         with self._lock:
             seen = self._seen.get(cnpj.value)
         if seen is not None and abs(now - seen[0]) < FRESH_FOR:
             return seen[1]
-        return self.refresh(cnpj, now, read)
+        return None
 
     def refresh(self, cnpj: Cnpj, now: datetime, read: Callable[[], Ranking]) -> Ranking:
         """``read()`` now, and keep it."""

@@ -378,4 +378,4 @@ def test_a_campaign_the_kept_ranking_misses_still_gives_way(scenario: Scenario) 
     assert scenario.local_day(birthday) == date(2026, 11, 21)
     assert sum(scenario.load(ref).task_generation == 2 for ref in backlog) == 1
     kept = scenario.ports.yield_orders.ranking(scenario.cnpj, scenario.clock(), tuple)
-    assert API_CAMPAIGN in {campaign_id for _, campaign_id in kept}
+    assert API_CAMPAIGN in {campaign_id for _, campaign_id, _ in kept}
