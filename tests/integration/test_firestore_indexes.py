@@ -80,6 +80,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[QueryShape]:
 
 
 EXERCISED = {
+    "firestore_alerts.FirestoreAlerts.recent",
     "firestore_campaigns.FirestoreCampaignRepository.page",
     "firestore_campaigns.FirestoreCampaignRepository.has_open_targets",
     "firestore_campaigns.FirestoreCampaignRepository.live",
@@ -171,6 +172,7 @@ def run_every_adapter_query(deps: Container, cnpj: Cnpj) -> None:
     deps.consent.history(cnpj, ["+5511987654321", "BR.1502576394655843"])
     deps.consent.quarantined("a-number")
     deps.link_clicks.unappended(now, 5)
+    deps.alerts.recent(cnpj, 5)
     people = FirestorePeopleLedger(deps.firestore_client)
     people.opt_out_page(cnpj, 0, 5)
     people.clicks(cnpj, "+5511987654321")
