@@ -13,34 +13,22 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from shared.whatsapp.graph import GraphClient
 from shared.whatsapp.outcomes import SendResult
 
 DEFAULT_TIMEOUT_SECONDS = (3.05, 15.0)
 """(connect, read): a template send answers in well under a second when Meta is healthy."""
 
 
-class WhatsAppClient:
-    def __init__(
-        self,
-        base_url: str,
-        version: str,
-        access_token: str,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT_SECONDS,
-        session: requests.Session | None = None,
-    ) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._version = version
-        self._token = access_token
-        self._timeout = timeout
-        self._session = session or requests.Session()
+class WhatsAppClient(GraphClient):
+    default_timeout = DEFAULT_TIMEOUT_SECONDS
 
     def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult:
-        url = f"{self._base_url}/{self._version}/{phone_number_id}/messages"
         try:
             response = self._session.post(
-                url,
+                self._url(phone_number_id, "messages"),
                 json=body,
-                headers={"Authorization": f"Bearer {self._token}"},
+                headers=self._headers(),
                 timeout=self._timeout,
             )
         except requests.ConnectTimeout:
