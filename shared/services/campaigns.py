@@ -49,7 +49,13 @@ from shared.ports import (
 from shared.services.analytics import AnalyticsRequest, CampaignAnalytics, campaign_analytics
 from shared.services.message_checks import check_media, check_messages, mapped_to_approved
 from shared.services.number_shares import NumberShares
-from shared.services.occurrence_tasks import OccurrenceTasks, schedule_upcoming
+from shared.services.occurrence_tasks import (
+    START_RETRY,
+    OccurrenceTask,
+    OccurrenceTasks,
+    ask_for,
+    schedule_upcoming,
+)
 from shared.services.segments import estimate
 
 Action = Literal["start", "pause", "resume", "cancel"]
@@ -265,15 +271,17 @@ def change_status(
     if after.kind == SEGMENT and after.status == CampaignStatus.RUNNING:
         try:
             outcome = run_due_occurrence(ports, cnpj, after.id, now=now, run_id=f"api-{action}")
-        except CampaignError as error:  # the status change stands; the next tick materialises
+        except CampaignError as error:  # the status change stands: a task retries in a minute
             logs.log(
                 _log,
                 logging.WARNING,
-                "audience not materialised at start; the next tick will",
+                "audience not materialised at start; a task retries it in a minute",
                 tenant=cnpj.value,
                 campaign=after.id,
                 error=str(error),
             )
+            retry = OccurrenceTask(cnpj, after.id, now + START_RETRY)
+            ask_for(ports.occurrence_tasks, retry)
     return before, after, outcome
 
 

@@ -52,6 +52,12 @@ a little behind. Read as it stands, such a task would find nothing due and leave
 occurrence to the next tick, up to an hour late."""
 
 
+START_RETRY = timedelta(minutes=1)
+"""A start (or resume) that could not materialise its due occurrence at once asks for a task
+this much later, so a passing BigQuery failure costs the owner a minute, not the hour to the
+next tick."""
+
+
 @dataclass(frozen=True, slots=True)
 class OccurrenceTasks:
     """Where occurrence tasks go: the tenants' queues, calling the ``run_occurrence`` URL."""
@@ -129,7 +135,14 @@ def schedule_upcoming(
     has happened and stands, and the occurrence is not lost (the tick runs it and asks again).
     """
     task = upcoming_task(campaign, tenant, now)
-    if tasks is None or task is None:
+    if task is None:
+        return None
+    return ask_for(tasks, task)
+
+
+def ask_for(tasks: OccurrenceTasks | None, task: OccurrenceTask) -> OccurrenceTask | None:
+    """Create ``task`` (a duplicate is fine: it exists); a failure is logged, not raised."""
+    if tasks is None:
         return None
     try:
         created = tasks.queue.create(

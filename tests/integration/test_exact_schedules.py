@@ -33,7 +33,7 @@ from shared.entrypoints.http import handle_occurrence_task
 from shared.manifest import send_queue
 from shared.messages import TenantJob
 from shared.services.campaigns import change_status, create_campaign, get_campaign, patch_campaign
-from shared.services.occurrence_tasks import OccurrenceTask
+from shared.services.occurrence_tasks import START_RETRY, OccurrenceTask
 from shared.services.process_tenant import TenantPorts, process_tenant
 from tests.fakes import FlakyWarehouse
 from tests.integration.campaign_payloads import SIMPLE, approved, targets_of
@@ -263,3 +263,21 @@ def test_the_local_stack_delivers_an_occurrence_task_to_its_function(
         lambda: targets_of(deps, cnpj, campaign.id) or None, "the occurrence's targets"
     )
     assert {t["runId"] for t in targets} == {name}
+
+
+def test_a_start_that_cannot_materialise_at_once_is_retried_by_a_task_a_minute_later(
+    tenant: Tenant,
+) -> None:
+    outage = TransientError("BigQuery 503")
+    flaky = FlakyWarehouse(tenant.ports.campaigns.warehouse, "customer_profile` AS p", outage)
+    down = replace(tenant.ports.campaigns, warehouse=flaky)
+    body = CampaignCreate.model_validate(approved(SIMPLE))
+    created = create_campaign(down, tenant.cnpj, "tester", body, tenant.clock())
+
+    _, started, outcome = change_status(down, tenant.cnpj, created.id, "start", tenant.clock())
+
+    assert started.status == CampaignStatus.RUNNING and outcome is None
+    assert flaky.failures == 1 and tenant.targets(created.id) == []
+    retry = tenant.task_for(created.id, BEFORE + START_RETRY)
+    answer = tenant.deliver(retry, BEFORE + START_RETRY)
+    assert answer["outcome"] == "materialised" and answer["created"] > 0
