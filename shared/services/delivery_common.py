@@ -27,6 +27,7 @@ from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
 from shared.domain.errors import PermanentError
 from shared.domain.pacing import Planner
+from shared.domain.retry import PAUSE_RECHECK
 from shared.domain.send_by import default_priority, lower_ranks
 from shared.domain.tenant import Tenant
 from shared.domain.tracked_links import LinkSigner
@@ -429,6 +430,21 @@ def history_row(record: TargetRecord, template: str, at: datetime) -> HistoryRow
         voucher_code=str(record.data.get("voucherCode", "")),
         ab_group=str(record.data.get("abGroup", "")),
     )
+
+
+def hold_for_template(
+    ports: DeliveryPorts,
+    record: TargetRecord,
+    delivery: CampaignDelivery,
+    code: int | None,
+    reason: str,
+) -> Status | None:
+    """Meta refused the message because its template is paused or disabled (learnt from the
+    answer of ``/messages`` or a ``failed`` status): nothing went out, and the message is still
+    good once the template is approved again. Pause the campaign and plan the message again at
+    the pause's recheck, so a resume sends it, once. Its status afterwards."""
+    pause_campaign(ports, delivery, record.ref, code, reason)
+    return queue_send(ports, record, delivery, ports.clock() + PAUSE_RECHECK)
 
 
 def pause_campaign(

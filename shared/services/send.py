@@ -28,6 +28,7 @@ from shared.services.delivery_common import (
     CampaignDelivery,
     DeliveryPorts,
     campaign_delivery,
+    hold_for_template,
     pause_campaign,
     queue_send,
     record_change,
@@ -172,9 +173,9 @@ def _settle(
         )
         change = Change(Status.SKIPPED, error_code=code, error_reason="opted_out (131050)")
         return _write(ports, delivery, ports.store.transition(ref, _SENDING, None, change, now))
-    if action is Action.HOLD:  # refused, not sent: it goes once the template is approved again
-        pause_campaign(ports, delivery, ref, code, reason)
-        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "held")
+    if action is Action.HOLD:
+        status = hold_for_template(ports, record, delivery, code, reason)
+        return SendOutcome("held" if status is Status.QUEUED else "not_claimable", status)
     if action is Action.FAIL_AND_PAUSE:
         pause_campaign(ports, delivery, ref, code, reason)
     if action in (Action.RETRY, Action.DEFER):

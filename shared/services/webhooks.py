@@ -28,7 +28,7 @@ from shared.domain.delivery_status import RECEIPTS, Status
 from shared.domain.errors import FieldError
 from shared.domain.identity import contact_identity, sender_of
 from shared.domain.optout import is_opt_out, is_stop_button
-from shared.domain.retry import DEFER_MARKETING_LIMIT, PAUSE_RECHECK, SEND_RETRY
+from shared.domain.retry import DEFER_MARKETING_LIMIT, SEND_RETRY
 from shared.ports import HistoryRow
 from shared.services import consent, identities, replies, template_events
 from shared.services.delivery_common import (
@@ -36,6 +36,7 @@ from shared.services.delivery_common import (
     campaign_delivery,
     consent_ports,
     for_one_batch,
+    hold_for_template,
     pause_campaign,
     queue_send,
     record_change,
@@ -132,10 +133,9 @@ def _apply_status(status: Any, ports: DeliveryPorts) -> str:
             ports.store.record_opt_out(
                 ref.cnpj, record.phone, when, "whatsapp_131050", ref.path, record.bsuid
             )
-        if action is Action.HOLD and record.attempts < SEND_RETRY.max_attempts:
-            pause_campaign(ports, delivery, ref, code, reason)
-            if queue_send(ports, record, delivery, now + PAUSE_RECHECK) is Status.QUEUED:
-                return "held"
+        if action is Action.HOLD:
+            held = hold_for_template(ports, record, delivery, code, reason)
+            return "held" if held is Status.QUEUED else receipt
         if action is Action.FAIL_AND_PAUSE:
             pause_campaign(ports, delivery, ref, code, reason)
     return receipt
