@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.domain.errors import FieldError
+from shared.domain.tracked_links import LINK_PATH, is_trackable
 
 MediaKind = Literal["image", "video", "document"]
 HeaderKind = Literal["image", "video", "document", "text"]
@@ -81,20 +82,11 @@ _EXTENSIONS: dict[str, str] = {
     ".ppt": "application/vnd.ms-powerpoint",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
-TRACKED_BUTTON_SUFFIX = "/l/{{1}}"
+TRACKED_BUTTON_SUFFIX = LINK_PATH + "{{1}}"
 """How a URL button routed through our redirect ends (see the module's docstring)."""
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]{1,64})\s*\}\}")
 _MEDIA_ID = re.compile(r"^[0-9A-Za-z_.:-]{1,128}$")
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-
-
-def is_https(value: str) -> bool:
-    """A public ``https://`` address with no spaces or control characters."""
-    return (
-        value.startswith("https://")
-        and len(value) > len("https://")
-        and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value)
-    )
 
 
 def mime_of_link(link: str) -> str | None:
@@ -146,7 +138,7 @@ class MessageHeader(BaseModel):
             raise ValueError("a media header needs exactly one of link, media_id")
         if self.text_variable is not None:
             raise ValueError("text_variable is for text headers")
-        if self.link is not None and not is_https(self.link):
+        if self.link is not None and not is_trackable(self.link):
             raise ValueError("link must be a public https:// address")
         if self.media_id is not None and not _MEDIA_ID.fullmatch(self.media_id):
             raise ValueError("media_id must be the id POST /api/v1/media returned")
@@ -204,7 +196,7 @@ class ButtonValue(BaseModel):
             raise ValueError(f"a {self.type} button takes {', '.join(sorted(allowed))}")
         if self.type == "url" and len(given) > 1:
             raise ValueError("a url button takes one of url, suffix, suffix_field")
-        if self.url is not None and not is_https(self.url):
+        if self.url is not None and not is_trackable(self.url):
             raise ValueError("url must be an https:// address")
         return self
 

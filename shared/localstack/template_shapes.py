@@ -20,7 +20,8 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.message_parts import MAX_COUPON, is_https, shape_of
+from shared.domain.message_parts import MAX_COUPON, shape_of
+from shared.domain.tracked_links import is_trackable
 
 MEDIA = ("image", "video", "document")
 _PARAMETER_TYPE = {"quick_reply": "payload", "url": "text", "copy_code": "coupon_code"}
@@ -120,7 +121,7 @@ def check_parts(
 def _check_media(kind: str, media: Any, issued: Container[str]) -> None:
     if not isinstance(media, dict) or ("link" in media) == ("id" in media):
         raise _mismatch(f"header: {kind} needs exactly one of link or id")
-    if "link" in media and not (isinstance(media["link"], str) and is_https(media["link"])):
+    if "link" in media and not (isinstance(media["link"], str) and is_trackable(media["link"])):
         raise ShapeError(
             131009, "(#131009) Parameter value is not valid", f"header: {kind} link must be https"
         )

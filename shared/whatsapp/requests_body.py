@@ -20,7 +20,8 @@ from shared.domain.campaign import tracked_button_name
 from shared.domain.campaign_settings import TemplateRef
 from shared.domain.errors import FieldError
 from shared.domain.identity import is_bsuid
-from shared.domain.message_parts import MAX_COUPON, MessageHeader, indexed, is_https
+from shared.domain.message_parts import MAX_COUPON, MessageHeader, indexed
+from shared.domain.tracked_links import is_trackable
 
 MAX_PARAMETER_CHARS = 1024
 """Meta's limit for a template body; a single parameter can never be longer."""
@@ -94,7 +95,7 @@ def _header(header: MessageHeader, fields: Mapping[str, Any], template: str) -> 
         return {"type": "header", "parameters": [{"type": "text", "text": text[:60]}]}
     media: dict[str, str] = {"id": header.media_id} if header.media_id else {}
     if header.link is not None:
-        if not is_https(header.link):
+        if not is_trackable(header.link):
             raise FieldError("template.header.link", "must be a public https:// address")
         media = {"link": header.link}
     if header.type == "document" and header.filename:
