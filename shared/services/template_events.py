@@ -107,11 +107,6 @@ def _unix_time(raw: object) -> int | None:
     return None
 
 
-def apply_status_update(ports: TemplateEventPorts, waba_id: str, value: Any) -> str:
-    """Apply one status update with no entry time (its alert is keyed without it)."""
-    return apply_template_event(ports, FIELD, {"id": waba_id}, value)
-
-
 def _template_key(value: dict[str, Any]) -> tuple[str, str] | None:
     name, language = value.get("message_template_name"), value.get("message_template_language")
     if isinstance(name, str) and isinstance(language, str) and name and language:
@@ -281,6 +276,5 @@ def _pause_campaigns_on(
 def templates_sent_by(campaign: Campaign) -> set[tuple[str, str]]:
     """(name, language) of every template the campaign sends: its own and its A/B variants'."""
     settings = campaign.pipeline
-    main = settings.template or type(settings).default_template
-    refs = [main, *settings.variant_templates.values()]
+    refs = [settings.sent_template, *settings.variant_templates.values()]
     return {(ref.name, ref.language) for ref in refs}

@@ -132,4 +132,5 @@ def test_a_template_now_billed_as_marketing_is_said_beside_the_campaigns_cost(
     assert reactivation.status_code == 200, reactivation.text
     text = " ".join(html.unescape(reactivation.text).split())
     assert "O template sentimos_sua_falta agora é cobrado como marketing" in text
+    assert birthday.status_code == 200, birthday.text
     assert 'data-billing="marketing"' not in birthday.text  # another template: no note
