@@ -30,7 +30,7 @@ from shared.domain.approved_templates import (
     Category,
     TemplateStatus,
 )
-from shared.localstack.template_shapes import SentParts, ShapeError, check_parts
+from shared.localstack.template_shapes import SentParts, TemplateRefusal, check_parts
 
 STATUSES = frozenset(get_args(TemplateStatus))
 """Meta's template statuses (API and ``message_template_status_update``)."""
@@ -76,14 +76,6 @@ LOCAL_TEMPLATES: tuple[dict[str, Any], ...] = (
 )
 """Sent locally but not in the default catalogue: ``oferta`` (what a campaign kind sends when it
 names no template), the demo's ``black_friday_vip`` and the Cloud API notes' example."""
-
-
-class TemplateRefusal(Exception):
-    """What Meta answers a send on a template it would refuse: HTTP 400 with this code."""
-
-    def __init__(self, code: int, message: str, details: str) -> None:
-        super().__init__(message)
-        self.code, self.message, self.details = code, message, details
 
 
 class InvalidTemplate(ValueError):
@@ -268,10 +260,7 @@ class TemplateRegistry:
                 f"body: number of localizable_params ({parameter_count}) does not match the "
                 f"expected number of params ({expected})",
             )
-        try:
-            check_parts(template, parts or SentParts(), issued_media)
-        except ShapeError as error:
-            raise TemplateRefusal(error.code, error.message, error.details) from None
+        check_parts(template, parts or SentParts(), issued_media)
 
 
 def default_seed() -> tuple[dict[str, Any], ...]:

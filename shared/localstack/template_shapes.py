@@ -27,22 +27,22 @@ MEDIA = ("image", "video", "document")
 _PARAMETER_TYPE = {"quick_reply": "payload", "url": "text", "copy_code": "coupon_code"}
 
 
-class ShapeError(Exception):
-    """A send Meta would refuse: its code, message and details."""
+class TemplateRefusal(Exception):
+    """A send Meta would refuse (HTTP 400): its code, message and details."""
 
     def __init__(self, code: int, message: str, details: str) -> None:
         super().__init__(message)
         self.code, self.message, self.details = code, message, details
 
 
-def _mismatch(details: str) -> ShapeError:
-    return ShapeError(
+def _mismatch(details: str) -> TemplateRefusal:
+    return TemplateRefusal(
         132012, "(#132012) Parameter format does not match format in the created template", details
     )
 
 
-def _count(details: str) -> ShapeError:
-    return ShapeError(
+def _count(details: str) -> TemplateRefusal:
+    return TemplateRefusal(
         132000,
         "(#132000) Number of parameters does not match the expected number of params",
         details,
@@ -76,7 +76,7 @@ def sent_parts(components: Sequence[Mapping[str, Any]]) -> SentParts:
 def check_parts(
     template: Mapping[str, Any], parts: SentParts, issued_media: Container[str]
 ) -> None:
-    """:class:`ShapeError` when ``parts`` do not fit ``template`` (a registry entry)."""
+    """:class:`TemplateRefusal` when ``parts`` do not fit ``template`` (a registry entry)."""
     shape = shape_of(template.get("components", []))
     header = parts.header
     if shape.needs_header and header is None:
@@ -122,11 +122,13 @@ def _check_media(kind: str, media: Any, issued: Container[str]) -> None:
     if not isinstance(media, dict) or ("link" in media) == ("id" in media):
         raise _mismatch(f"header: {kind} needs exactly one of link or id")
     if "link" in media and not (isinstance(media["link"], str) and is_trackable(media["link"])):
-        raise ShapeError(
+        raise TemplateRefusal(
             131009, "(#131009) Parameter value is not valid", f"header: {kind} link must be https"
         )
     if "id" in media and media["id"] not in issued:
-        raise ShapeError(131053, "(#131053) Media upload error", f"unknown media id {media['id']}")
+        raise TemplateRefusal(
+            131053, "(#131053) Media upload error", f"unknown media id {media['id']}"
+        )
     if "filename" in media and kind != "document":
         raise _mismatch(f"header: filename is for documents, not {kind}")
 

@@ -63,10 +63,9 @@ from shared.domain.message_parts import MEDIA_LIMITS
 from shared.localstack.template_registry import (
     MAX_PAGE,
     InvalidTemplate,
-    TemplateRefusal,
     TemplateRegistry,
 )
-from shared.localstack.template_shapes import ShapeError, sent_parts
+from shared.localstack.template_shapes import TemplateRefusal, sent_parts
 from shared.whatsapp.signature import HEADER, sign
 
 _log = logging.getLogger(__name__)
@@ -368,8 +367,6 @@ class Sandbox:
             self.registry.check(
                 self.account_of(phone_number_id), name, language, parameter_count, parts, issued
             )
-        except ShapeError as error:
-            raise GraphError(400, error.code, error.message, error.details) from None
         except TemplateRefusal as refusal:
             raise GraphError(400, refusal.code, refusal.message, refusal.details) from None
 
