@@ -111,24 +111,22 @@ class FirestoreDeliveryStore:
                 return self._queue_at_campaign_pace(
                     transaction, target, record, planner, max(earliest, now), now
                 )
-            shard = planner.throttle.shard_of(ref.path)
-            shard_doc = self._shard(ref.cnpj, shard)
-            state = _slots(shard_doc, transaction, now)
+            shards = _PacingShards(self._client, transaction, ref.cnpj, now)
+            own = planner.throttle.shard_of(ref.path)
             start = max(earliest, now)
             displaced: TargetRecord | None = None
-            try:
-                slot = planner.plan(start, shard, state, before=record.send_by)
-            except SendByMissed:
+            planned = self._free_slot(shards, planner, own, start, record.send_by)
+            if planned is None:
                 taken = None
                 if yielding is not None and record.send_by is not None:
-                    taken = self._take_yielded_slot(
-                        transaction, record, planner, shard, state, start, yielding, now
-                    )
+                    taken = self._take_yielded_slot(shards, record, planner, own, start, yielding)
                 if taken is None:
                     change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
                     return Queued(target.write(transaction, _change_fields(record, change, now)))
-                slot, displaced = taken
-            transaction.set(shard_doc, {"slots": slot.state, "updatedAt": now})
+                planned, displaced = taken
+            shard, slot = planned
+            shards.keep(shard, slot.state)
+            shards.write()
             fields = {
                 **_stamp(record, Status.QUEUED, now),
                 "plannedAt": slot.send_at,
@@ -157,18 +155,16 @@ class FirestoreDeliveryStore:
         campaign_shard = planner.shard_of(ref.path)
         campaign_doc = self._campaign_shard(ref, campaign_shard)
         state = _slots(campaign_doc, transaction, now)
-
-        def tenant_state(shard: int) -> ShardState:
-            return _slots(self._shard(ref.cnpj, shard), transaction, now)
-
+        shards = _PacingShards(self._client, transaction, ref.cnpj, now)
         try:
-            slot = planner.plan(start, campaign_shard, state, tenant_state, before=record.send_by)
+            slot = planner.plan(start, campaign_shard, state, shards, before=record.send_by)
         except SendByMissed:
             change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
             return Queued(target.write(transaction, _change_fields(record, change, now)))
         transaction.set(campaign_doc, {"slots": slot.campaign_state, "updatedAt": now})
         for shard, slots in slot.tenant_states.items():
-            transaction.set(self._shard(ref.cnpj, shard), {"slots": slots, "updatedAt": now})
+            shards.keep(shard, slots)
+        shards.write()
         fields = {
             **_stamp(record, Status.QUEUED, now),
             "plannedAt": slot.send_at,
@@ -178,39 +174,79 @@ class FirestoreDeliveryStore:
         }
         return Queued(target.write(transaction, fields))
 
+    def _free_slot(
+        self,
+        shards: _PacingShards,
+        planner: Planner,
+        own: int,
+        start: datetime,
+        before: datetime | None,
+    ) -> tuple[int, Slot] | None:
+        """The first slot of the target's own shard; when that shard has none before
+        ``before``, the soonest another shard has (:meth:`Planner.spill`); None if no shard has
+        one.
+
+        The other shards are read outside the transaction, only to choose one: reading them
+        all in it would lock every pacing document of the tenant, and each target that can
+        only expire would wait for all the others. The chosen shard is read again in the
+        transaction and planned on that read (the next choice if it has no slot any more)."""
+        try:
+            return own, planner.plan(start, own, shards(own), before=before)
+        except SendByMissed:
+            if before is None:
+                raise  # unreachable: only a send-by makes a shard miss
+        others = shards.outside_transaction(
+            [shard for shard in range(planner.throttle.effective_shards) if shard != own]
+        )
+        for shard, _ in planner.spill(start, others, before):
+            try:
+                return shard, planner.plan(start, shard, shards(shard), before=before)
+            except SendByMissed:
+                continue
+        return None
+
     def _take_yielded_slot(
         self,
-        transaction: firestore.Transaction,
+        shards: _PacingShards,
         record: TargetRecord,
         planner: Planner,
-        shard: int,
-        state: ShardState,
+        own: int,
         start: datetime,
         yielding: Yielding,
-        now: datetime,
-    ) -> tuple[Slot, TargetRecord] | None:
-        """The first slot of the shard before the target's send-by, within its window, held by
-        a queued target of a yielding campaign; that target is planned again after it by its
-        own planner (EXPIRED when that is past its own send-by). The slot keeps its place in
-        the shard's counters, so no limit changes; only who uses it does.
+    ) -> tuple[tuple[int, Slot], TargetRecord] | None:
+        """The first slot before the target's send-by, within its window, held by a queued
+        target of a yielding campaign: the least urgent campaign first, and in each campaign
+        the target's own shard first, then the others (a shard full of equally urgent targets
+        must not make it expire while a bulk target holds a slot in another). The target
+        that gives way is planned again after its slot by its own planner (EXPIRED when that
+        is past its own send-by). The slot keeps its place in the shard's counters, so no
+        limit changes; only who uses it does.
 
         Slots less than :data:`YIELD_LEAD` away are left alone: their task may be running.
         """
         assert record.send_by is not None
-        since = max(start, now + YIELD_LEAD)
+        since = max(start, shards.now + YIELD_LEAD)
+        in_order = (own, *(s for s in range(planner.throttle.effective_shards) if s != own))
         for campaign_id in _in_yield_order(yielding):
-            for limit in (FIRST_CANDIDATES, YIELD_CANDIDATES):  # most often the first fits
-                candidates = self._yield_candidates(
-                    transaction, record.ref.cnpj, campaign_id, shard, since, record.send_by, limit
-                )
-                for snapshot in candidates:
-                    victim_ref = TargetRef(record.ref.cnpj, campaign_id, snapshot.id)
-                    victim = TargetRecord.from_document(victim_ref, snapshot.to_dict() or {})
-                    if victim.planned_at is None or not planner.in_window(victim.planned_at):
-                        continue
-                    return self._yield(transaction, victim, snapshot, shard, state, yielding, now)
-                if len(candidates) < limit:
-                    break  # the campaign has no more in the range
+            for shard in in_order:
+                for limit in (FIRST_CANDIDATES, YIELD_CANDIDATES):  # most often the first fits
+                    candidates = self._yield_candidates(
+                        shards.transaction,
+                        record.ref.cnpj,
+                        campaign_id,
+                        shard,
+                        since,
+                        record.send_by,
+                        limit,
+                    )
+                    for snapshot in candidates:
+                        victim_ref = TargetRef(record.ref.cnpj, campaign_id, snapshot.id)
+                        victim = TargetRecord.from_document(victim_ref, snapshot.to_dict() or {})
+                        if victim.planned_at is None or not planner.in_window(victim.planned_at):
+                            continue
+                        return self._yield(shards, victim, snapshot, shard, yielding)
+                    if len(candidates) < limit:
+                        break  # the campaign has no more in the range
         return None
 
     def _yield_candidates(
@@ -239,47 +275,46 @@ class FirestoreDeliveryStore:
 
     def _yield(
         self,
-        transaction: firestore.Transaction,
+        shards: _PacingShards,
         victim: TargetRecord,
         snapshot: Any,
         shard: int,
-        state: ShardState,
         yielding: Yielding,
-        now: datetime,
-    ) -> tuple[Slot, TargetRecord]:
-        """Give ``victim``'s slot away and plan it again after that slot."""
+    ) -> tuple[tuple[int, Slot], TargetRecord]:
+        """Give ``victim``'s slot in ``shard`` away and plan it again after that slot (in its
+        shard, else in another: :meth:`_free_slot`)."""
         assert victim.planned_at is not None
-        handed_over = Slot(victim.planned_at, state)
+        now = shards.now
+        shards(shard)  # read before anything is written (Firestore's transactions require it)
         displaced = _Target(victim.ref, self._doc(victim.ref), snapshot)
         planner = yielding.planner_for(victim)
         if isinstance(planner, CampaignPlanner):
-            return self._yield_campaign_paced(
-                transaction, victim, snapshot, displaced, planner, shard, state, now
-            )
-        try:
-            later = planner.plan(
-                victim.planned_at + timedelta(microseconds=1), shard, state, before=victim.send_by
-            )
-        except SendByMissed:
-            return handed_over, displaced.write(transaction, _expired_yielding(victim, now))
+            moved = self._yield_campaign_paced(shards, victim, snapshot, displaced, planner)
+            return (shard, Slot(victim.planned_at, shards(shard))), moved
+        after = victim.planned_at + timedelta(microseconds=1)
+        later = self._free_slot(shards, planner, shard, after, victim.send_by)
+        if later is None:
+            expired = displaced.write(shards.transaction, _expired_yielding(victim, now))
+            return (shard, Slot(victim.planned_at, shards(shard))), expired
+        later_shard, later_slot = later
+        shards.keep(later_shard, later_slot.state)
         fields = {
             **_stamp(victim, Status.QUEUED, now),
-            "plannedAt": later.send_at,
+            "plannedAt": later_slot.send_at,
+            "shard": later_shard,
             "taskGeneration": victim.task_generation + 1,
         }
-        return Slot(victim.planned_at, later.state), displaced.write(transaction, fields)
+        handed_over = Slot(victim.planned_at, shards(shard))
+        return (shard, handed_over), displaced.write(shards.transaction, fields)
 
     def _yield_campaign_paced(
         self,
-        transaction: firestore.Transaction,
+        shards: _PacingShards,
         victim: TargetRecord,
         snapshot: Any,
         displaced: _Target,
         planner: CampaignPlanner,
-        shard: int,
-        state: ShardState,
-        now: datetime,
-    ) -> tuple[Slot, TargetRecord]:
+    ) -> TargetRecord:
         """Hand over the slot of a target of a campaign with its own pace, and plan it again by
         that pace.
 
@@ -292,7 +327,7 @@ class FirestoreDeliveryStore:
         whole for the re-planned send, which counts itself again. Every document is read
         before any is written (Firestore's transactions require it)."""
         assert victim.planned_at is not None
-        ref = victim.ref
+        ref, transaction, now = victim.ref, shards.transaction, shards.now
         counted_in = (snapshot.to_dict() or {}).get("campaignShard")
         own_shard = planner.shard_of(ref.path)
         released_shard = counted_in if isinstance(counted_in, int) else own_shard
@@ -303,30 +338,21 @@ class FirestoreDeliveryStore:
             campaign_states[released_shard],
             *counted_under(victim.planned_at, planner.tenant.tenant_zone),
         )
-        tenant_read: dict[int, ShardState] = {shard: state}
-
-        def tenant_state(index: int) -> ShardState:
-            if index not in tenant_read:
-                tenant_read[index] = _slots(self._shard(ref.cnpj, index), transaction, now)
-            return tenant_read[index]
-
         try:
             later = planner.plan(
                 victim.planned_at + timedelta(microseconds=1),
                 own_shard,
                 campaign_states[own_shard],
-                tenant_state,
+                shards,
                 before=victim.send_by,
             )
         except SendByMissed:
             self._write_campaign_shards(transaction, ref, campaign_states, now)
-            expired = displaced.write(transaction, _expired_yielding(victim, now))
-            return Slot(victim.planned_at, state), expired
+            return displaced.write(transaction, _expired_yielding(victim, now))
         campaign_states[own_shard] = later.campaign_state
         self._write_campaign_shards(transaction, ref, campaign_states, now)
         for index, slots in later.tenant_states.items():
-            if index != shard:  # the caller writes the handed-over slot's shard
-                transaction.set(self._shard(ref.cnpj, index), {"slots": slots, "updatedAt": now})
+            shards.keep(index, slots)
         fields = {
             **_stamp(victim, Status.QUEUED, now),
             "plannedAt": later.send_at,
@@ -334,8 +360,7 @@ class FirestoreDeliveryStore:
             "campaignShard": own_shard,
             "taskGeneration": victim.task_generation + 1,
         }
-        shard_state = later.tenant_states.get(shard, state)
-        return Slot(victim.planned_at, shard_state), displaced.write(transaction, fields)
+        return displaced.write(transaction, fields)
 
     def _write_campaign_shards(
         self,
@@ -479,9 +504,6 @@ class FirestoreDeliveryStore:
     def _doc(self, ref: TargetRef) -> firestore.DocumentReference:
         return self._client.document(ref.path)
 
-    def _shard(self, cnpj: Cnpj, shard: int) -> firestore.DocumentReference:
-        return self._client.document("users", cnpj.value, "pacing", f"shard-{shard}")
-
     def _campaign_shard(self, ref: TargetRef, shard: int) -> firestore.DocumentReference:
         return self._client.document(
             "users", ref.cnpj.value, "campaigns", ref.campaign_id, "pacing", f"shard-{shard}"
@@ -524,6 +546,54 @@ def _slots(
     to the instant planned, so planning far ahead keeps today's caps)."""
     slots: ShardState = (doc.get(transaction=transaction).to_dict() or {}).get("slots", {})
     return pruned(slots, now)
+
+
+class _PacingShards:
+    """The tenant's pacing documents in one transaction: each read there at most once, on
+    demand (nearly always only the target's own shard), and the changed ones written back
+    together at the end."""
+
+    def __init__(
+        self,
+        client: firestore.Client,
+        transaction: firestore.Transaction,
+        cnpj: Cnpj,
+        now: datetime,
+    ) -> None:
+        self._client, self.transaction, self._cnpj, self.now = client, transaction, cnpj, now
+        self._states: dict[int, ShardState] = {}
+        self._changed: set[int] = set()
+
+    def __call__(self, shard: int) -> ShardState:
+        if shard not in self._states:
+            self._states[shard] = _slots(self._doc(shard), self.transaction, self.now)
+        return self._states[shard]
+
+    def outside_transaction(self, shards: list[int]) -> dict[int, ShardState]:
+        """Their states as read now, without the transaction (for a choice only; see
+        :meth:`FirestoreDeliveryStore._free_slot`), or as this transaction left them."""
+        unread = [shard for shard in shards if shard not in self._states]
+        read: dict[int, ShardState] = {}
+        if unread:
+            with translated("Firestore"):
+                snapshots = self._client.get_all([self._doc(shard) for shard in unread])
+                for snapshot in snapshots:
+                    slots = (snapshot.to_dict() or {}).get("slots", {})
+                    read[int(snapshot.id.removeprefix("shard-"))] = pruned(slots, self.now)
+        return {shard: self._states.get(shard, read.get(shard, {})) for shard in shards}
+
+    def keep(self, shard: int, state: ShardState) -> None:
+        """Planning changed the shard's state: written by :meth:`write`."""
+        self._states[shard] = state
+        self._changed.add(shard)
+
+    def write(self) -> None:
+        for shard in sorted(self._changed):
+            fields = {"slots": self._states[shard], "updatedAt": self.now}
+            self.transaction.set(self._doc(shard), fields)
+
+    def _doc(self, shard: int) -> firestore.DocumentReference:
+        return self._client.document("users", self._cnpj.value, "pacing", f"shard-{shard}")
 
 
 def _released(state: ShardState, *keys: str) -> ShardState:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.domain.campaign_pace import CampaignPlanner
-from shared.domain.pacing import Planner, PlanningError, SendByMissed, ShardState
+from shared.domain.pacing import Planner, PlanningError, SendByMissed, ShardState, Slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +65,7 @@ def simulate(
                 shards.update(paced.tenant_states)
                 send_at = paced.send_at
             else:
-                shard = planner.throttle.shard_of(message.key)
-                slot = planner.plan(
-                    message.earliest, shard, shards.get(shard, {}), before=message.send_by
-                )
+                shard, slot = _planned(planner, message, shards)
                 shards[shard] = slot.state
                 send_at = slot.send_at
         except (SendByMissed, PlanningError):
@@ -76,6 +73,26 @@ def simulate(
             continue
         results.append((message, send_at))
     return results
+
+
+def _planned(
+    planner: Planner, message: Unplanned, shards: Mapping[int, ShardState]
+) -> tuple[int, Slot]:
+    """The message's shard and slot as delivery plans them: its own shard's, else the soonest
+    another shard has before its send-by (:meth:`Planner.spill`)."""
+    own = planner.throttle.shard_of(message.key)
+    try:
+        return own, planner.plan(message.earliest, own, shards.get(own, {}), message.send_by)
+    except SendByMissed:
+        others = {
+            shard: shards.get(shard, {})
+            for shard in range(planner.throttle.effective_shards)
+            if shard != own
+        }
+        spilled = planner.spill(message.earliest, others, message.send_by)
+        if not spilled:
+            raise
+        return spilled[0]
 
 
 def per_local_day(moments: Sequence[datetime], zone: ZoneInfo) -> Counter[date]:

@@ -8,13 +8,16 @@ Shards exist because production Firestore sustains about one write per second pe
 with N shards each document sees 1/N of the planning writes, and in minute ``m`` shard ``s``
 owns the global slots ``l, l+N, l+2N, ...`` with ``l = (s + m) mod N`` (ownership turns every
 minute, see :func:`lane_of`), so the shards together never exceed any limit and, while all
-have work, fill every slot (the configured rate, evenly spaced).
+have work, fill every slot (the configured rate, evenly spaced). A message whose own shard has
+no slot before its send-by takes another shard's (:meth:`Planner.spill`), so an uneven hash
+never leaves capacity unused while messages expire.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -152,6 +155,27 @@ class Planner:
             new_state[_day_key(day)] = _count(state, _day_key(day)) + 1
             return Slot(send_at, new_state)
         raise PlanningError(f"no send slot found after {earliest.isoformat()}")
+
+    def spill(
+        self,
+        earliest: datetime,
+        states: Mapping[int, ShardState],
+        before: datetime | None = None,
+    ) -> list[tuple[int, Slot]]:
+        """Each shard of ``states`` with a slot before ``before``, and that slot, soonest first.
+
+        A message's shard comes from a hash, to spread the planning writes; it is not a share
+        of the capacity the message is owed. When its own shard has no slot before its
+        send-by, the message takes another shard's (the first of this list) rather than
+        expire: otherwise an uneven hash leaves one shard's day unfilled while another's
+        messages expire, and the tenant sends less than its daily cap with work waiting."""
+        found: list[tuple[int, Slot]] = []
+        for shard, state in states.items():
+            try:
+                found.append((shard, self.plan(earliest, shard, state, before=before)))
+            except SendByMissed:
+                continue
+        return sorted(found, key=lambda pair: pair[1].send_at)
 
     def next_opening(self, moment: datetime) -> datetime:
         """``moment`` if the contact's window is open then, else the window's next start."""

@@ -57,8 +57,38 @@ class Scenario:
 
     def target(self, kind: str, today: date, n: int) -> TargetRef:
         """A target of ``kind`` found by the run at the clock's instant, created and planned."""
+        return self.plan(self.found(kind, today, n))
+
+    def in_shard(
+        self, kind: str, today: date, shard: int, count: int, first: int = 0
+    ) -> list[TargetRef]:
+        """``count`` targets of ``kind`` whose hash puts them in pacing ``shard`` (numbered from
+        ``first`` on, skipping those of other shards), each created and planned in turn."""
+        tenant = self.ports.tenants.get(self.cnpj)
+        assert tenant is not None
+        refs: list[TargetRef] = []
+        for n in range(first, first + 100 * count):
+            target = self.found(kind, today, n)
+            path = TargetRef(self.cnpj, kind, target.id).path
+            if tenant.delivery.throttle.shard_of(path) == shard:
+                refs.append(self.plan(target))
+                if len(refs) == count:
+                    return refs
+        raise AssertionError(f"no {count} targets of shard {shard}")  # half land in each
+
+    def plan(self, target: Target) -> TargetRef:
+        assert self.deps.targets.create_batch(self.cnpj, [target]).created == 1
+        ref = TargetRef(self.cnpj, target.campaign_id, target.id)
+        enqueue_target(ref, self.ports)
+        return ref
+
+    def shard(self, ref: TargetRef) -> int:
+        document = self.deps.firestore_client.document(ref.path).get().to_dict() or {}
+        return int(document["shard"])
+
+    def found(self, kind: str, today: date, n: int) -> Target:
         instant = self.clock()
-        target = Target(
+        return Target(
             customer_id=f"{kind.lower()}{n}",
             name="Maria",
             phone=f"+55119{secrets.randbelow(10**8):08d}",
@@ -71,10 +101,6 @@ class Scenario:
             ),
             priority={"BIRTHDAY": Priority.TIME_CRITICAL, "REACTIVATION": Priority.BULK}[kind].rank,
         )
-        assert self.deps.targets.create_batch(self.cnpj, [target]).created == 1
-        ref = TargetRef(self.cnpj, kind, target.id)
-        enqueue_target(ref, self.ports)
-        return ref
 
     def api_backlog(self, campaign_id: str, count: int, send_by: datetime) -> list[TargetRef]:
         """``count`` targets of an API campaign found at the clock's instant, each planned."""
@@ -112,13 +138,17 @@ class Scenario:
 
 @pytest.fixture
 def scenario(deps: Container) -> Scenario:
+    return new_scenario(deps, per_minute=1, shards=1)
+
+
+def new_scenario(deps: Container, *, per_minute: int, shards: int) -> Scenario:
     clock = SettableClock(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))  # 08:00 on the 20th
     project = f"demo-send-by-{secrets.token_hex(4)}"
     private = Container(deps.settings.model_copy(update={"google_cloud_project": project}), clock)
     cnpj = new_tenant_id()
     tenant = Tenant(cnpj=cnpj.value, name="Send-by")
     throttle = tenant.delivery.throttle.model_copy(
-        update={"messages_per_minute": 1, "messages_per_day": DAY_CAP, "shards": 1}
+        update={"messages_per_minute": per_minute, "messages_per_day": DAY_CAP, "shards": shards}
     )
     private.tenants.save(
         tenant.model_copy(
@@ -183,6 +213,44 @@ def test_a_birthday_with_no_slot_left_on_its_day_expires(scenario: Scenario) -> 
     assert (birthdays[-1].target_id, "EXPIRED") in {
         (row.target_id, row.status) for row in scenario.history.rows
     }
+
+
+@pytest.fixture
+def two_shards(deps: Container) -> Scenario:
+    """Two pacing shards: of the day's 5 slots, shard 0 owns 3 and shard 1 owns 2."""
+    return new_scenario(deps, per_minute=2, shards=2)
+
+
+def test_targets_that_all_hash_to_one_shard_take_the_other_s_slots_before_expiring(
+    two_shards: Scenario,
+) -> None:
+    two_shards.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)  # 08:00 on the 21st
+    birthdays = two_shards.in_shard("BIRTHDAY", date(2026, 11, 21), 0, DAY_CAP + 1)
+
+    statuses = [two_shards.load(ref).status for ref in birthdays]
+    assert statuses[:DAY_CAP] == [Status.QUEUED] * DAY_CAP
+    assert all(two_shards.local_day(ref) == date(2026, 11, 21) for ref in birthdays[:DAY_CAP])
+    assert Counter(two_shards.shard(ref) for ref in birthdays[:DAY_CAP]) == {0: 3, 1: 2}
+    assert statuses[DAY_CAP:] == [Status.EXPIRED]  # the day is full in both shards
+
+
+def test_a_birthday_takes_a_bulk_slot_in_another_shard_when_its_own_is_full_of_birthdays(
+    two_shards: Scenario,
+) -> None:
+    today = date(2026, 11, 21)
+    two_shards.clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    first = two_shards.in_shard("BIRTHDAY", today, 0, 3)  # shard 0's share of the day
+    bulk = two_shards.in_shard("REACTIVATION", today, 1, 2)  # shard 1's: the day is full
+    assert all(two_shards.local_day(ref) == today for ref in [*first, *bulk])
+
+    (late,) = two_shards.in_shard("BIRTHDAY", today, 0, 1, first=1000)
+
+    assert two_shards.load(late).status is Status.QUEUED
+    assert two_shards.local_day(late) == today
+    assert two_shards.shard(late) == 1
+    displaced = [ref for ref in bulk if two_shards.load(ref).task_generation == 2]
+    assert len(displaced) == 1
+    assert two_shards.local_day(displaced[0]) == date(2026, 11, 22)
 
 
 def test_a_bulk_target_never_takes_a_slot_and_expires_with_its_month(scenario: Scenario) -> None:

@@ -91,3 +91,27 @@ def test_a_campaign_s_own_pace_is_forecast_on_its_own_pacing_states() -> None:
     days = [at.astimezone(SAO_PAULO).date() for _, at in results if at is not None]
     assert days == [date(2026, 11, 21), date(2026, 11, 22)]
     assert used == {"SEG": {0: {"d:2026-11-21": 1}}}
+
+
+def test_messages_that_all_hash_to_one_shard_fill_the_others_before_any_would_expire() -> None:
+    planner = Planner(
+        Throttle(messages_per_minute=2, messages_per_day=4, shards=2),
+        SendWindow(),
+        SAO_PAULO,
+        SAO_PAULO,
+    )
+    keys = (f"users/x/campaigns/C/targets/{n}" for n in range(100))
+    one_shard = [key for key in keys if planner.throttle.shard_of(key) == 0][:5]
+    messages = [
+        Unplanned("C", key, MORNING, END_OF_DAY, Priority.TIME_CRITICAL.rank, planner)
+        for key in one_shard
+    ]
+
+    sends = [at for _, at in simulate(messages, {})]
+
+    # shard 0 owns 2 of the day's 4 slots; shard 1's 2 take the next two, and only the fifth
+    # message would expire
+    assert sends[4] is None
+    assert per_local_day([at for at in sends if at is not None], SAO_PAULO) == {
+        date(2026, 11, 21): 4
+    }

@@ -541,3 +541,29 @@ def test_planning_far_ahead_keeps_todays_counters() -> None:
     week_ahead = plan.plan(utc(17, 12), 0, today.state)
     assert week_ahead.state["d:2026-03-10"] == 1
     assert plan.plan(utc(10, 13), 0, week_ahead.state).send_at == utc(11, 0)
+
+
+# -- spill: a message whose shard is full takes another's slot rather than expire ----------------
+
+
+def test_spill_lists_the_shards_with_a_slot_before_the_send_by_soonest_first() -> None:
+    plan = planner(throttle(60, shards=3, per_day=6), OFFICE, SAO_PAULO, SAO_PAULO)
+    earliest, end_of_day = local(SAO_PAULO, 10, 10), local(SAO_PAULO, 11, 0)
+    states: dict[int, ShardState] = {
+        0: {"d:2026-03-10": 2},  # its day is full
+        1: {"m:202603101300": 20},  # every slot it owns at 10:00 is taken: later than 2
+        2: {},
+    }
+
+    spilled = plan.spill(earliest, states, before=end_of_day)
+
+    assert [shard for shard, _ in spilled] == [2, 1]
+    assert spilled[0][1].send_at < spilled[1][1].send_at < end_of_day
+    assert spilled[0][1].state["d:2026-03-10"] == 1  # the slot is counted in its shard's day
+
+
+def test_spill_finds_nothing_when_every_shard_s_day_is_full() -> None:
+    plan = planner(throttle(60, shards=2, per_day=4), OFFICE, SAO_PAULO, SAO_PAULO)
+    full: dict[int, ShardState] = {0: {"d:2026-03-10": 2}, 1: {"d:2026-03-10": 2}}
+
+    assert plan.spill(local(SAO_PAULO, 10, 10), full, before=local(SAO_PAULO, 11, 0)) == []
