@@ -9,7 +9,7 @@ transactions so a claim and the facts it depends on cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -114,17 +114,11 @@ class FirestoreDeliveryStore:
             shards = _PacingShards(self._client, transaction, ref.cnpj, now)
             own = planner.throttle.shard_of(ref.path)
             start = max(earliest, now)
-            displaced: TargetRecord | None = None
-            planned = self._free_slot(shards, planner, own, start, record.send_by)
+            planned = self._slot_for(shards, record, planner, own, start, yielding)
             if planned is None:
-                taken = None
-                if yielding is not None and record.send_by is not None:
-                    taken = self._take_yielded_slot(shards, record, planner, own, start, yielding)
-                if taken is None:
-                    change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
-                    return Queued(target.write(transaction, _change_fields(record, change, now)))
-                planned, displaced = taken
-            shard, slot = planned
+                change = Change(Status.EXPIRED, error_reason="no send slot before its send-by")
+                return Queued(target.write(transaction, _change_fields(record, change, now)))
+            (shard, slot), displaced = planned
             shards.keep(shard, slot.state)
             shards.write()
             fields = {
@@ -174,31 +168,59 @@ class FirestoreDeliveryStore:
         }
         return Queued(target.write(transaction, fields))
 
-    def _free_slot(
+    def _slot_for(
         self,
         shards: _PacingShards,
+        record: TargetRecord,
         planner: Planner,
         own: int,
         start: datetime,
-        before: datetime | None,
+        yielding: Yielding | None,
+    ) -> tuple[tuple[int, Slot], TargetRecord | None] | None:
+        """Where a target goes (and the target that gave its slot away, if one did), the
+        cheapest first: a free slot of its own shard; one of its own shard that a less urgent
+        target gives way; a free slot of another shard (:meth:`_spilled`); one of another
+        shard that a less urgent target gives way. The own shard's less urgent targets come
+        before the other shards' free slots because they read no other pacing document: on a
+        burst of birthdays behind a backlog that is most of the cost, and nothing is lost by
+        it, since the target that gives way is planned again in any shard with a free slot.
+        None: no slot before its send-by."""
+        before = record.send_by
+        try:
+            return (own, planner.plan(start, own, shards(own), before=before)), None
+        except SendByMissed:
+            if before is None:
+                raise  # unreachable: only a send-by makes a shard miss
+        others = tuple(shard for shard in range(planner.throttle.effective_shards) if shard != own)
+        if yielding is not None:
+            taken = self._take_yielded_slot(shards, record, planner, (own,), start, yielding)
+            if taken is not None:
+                return taken
+        spilled = self._spilled(shards, planner, others, start, before)
+        if spilled is not None:
+            return spilled, None
+        if yielding is not None and others:
+            return self._take_yielded_slot(shards, record, planner, others, start, yielding)
+        return None
+
+    def _spilled(
+        self,
+        shards: _PacingShards,
+        planner: Planner,
+        others: tuple[int, ...],
+        start: datetime,
+        before: datetime,
     ) -> tuple[int, Slot] | None:
-        """The first slot of the target's own shard; when that shard has none before
-        ``before``, the soonest another shard has (:meth:`Planner.spill`); None if no shard has
-        one.
+        """The soonest slot before ``before`` that one of the ``others`` shards has
+        (:meth:`Planner.spill`), for a target whose own shard has none.
 
         The other shards are read outside the transaction, only to choose one: reading them
         all in it would lock every pacing document of the tenant, and each target that can
         only expire would wait for all the others. The chosen shard is read again in the
         transaction and planned on that read (the next choice if it has no slot any more)."""
-        try:
-            return own, planner.plan(start, own, shards(own), before=before)
-        except SendByMissed:
-            if before is None:
-                raise  # unreachable: only a send-by makes a shard miss
-        others = shards.outside_transaction(
-            [shard for shard in range(planner.throttle.effective_shards) if shard != own]
-        )
-        for shard, _ in planner.spill(start, others, before):
+        if not others:
+            return None
+        for shard, _ in planner.spill(start, shards.outside_transaction(others), before):
             try:
                 return shard, planner.plan(start, shard, shards(shard), before=before)
             except SendByMissed:
@@ -210,25 +232,23 @@ class FirestoreDeliveryStore:
         shards: _PacingShards,
         record: TargetRecord,
         planner: Planner,
-        own: int,
+        in_shards: tuple[int, ...],
         start: datetime,
         yielding: Yielding,
     ) -> tuple[tuple[int, Slot], TargetRecord] | None:
-        """The first slot before the target's send-by, within its window, held by a queued
-        target of a yielding campaign: the least urgent campaign first, and in each campaign
-        the target's own shard first, then the others (a shard full of equally urgent targets
-        must not make it expire while a bulk target holds a slot in another). The target
-        that gives way is planned again after its slot by its own planner (EXPIRED when that
-        is past its own send-by). The slot keeps its place in the shard's counters, so no
-        limit changes; only who uses it does.
+        """The first slot of ``in_shards`` before the target's send-by, within its window,
+        held by a queued target of a yielding campaign: the least urgent campaign first, and
+        in each campaign the shards in the order given. The target that gives way is planned
+        again after its slot by its own planner (EXPIRED when that is past its own send-by).
+        The slot keeps its place in the shard's counters, so no limit changes; only who uses
+        it does.
 
         Slots less than :data:`YIELD_LEAD` away are left alone: their task may be running.
         """
         assert record.send_by is not None
         since = max(start, shards.now + YIELD_LEAD)
-        in_order = (own, *(s for s in range(planner.throttle.effective_shards) if s != own))
         for campaign_id in _in_yield_order(yielding):
-            for shard in in_order:
+            for shard in in_shards:
                 for limit in (FIRST_CANDIDATES, YIELD_CANDIDATES):  # most often the first fits
                     candidates = self._yield_candidates(
                         shards.transaction,
@@ -281,8 +301,8 @@ class FirestoreDeliveryStore:
         shard: int,
         yielding: Yielding,
     ) -> tuple[tuple[int, Slot], TargetRecord]:
-        """Give ``victim``'s slot in ``shard`` away and plan it again after that slot (in its
-        shard, else in another: :meth:`_free_slot`)."""
+        """Give ``victim``'s slot in ``shard`` away and plan it again after that slot (in that
+        shard, else in another; it takes no one's slot in turn)."""
         assert victim.planned_at is not None
         now = shards.now
         shards(shard)  # read before anything is written (Firestore's transactions require it)
@@ -292,11 +312,11 @@ class FirestoreDeliveryStore:
             moved = self._yield_campaign_paced(shards, victim, snapshot, displaced, planner)
             return (shard, Slot(victim.planned_at, shards(shard))), moved
         after = victim.planned_at + timedelta(microseconds=1)
-        later = self._free_slot(shards, planner, shard, after, victim.send_by)
+        later = self._slot_for(shards, victim, planner, shard, after, yielding=None)
         if later is None:
             expired = displaced.write(shards.transaction, _expired_yielding(victim, now))
             return (shard, Slot(victim.planned_at, shards(shard))), expired
-        later_shard, later_slot = later
+        (later_shard, later_slot), _ = later
         shards.keep(later_shard, later_slot.state)
         fields = {
             **_stamp(victim, Status.QUEUED, now),
@@ -569,9 +589,9 @@ class _PacingShards:
             self._states[shard] = _slots(self._doc(shard), self.transaction, self.now)
         return self._states[shard]
 
-    def outside_transaction(self, shards: list[int]) -> dict[int, ShardState]:
+    def outside_transaction(self, shards: Sequence[int]) -> dict[int, ShardState]:
         """Their states as read now, without the transaction (for a choice only; see
-        :meth:`FirestoreDeliveryStore._free_slot`), or as this transaction left them."""
+        :meth:`FirestoreDeliveryStore._spilled`), or as this transaction left them."""
         unread = [shard for shard in shards if shard not in self._states]
         read: dict[int, ShardState] = {}
         if unread:
