@@ -52,6 +52,11 @@ def record_pairs(value: Mapping[str, Any], number: str, ports: DeliveryPorts) ->
     return linked
 
 
+def linked_phone(ports: DeliveryPorts, number: str, bsuid: str | None) -> str:
+    """The phone the number's links pair with ``bsuid`` (a username hides the phone), or ""."""
+    return (ports.identities.phone_of(number, bsuid) if bsuid and number else None) or ""
+
+
 def apply_identity_change(message: Mapping[str, Any], number: str, ports: DeliveryPorts) -> str:
     """Re-link the person a ``system`` message is about; what happened, for the report.
 

@@ -4,15 +4,17 @@ What a reply is: an inbound text or media message (``text``, ``image``, ``video`
 ``document``, ``sticker``) that is neither an opt-out nor a quick-reply button press (those are
 recorded as what they are). Which message it answers:
 
-1. the one it quotes (``context.id``, when the customer used WhatsApp's reply), else
+1. the one it quotes (``context.id``, when the customer used WhatsApp's reply), however old: as
+   a quick-reply press does, the row goes to every tenant of the number, and the analytics of
+   the tenant that sent that wamid are the only ones that join it to a target; else
 2. the last message sent to that person (by phone, else BSUID) by a tenant of the number, within
-   :data:`ANSWER_WINDOW` (the frequency ledger ``recentSends`` keeps it).
+   :data:`ANSWER_WINDOW` (the frequency ledger ``recentSends`` keeps it): the tenant whose last
+   message to the person is the latest.
 
-The tenant is the one whose last message to the person is the latest. The reply is one
-``REPLIED`` history row (event id ``reply#<inbound message id>``: a redelivered webhook repeats
-it) carrying the answered message's wamid, so ``sql/analytics/`` attributes it to that target as
-it does clicks, and counts responses and the response rate. Its content is never stored nor
-logged: the row keeps only the message's type.
+The reply is one ``REPLIED`` history row (event id ``reply#<inbound message id>``: a redelivered
+webhook repeats it) carrying the answered message's wamid, so ``sql/analytics/`` attributes it
+to that target as it does clicks, and counts responses and the response rate. Its content is
+never stored nor logged: the row keeps only the message's type.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from shared import logs
 from shared.domain.cnpj import Cnpj
 from shared.domain.identity import Identity
 from shared.ports import HistoryRow
-from shared.services import consent
+from shared.services import consent, identities
 from shared.services.delivery_common import DeliveryPorts, consent_ports
 
 _log = logging.getLogger(__name__)
@@ -43,21 +45,34 @@ def record_reply(
     kind = str(message.get("type", ""))
     if kind not in REPLY_TYPES:
         return "inbound_other"
-    answered = _answered(message, sender, number, at, ports)
-    if answered is None:
+    answered = _quoted(message, sender, number, ports) or _last_sent(sender, number, at, ports)
+    if not answered:
         logs.log(_log, logging.INFO, "reply to no recent message of ours", kind=kind)
         return "reply_unattributed"
-    cnpj, wamid, phone = answered
-    # Only the kind of reply, never its text or media.
-    row = HistoryRow.engagement(f"reply#{message['id']}", at, "REPLIED", phone, wamid, kind)
-    ports.history.append(cnpj, [row])
+    for cnpj, wamid, phone in answered:
+        # Only the kind of reply, never its text or media.
+        row = HistoryRow.engagement(f"reply#{message['id']}", at, "REPLIED", phone, wamid, kind)
+        ports.history.append(cnpj, [row])
     return "reply"
 
 
-def _answered(
-    message: Mapping[str, Any], sender: Identity, number: str, at: datetime, ports: DeliveryPorts
-) -> tuple[Cnpj, str, str] | None:
-    """(tenant, wamid of the answered message, the person's phone) or None."""
+Answered = list[tuple[Cnpj, str, str]]
+"""Where the reply's row goes: (tenant, wamid of the answered message, the person's phone)."""
+
+
+def _quoted(
+    message: Mapping[str, Any], sender: Identity, number: str, ports: DeliveryPorts
+) -> Answered:
+    quoted = message.get("context")
+    wamid = quoted.get("id") if isinstance(quoted, dict) else None
+    if not wamid:
+        return []
+    phone = sender.phone or identities.linked_phone(ports, number, sender.bsuid)
+    tenants = consent.tenants_of_number(consent_ports(ports), number)
+    return [(tenant.id, str(wamid), phone) for tenant in tenants]
+
+
+def _last_sent(sender: Identity, number: str, at: datetime, ports: DeliveryPorts) -> Answered:
     latest: tuple[datetime, Cnpj, str, str] | None = None
     keys = [key for key in (sender.phone, sender.bsuid) if key]
     for tenant in consent.tenants_of_number(consent_ports(ports), number):
@@ -73,8 +88,6 @@ def _answered(
                 latest = (sent_at, tenant.id, record.wamid, record.phone)
             break
     if latest is None:
-        return None
+        return []
     _, cnpj, wamid, phone = latest
-    quoted = message.get("context")
-    quoted_id = quoted.get("id") if isinstance(quoted, dict) else None
-    return cnpj, str(quoted_id or wamid), phone
+    return [(cnpj, wamid, phone)]

@@ -158,7 +158,7 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
     if payload is not None:
         # A username hides the phone: the one the number's links pair with the BSUID, if any
         # (the click still counts for its campaign by the quoted wamid without one).
-        phone = sender.phone or _linked_phone(ports, number, sender.bsuid)
+        phone = sender.phone or identities.linked_phone(ports, number, sender.bsuid)
         wamid = str(_dict(message.get("context")).get("id", ""))
         for tenant in consent.tenants_of_number(consent_ports(ports), number):
             ports.store.record_click(tenant.id, str(message["id"]), phone, payload, now, wamid)
@@ -173,10 +173,6 @@ def _apply_inbound(message: Any, number: str, ports: DeliveryPorts) -> str:
                 ports.history.append(tenant.id, [click])
         return "click"
     return replies.record_reply(message, sender, number, now, ports)
-
-
-def _linked_phone(ports: DeliveryPorts, number: str, bsuid: str | None) -> str:
-    return (ports.identities.phone_of(number, bsuid) if bsuid and number else None) or ""
 
 
 def _opt_out_source(message: dict[str, Any]) -> ConsentSource | None:

@@ -85,3 +85,28 @@ def test_a_quoted_media_reply_counts_once_and_a_strangers_message_is_nobodys(
     stranger = text_message(delivery_fixtures.new_phone(), "oi", "wamid.STRANGER1")
     assert post(webhook_url, tenant.number, messages=[stranger]).get("reply_unattributed") == 1
     assert tenant.load(ref).status in {Status.DELIVERED, Status.READ}
+
+
+def test_a_reply_quoting_an_older_message_answers_that_message_whenever_it_comes(
+    delivery_tenant: TenantFactory, webhook_url: str
+) -> None:
+    tenant = delivery_tenant()
+    target = tenant.target()
+    (ref,) = tenant.create(target)
+    record = tenant.wait_status(ref, DONE)
+    # a week later, past the window in which a reply quoting nothing is taken as an answer
+    later = int(time.time()) + 7 * 24 * 3600
+    quoting = {**text_message(target.phone, "ainda vale?", "wamid.LATE1", at=later)}
+    quoting["context"] = {"id": record.wamid}
+    unquoted = text_message(target.phone, "oi", "wamid.LATE2", at=later)
+
+    answer = post(webhook_url, tenant.number, messages=[quoting, unquoted])
+
+    assert (answer.get("reply"), answer.get("reply_unattributed")) == (1, 1)
+    (row,) = _replied_rows(tenant, 1)
+    assert (row["wamid"], row["phone"], row["event_id"]) == (
+        record.wamid,
+        target.phone,
+        "reply#wamid.LATE1",
+    )
+    assert _responses(tenant) == (1, 100.0)
