@@ -140,8 +140,8 @@ def check_messages(catalogue: TemplateCatalogue, cnpj: Cnpj, campaign: Campaign)
         (i, t.whatsapp_template) for i, t in enumerate(campaign.templates) if t.whatsapp_template
     ]
     wanted = [(f"templates[{i}].whatsapp_template", w.name, w.language) for i, w in approved]
-    refuse_unusable(catalogue, cnpj, wanted)
     by_key = {t.key: t for t in catalogue.list(cnpj)}
+    refuse_unusable(by_key, wanted)
     for i, template in enumerate(campaign.templates):
         if template.whatsapp_template is None:
             continue

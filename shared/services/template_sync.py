@@ -15,7 +15,7 @@ concurrent sync writes the same result (the account's current list), so it is sa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -142,12 +142,12 @@ def _same(a: ApprovedTemplate, b: ApprovedTemplate) -> bool:
 
 
 def refuse_unusable(
-    catalogue: TemplateCatalogue, cnpj: Cnpj, wanted: Iterable[tuple[str, str, str]]
+    by_key: Mapping[str, ApprovedTemplate], wanted: Iterable[tuple[str, str, str]]
 ) -> None:
-    """A :class:`FieldError` on the first ``(field, name, language)`` whose catalogue entry is
-    not APPROVED or no longer on the account. A template the catalogue does not hold is left to
-    Meta (the catalogue may not have been synced yet)."""
-    by_key = {t.key: t for t in catalogue.list(cnpj)}
+    """A :class:`FieldError` on the first ``(field, name, language)`` whose catalogue entry
+    (``by_key``: the tenant's catalogue by ``name@language``) is not APPROVED or no longer on
+    the account. A template the catalogue does not hold is left to Meta (the catalogue may not
+    have been synced yet)."""
     for where, name, language in wanted:
         template = by_key.get(f"{name}@{language}")
         reason = template.unusable_reason if template is not None else None
