@@ -456,6 +456,15 @@ class DeliveryStore(Protocol):
         """Apply ``change`` if the status is in ``expect`` (and the send is ``send_no``)."""
         ...
 
+    def park(
+        self, ref: TargetRef, generation: int, until: datetime, now: datetime
+    ) -> TargetRecord | None:
+        """Keep a QUEUED target of a paused campaign until ``until`` with no send slot: a new
+        task generation, and nothing counted in any pacing document (a paused campaign that
+        took a slot at every recheck would spend the tenant's daily cap on messages that do not
+        go). None unless the target is QUEUED with task ``generation``."""
+        ...
+
     def apply_receipt(
         self,
         ref: TargetRef,

@@ -124,6 +124,7 @@ class FirestoreDeliveryStore:
             fields = {
                 **_stamp(record, Status.QUEUED, now),
                 "plannedAt": slot.send_at,
+                "parked": False,
                 "shard": shard,
                 "taskGeneration": record.task_generation + 1,
             }
@@ -162,6 +163,7 @@ class FirestoreDeliveryStore:
         fields = {
             **_stamp(record, Status.QUEUED, now),
             "plannedAt": slot.send_at,
+            "parked": False,
             "shard": slot.tenant_shard,
             "campaignShard": campaign_shard,
             "taskGeneration": record.task_generation + 1,
@@ -454,6 +456,27 @@ class FirestoreDeliveryStore:
             if send_no is not None and record.send_no != send_no:
                 return None
             return target.write(transaction, _change_fields(record, change, now))
+
+        return self._transact(ref, body)
+
+    def park(
+        self, ref: TargetRef, generation: int, until: datetime, now: datetime
+    ) -> TargetRecord | None:
+        def body(transaction: firestore.Transaction, target: _Target) -> TargetRecord | None:
+            record = target.record
+            if record is None or record.status is not Status.QUEUED:
+                return None
+            if record.task_generation != generation:
+                return None
+            fields = {
+                "plannedAt": until,
+                "parked": True,
+                "shard": None,  # holds no slot: never handed over to a more urgent target
+                "taskGeneration": record.task_generation + 1,
+                "updatedAt": now,
+                "version": record.version + 1,
+            }
+            return target.write(transaction, fields)
 
         return self._transact(ref, body)
 

@@ -105,6 +105,9 @@ class TargetRecord:
     """Not sent after this (None: a target created before send-by rules existed)."""
     priority: int = 1
     """Its campaign's priority rank when it was created: 0 goes first."""
+    parked: bool = False
+    """QUEUED with no send slot: its campaign was paused when its task ran, and the task now
+    only checks again (:meth:`~shared.ports.DeliveryStore.park`)."""
 
     def expired(self, at: datetime) -> bool:
         """Whether a send at ``at`` would be too late."""
@@ -133,6 +136,7 @@ class TargetRecord:
             error_code=error.get("code"),
             error_reason=str(error.get("reason", "")),
             settled=bool(doc.get("settled", False)),
+            parked=bool(doc.get("parked", False)),
             version=int(doc.get("version", 0)),
             updated_at=doc.get("updatedAt"),
             send_by=doc.get("sendBy"),

@@ -32,6 +32,7 @@ from shared.services.delivery_common import (
     pause_campaign,
     queue_send,
     record_change,
+    schedule_send,
 )
 from shared.whatsapp.outcomes import Action, SendResult, classify
 from shared.whatsapp.requests_body import (
@@ -77,7 +78,9 @@ def send_message(ref: TargetRef, generation: int, ports: DeliveryPorts) -> SendO
         change = Change(Status.EXPIRED, error_reason="send-by passed before its send")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
     if delivery.paused:
-        return _requeue(ports, record, delivery, now + PAUSE_RECHECK, "paused")
+        return _park(ports, record, delivery, now + PAUSE_RECHECK)
+    if record.parked:  # its campaign was resumed: the message now takes a send slot
+        return _requeue(ports, record, delivery, now, "resumed")
     if not _addressable(record):
         change = Change(Status.FAILED, error_reason="invalid_phone")
         return _write(ports, delivery, ports.store.transition(ref, _QUEUED, None, change, now))
@@ -197,6 +200,18 @@ def _requeue(
     if status is not Status.QUEUED:
         return SendOutcome("not_claimable", status)
     return SendOutcome(label, status)
+
+
+def _park(
+    ports: DeliveryPorts, record: TargetRecord, delivery: CampaignDelivery, until: datetime
+) -> SendOutcome:
+    """Check again at ``until`` without taking a send slot (:meth:`DeliveryStore.park`)."""
+    parked = ports.store.park(record.ref, record.task_generation, until, ports.clock())
+    if parked is None:
+        return SendOutcome("not_claimable", None)
+    record_change(ports, parked, delivery)
+    schedule_send(ports, parked)
+    return SendOutcome("paused", parked.status)
 
 
 def _write(

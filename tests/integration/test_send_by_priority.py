@@ -253,6 +253,38 @@ def test_a_birthday_takes_a_bulk_slot_in_another_shard_when_its_own_is_full_of_b
     assert two_shards.local_day(displaced[0]) == date(2026, 11, 22)
 
 
+def test_a_paused_campaign_s_rechecks_spend_no_slot_and_its_messages_take_one_on_resume(
+    scenario: Scenario,
+) -> None:
+    backlog = [scenario.target("REACTIVATION", date(2026, 11, 20), n) for n in range(3)]
+    edit_built_in(scenario.deps.campaigns, scenario.cnpj, "REACTIVATION", status="paused")
+
+    def run_tasks(expected: str) -> None:
+        for ref in backlog:
+            record = scenario.load(ref)
+            assert record.planned_at is not None
+            scenario.clock.now = max(scenario.clock(), record.planned_at)
+            outcome = send_message(ref, record.task_generation, scenario.ports)
+            assert outcome.label == expected
+
+    for _ in range(3):  # three rechecks, 15 minutes apart, while the campaign is paused
+        run_tasks("paused")
+    day = f"d:{date(2026, 11, 20)}"
+    # Before, each recheck took a slot: the rest of the 20th, then the next days.
+    assert pacing_counts(scenario, f"users/{scenario.cnpj.value}/pacing")[day] == 3
+    assert all(scenario.load(ref).parked for ref in backlog)
+
+    edit_built_in(scenario.deps.campaigns, scenario.cnpj, "REACTIVATION", status="running")
+    run_tasks("resumed")  # the next recheck plans each message on a slot...
+    assert not any(scenario.load(ref).parked for ref in backlog)
+    assert pacing_counts(scenario, f"users/{scenario.cnpj.value}/pacing")[day] == 5
+    run_tasks("sent")  # ...where it is sent, once
+    assert [scenario.load(ref).status for ref in backlog] == [Status.SENT] * 3
+    late = scenario.load(backlog[-1])
+    assert late.planned_at is not None
+    assert late.planned_at.astimezone(SAO_PAULO).date() == date(2026, 11, 21)  # the 20th: full
+
+
 def test_a_bulk_target_never_takes_a_slot_and_expires_with_its_month(scenario: Scenario) -> None:
     scenario.clock.now = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)  # two days of November left
     backlog = [
