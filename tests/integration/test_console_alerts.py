@@ -6,7 +6,6 @@ when its template is now billed as marketing. The browser's view is in
 from __future__ import annotations
 
 import html
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,11 +15,10 @@ from shared.api.auth import Role
 from shared.bootstrap import Container
 from shared.domain.alerts import Alert, alert_id
 from shared.domain.cnpj import Cnpj
-from shared.services.tenants import register_tenant
-from shared.services.webhooks import handle_webhook
 from tests.integration import api_fixtures, console_fixtures
 from tests.integration.api_fixtures import ApiClient
 from tests.integration.console_fixtures import csrf_of, sign_in
+from tests.integration.test_template_alerts import on_own_account, template_event
 
 api_url = api_fixtures.api_url
 api_as = api_fixtures.api_as
@@ -37,26 +35,7 @@ PAUSED_TEXT = (
 def tenant(deps: Container, new_cnpj: Cnpj) -> tuple[Cnpj, str]:
     """A tenant on a WhatsApp Business account of its own, with BigQuery datasets (the
     campaign's numbers read them)."""
-    registered = register_tenant(
-        new_cnpj,
-        name="Lavanderia Avisada",
-        timezone=None,
-        tenants=deps.tenants,
-        warehouse=deps.warehouse,
-        queues=None,
-        templates=deps.templates,
-        campaigns=deps.campaigns,
-        now=deps.clock(),
-    )
-    waba_id = str(random.SystemRandom().randrange(10**14, 10**15))
-    delivery = registered.delivery.model_copy(update={"business_account_id": waba_id})
-    deps.tenants.save(registered.model_copy(update={"delivery": delivery}))
-    return new_cnpj, waba_id
-
-
-def _event(deps: Container, waba_id: str, field: str, value: dict[str, str]) -> None:
-    entry = {"id": waba_id, "time": 1_796_000_000, "changes": [{"field": field, "value": value}]}
-    handle_webhook({"object": "whatsapp_business_account", "entry": [entry]}, deps.delivery_ports())
+    return on_own_account(deps, new_cnpj, "Lavanderia Avisada", deps.warehouse)
 
 
 def _open_ids(client: ApiClient) -> list[str]:
@@ -72,7 +51,7 @@ def test_a_paused_template_is_an_alert_on_home_dismissed_by_an_editor_only_with_
     api_as: Callable[..., ApiClient],
 ) -> None:
     cnpj, waba_id = tenant
-    _event(deps, waba_id, "message_template_status_update", {**TEMPLATE, "event": "PAUSED"})
+    template_event(deps, waba_id, "message_template_status_update", {**TEMPLATE, "event": "PAUSED"})
     hostile = "<script>alert(1)</script>"  # no catalogue name can be this; escaped all the same
     forged = Alert(
         id=alert_id("template_quality", waba_id, hostile, "RED", "", "1"),
@@ -123,7 +102,7 @@ def test_a_template_now_billed_as_marketing_is_said_beside_the_campaigns_cost(
 ) -> None:
     cnpj, waba_id = tenant
     change = {**TEMPLATE, "previous_category": "UTILITY", "new_category": "MARKETING"}
-    _event(deps, waba_id, "template_category_update", change)
+    template_event(deps, waba_id, "template_category_update", change)
     browser = sign_in(console_url, cnpj, Role.VIEWER)
 
     reactivation = browser.get(f"{console_url}/campanhas/REACTIVATION/numeros", timeout=60)

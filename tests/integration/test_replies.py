@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from shared.domain.delivery import TargetRecord, TargetRef
 from shared.domain.delivery_status import Status
+from shared.domain.targets import Target
 from shared.services.analytics import AnalyticsRequest, campaign_analytics
 from tests.integration import delivery_fixtures
 from tests.integration.delivery_fixtures import DONE, DeliveryTenant, SandboxClient, TenantFactory
@@ -34,6 +36,13 @@ def _replied_rows(tenant: DeliveryTenant, count: int) -> list[dict[str, Any]]:
         return found if len(found) >= count else None
 
     return delivery_fixtures.wait_until(rows, f"{count} reply rows")
+
+
+def _messaged(tenant: DeliveryTenant) -> tuple[Target, TargetRef, TargetRecord]:
+    """One customer of ``tenant`` sent a campaign message: the target, its ref, its record."""
+    target = tenant.target()
+    (ref,) = tenant.create(target)
+    return target, ref, tenant.wait_status(ref, DONE)
 
 
 def _responses(tenant: DeliveryTenant) -> tuple[int, float]:
@@ -64,9 +73,7 @@ def test_a_quoted_media_reply_counts_once_and_a_strangers_message_is_nobodys(
     delivery_tenant: TenantFactory, webhook_url: str
 ) -> None:
     tenant = delivery_tenant()
-    target = tenant.target()
-    (ref,) = tenant.create(target)
-    record = tenant.wait_status(ref, DONE)
+    target, ref, record = _messaged(tenant)
     photo = {
         "from": target.phone.lstrip("+"),
         "id": f"wamid.IMG{record.wamid[-12:]}",
@@ -91,9 +98,7 @@ def test_a_reply_quoting_an_older_message_answers_that_message_whenever_it_comes
     delivery_tenant: TenantFactory, webhook_url: str
 ) -> None:
     tenant = delivery_tenant()
-    target = tenant.target()
-    (ref,) = tenant.create(target)
-    record = tenant.wait_status(ref, DONE)
+    target, _, record = _messaged(tenant)
     # a week later, past the window in which a reply quoting nothing is taken as an answer
     later = int(time.time()) + 7 * 24 * 3600
     quoting = {**text_message(target.phone, "ainda vale?", "wamid.LATE1", at=later)}

@@ -14,6 +14,7 @@ import pytest
 from shared.bootstrap import Container
 from shared.domain.alerts import Alert
 from shared.domain.cnpj import Cnpj
+from shared.ports import Warehouse
 from shared.services.tenants import register_tenant
 from shared.services.webhooks import handle_webhook
 from tests.campaign_records import edit_built_in
@@ -22,14 +23,16 @@ TEMPLATE = {"message_template_name": "sentimos_sua_falta", "message_template_lan
 EVENT_TIME = 1_796_000_000
 
 
-@pytest.fixture
-def account(deps: Container, new_cnpj: Cnpj) -> tuple[Cnpj, str]:
+def on_own_account(
+    deps: Container, cnpj: Cnpj, name: str, warehouse: Warehouse | None = None
+) -> tuple[Cnpj, str]:
+    """Register ``cnpj`` on a WhatsApp Business account of its own: (cnpj, the account id)."""
     tenant = register_tenant(
-        new_cnpj,
-        name="Lavanderia Alertada",
+        cnpj,
+        name=name,
         timezone=None,
         tenants=deps.tenants,
-        warehouse=None,
+        warehouse=warehouse,
         queues=None,
         templates=deps.templates,
         campaigns=deps.campaigns,
@@ -38,10 +41,15 @@ def account(deps: Container, new_cnpj: Cnpj) -> tuple[Cnpj, str]:
     waba_id = str(random.SystemRandom().randrange(10**14, 10**15))
     delivery = tenant.delivery.model_copy(update={"business_account_id": waba_id})
     deps.tenants.save(tenant.model_copy(update={"delivery": delivery}))
-    return new_cnpj, waba_id
+    return cnpj, waba_id
 
 
-def _webhook(
+@pytest.fixture
+def account(deps: Container, new_cnpj: Cnpj) -> tuple[Cnpj, str]:
+    return on_own_account(deps, new_cnpj, "Lavanderia Alertada")
+
+
+def template_event(
     deps: Container, waba_id: str, field: str, value: Any, time: int = EVENT_TIME
 ) -> dict[str, int]:
     entry = {"id": waba_id, "time": time, "changes": [{"field": field, "value": value}]}
@@ -64,17 +72,17 @@ def test_a_quality_drop_is_in_the_library_and_alerted_once_however_often_it_come
     cnpj, waba_id = account
     drop = {**TEMPLATE, "previous_quality_score": "GREEN", "new_quality_score": "RED"}
 
-    assert _webhook(deps, waba_id, "message_template_quality_update", drop) == {
+    assert template_event(deps, waba_id, "message_template_quality_update", drop) == {
         "template_quality": 1
     }
-    _webhook(deps, waba_id, "message_template_quality_update", drop)  # redelivered
+    template_event(deps, waba_id, "message_template_quality_update", drop)  # redelivered
 
     assert _library(deps, cnpj)["quality"] == "RED"
     (alert,) = _alerts(deps, cnpj)
     assert (alert.kind, alert.value, alert.previous) == ("template_quality", "RED", "GREEN")
     assert alert.at.timestamp() == EVENT_TIME
     back = {**TEMPLATE, "previous_quality_score": "RED", "new_quality_score": "GREEN"}
-    _webhook(deps, waba_id, "message_template_quality_update", back, EVENT_TIME + 60)
+    template_event(deps, waba_id, "message_template_quality_update", back, EVENT_TIME + 60)
     assert _library(deps, cnpj)["quality"] == "GREEN"
     assert len(_alerts(deps, cnpj)) == 1  # a recovery is no alert
 
@@ -93,10 +101,14 @@ def test_a_category_change_to_marketing_is_stored_and_alerted_as_billed_as_marke
         ],
     )
 
-    assert _webhook(deps, waba_id, "template_category_update", change) == {"template_category": 1}
+    assert template_event(deps, waba_id, "template_category_update", change) == {
+        "template_category": 1
+    }
     dismissed = _alerts(deps, cnpj)[0]
     assert deps.alerts.dismiss(cnpj, dismissed.id, "dono@example.com", deps.clock())
-    _webhook(deps, waba_id, "template_category_update", change)  # redelivered: stays dismissed
+    template_event(
+        deps, waba_id, "template_category_update", change
+    )  # redelivered: stays dismissed
 
     assert _library(deps, cnpj)["category"] == "MARKETING"
     (alert,) = _alerts(deps, cnpj)
@@ -118,7 +130,7 @@ def test_a_category_change_announced_ahead_keeps_the_current_one_and_says_what_c
         ],
     )
 
-    _webhook(deps, waba_id, "template_category_update", ahead)
+    template_event(deps, waba_id, "template_category_update", ahead)
 
     assert _library(deps, cnpj)["category"] == "UTILITY"
     (alert,) = _alerts(deps, cnpj)
@@ -145,7 +157,9 @@ def test_status_changes_that_stop_or_refuse_a_template_are_alerted_with_what_was
 
     for minute, event in enumerate(("PAUSED", "APPROVED", "REJECTED", "FLAGGED")):
         value = {**TEMPLATE, "event": event}
-        _webhook(deps, waba_id, "message_template_status_update", value, EVENT_TIME + 60 * minute)
+        template_event(
+            deps, waba_id, "message_template_status_update", value, EVENT_TIME + 60 * minute
+        )
 
     alerts = sorted(_alerts(deps, cnpj), key=lambda a: a.at)
     assert [(a.kind, a.value) for a in alerts] == [
@@ -172,9 +186,9 @@ def test_malformed_and_unknown_template_events_are_acknowledged_and_record_nothi
         ("message_template_status_update", {**TEMPLATE, "event": "SHRUGGED"}),
         ("template_category_update", "not an object"),
     ]
-    reports = [_webhook(deps, waba_id, field, value) for field, value in bad]
+    reports = [template_event(deps, waba_id, field, value) for field, value in bad]
     unknown = {"message_template_name": "nao_existe", "message_template_language": "pt_BR"}
-    unknown_report = _webhook(
+    unknown_report = template_event(
         deps, waba_id, "message_template_quality_update", {**unknown, "new_quality_score": "RED"}
     )
 
@@ -191,7 +205,7 @@ def test_an_entry_time_that_is_no_instant_is_replaced_by_the_clock(
     drop = {**TEMPLATE, "new_quality_score": "YELLOW"}
     before = deps.clock()
 
-    report = _webhook(deps, waba_id, "message_template_quality_update", drop, time=10**20)
+    report = template_event(deps, waba_id, "message_template_quality_update", drop, time=10**20)
 
     (alert,) = _alerts(deps, cnpj)
     assert report == {"template_quality": 1} and alert.at >= before

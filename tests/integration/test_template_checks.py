@@ -18,10 +18,26 @@ from shared.services.campaigns import change_status
 from shared.services.send import send_message
 from tests.campaign_records import edit_built_in
 from tests.integration import delivery_fixtures
-from tests.integration.delivery_fixtures import SandboxClient, TenantFactory
+from tests.integration.delivery_fixtures import DeliveryTenant, SandboxClient, TenantFactory
 
 delivery_tenant = delivery_fixtures.delivery_tenant
 sandbox = delivery_fixtures.sandbox
+
+
+def _birthday_sends(tenant: DeliveryTenant, template: str, content: str) -> None:
+    """The tenant's birthday campaign sends WhatsApp template ``template`` (pt_BR)."""
+    edit_built_in(
+        tenant.deps.campaigns,
+        tenant.cnpj,
+        "BIRTHDAY",
+        templates=[
+            {
+                "name": "Aniversário",
+                "content": content,
+                "whatsapp_template": {"name": template, "language": "pt_BR"},
+            }
+        ],
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,18 +52,7 @@ def test_a_send_meta_would_refuse_fails_with_its_code_and_pauses_the_campaign(
     delivery_tenant: TenantFactory, sandbox: SandboxClient, template: str, content: str, code: int
 ) -> None:
     tenant = delivery_tenant()
-    edit_built_in(
-        tenant.deps.campaigns,
-        tenant.cnpj,
-        "BIRTHDAY",
-        templates=[
-            {
-                "name": "Aniversário",
-                "content": content,
-                "whatsapp_template": {"name": template, "language": "pt_BR"},
-            }
-        ],
-    )
+    _birthday_sends(tenant, template, content)
     target = tenant.target()
     (ref,) = tenant.create(target)
 
@@ -65,18 +70,7 @@ def test_a_template_meta_paused_before_its_webhook_came_holds_the_message_until_
     tenant = delivery_tenant()
     name = f"pausa_{secrets.token_hex(4)}"
     sandbox.approve_template(name, "Feliz aniversário, {{1}}!")
-    edit_built_in(
-        tenant.deps.campaigns,
-        tenant.cnpj,
-        "BIRTHDAY",
-        templates=[
-            {
-                "name": "Aniversário",
-                "content": "Feliz aniversário, {{first_name}}!",
-                "whatsapp_template": {"name": name, "language": "pt_BR"},
-            }
-        ],
-    )
+    _birthday_sends(tenant, name, "Feliz aniversário, {{first_name}}!")
     # Meta pauses it; its status webhook has not come (or was lost): the send finds out.
     set_status(sandbox, name, "PAUSED")
     target = tenant.target()
